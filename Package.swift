@@ -1,0 +1,40 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "Seckill",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "SeckillRESP", targets: ["SeckillRESP"]),
+        .library(name: "SeckillTransport", targets: ["SeckillTransport"]),
+        .library(name: "SeckillRouting", targets: ["SeckillRouting"]),
+        .executable(name: "seckill", targets: ["seckill"]),
+    ],
+    targets: [
+        // Wire protocol only: RESP2/RESP3 values, encoder, incremental decoder. No I/O.
+        .target(name: "SeckillRESP", swiftSettings: strict),
+        // The few syscalls Glibc does not surface cleanly (epoll, eventfd).
+        .target(name: "CSeckillSys"),
+        // Sockets, the event loop, pipelined connections and per-node pools.
+        .target(name: "SeckillTransport", dependencies: ["SeckillRESP", "CSeckillSys"], swiftSettings: strict),
+        // cluster.json, hash slots, the slot map and the router.
+        .target(name: "SeckillRouting", dependencies: ["SeckillTransport"], swiftSettings: strict),
+        // The command-line interface, as a library so tests can drive it.
+        .target(name: "SeckillCLI", dependencies: ["SeckillRouting", "SeckillTransport", "SeckillRESP"], swiftSettings: strict),
+        .executableTarget(name: "seckill", dependencies: ["SeckillCLI"], swiftSettings: strict),
+
+        // Starts real redis-server processes for the tests; never part of a product.
+        .target(name: "SeckillTestSupport", path: "Tests/SeckillTestSupport", swiftSettings: strict),
+
+        .testTarget(name: "SeckillRESPTests", dependencies: ["SeckillRESP"], swiftSettings: strict),
+        .testTarget(name: "SeckillTransportTests", dependencies: ["SeckillTransport", "SeckillRESP", "SeckillTestSupport"], swiftSettings: strict),
+        .testTarget(name: "SeckillRoutingTests", dependencies: ["SeckillRouting"], swiftSettings: strict),
+        .testTarget(name: "SeckillCLITests", dependencies: ["SeckillCLI", "SeckillRouting", "SeckillTestSupport"], swiftSettings: strict),
+    ],
+    swiftLanguageModes: [.v6]
+)

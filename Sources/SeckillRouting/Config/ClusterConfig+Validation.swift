@@ -1,0 +1,208 @@
+extension ClusterConfig {
+    /// The longest timeout accepted, one day; larger values are almost certainly a unit
+    /// mistake and would overflow 32-bit millisecond APIs such as `epoll_wait`.
+    public static let maxTimeoutMilliseconds = 86_400_000
+
+    /// Checks a config (typically one built in code) the same way ``parse(_:source:)``
+    /// checks a file.
+    ///
+    /// - Returns: `self`, unchanged, when every check passes.
+    /// - Throws: ``ConfigError`` with code ``ConfigError/Code/invalid`` listing every problem.
+    public func validated() throws(ConfigError) -> ClusterConfig {
+        let problems = validationProblems
+        guard problems.isEmpty else {
+            throw ConfigError(.invalid, problems: problems)
+        }
+        return self
+    }
+
+    /// Every problem with this config, each prefixed with ``source`` and the field;
+    /// empty when the config is valid.
+    public var validationProblems: [String] {
+        validationProblems(skipping: [], checkCoverage: true)
+    }
+
+    /// The problems, leaving out fields that already failed to decode.
+    func validationProblems(skipping failedPaths: Set<String>, checkCoverage: Bool) -> [String] {
+        var list = ProblemList(source: source, failedPaths: failedPaths)
+        validateNodes(into: &list, checkCoverage: checkCoverage)
+        validatePool(into: &list)
+        validateTimeouts(into: &list)
+        validateAuth(into: &list)
+        if database < 0 {
+            list.add(at: "database", "must be 0 or greater, got \(database)")
+        }
+        return list.problems
+    }
+
+    private func validateNodes(into list: inout ProblemList, checkCoverage: Bool) {
+        if nodes.isEmpty {
+            list.add(at: "nodes", "must list at least one node")
+            return
+        }
+        var firstWithName: [String: Int] = [:]
+        var firstWithAddress: [NodeAddress: Int] = [:]
+        var coverageComplete = checkCoverage
+        for (index, node) in nodes.enumerated() {
+            let path = "nodes[\(index)]"
+            if !list.hasFailed(path + ".name") {
+                if node.name.isEmpty {
+                    list.add(at: path + ".name", "must not be empty")
+                } else if let first = firstWithName[node.name] {
+                    list.add(at: path + ".name", "\(JSONWriter.quoted(node.name)) is used by nodes[\(first)] too")
+                } else {
+                    firstWithName[node.name] = index
+                }
+            }
+            validateHost(node.host, at: path + ".host", into: &list)
+            if !(1...65535).contains(node.port) {
+                list.add(at: path + ".port", "\(node.port) is out of range 1-65535")
+            }
+            if !list.hasFailed(path + ".host"), !list.hasFailed(path + ".port"), !node.host.isEmpty {
+                if let first = firstWithAddress[node.address] {
+                    list.add(at: path, "address \(node.address) is used by nodes[\(first)] too")
+                } else {
+                    firstWithAddress[node.address] = index
+                }
+            }
+            if !list.hasFailed(path + ".slots") {
+                if node.slots.isEmpty, !list.hasFailures(under: path + ".slots") {
+                    list.add(at: path + ".slots", "is empty; give the node at least one [start, end] slot range")
+                }
+                for (rangeIndex, range) in node.slots.enumerated() {
+                    let rangePath = "\(path).slots[\(rangeIndex)]"
+                    if range.lowerBound < 0 || range.lowerBound >= HashSlot.count {
+                        list.add(at: rangePath, "start \(range.lowerBound) is out of range 0-16383")
+                    }
+                    if range.upperBound < 0 || range.upperBound >= HashSlot.count {
+                        list.add(at: rangePath, "end \(range.upperBound) is out of range 0-16383")
+                    }
+                }
+            }
+            if list.hasFailed(path) { coverageComplete = false }
+        }
+        guard coverageComplete else { return }
+        let labels = nodes.enumerated().map { index, node in
+            firstWithName[node.name] == index ? node.name : "nodes[\(index)]"
+        }
+        for problem in SlotCoverage.problems(rangesPerNode: nodes.map(\.slots), labels: labels) {
+            list.add(at: "", problem)
+        }
+    }
+
+    private func validateHost(_ host: String, at path: String, into list: inout ProblemList) {
+        if host.isEmpty {
+            list.add(at: path, "must not be empty")
+        } else if host.hasPrefix("[") {
+            list.add(at: path, "write IPv6 addresses without brackets, e.g. \"::1\"")
+        } else if host.contains(where: \.isWhitespace) {
+            list.add(at: path, "\(JSONWriter.quoted(host)) contains whitespace")
+        } else if host.filter({ $0 == ":" }).count == 1 {
+            list.add(at: path, "\(JSONWriter.quoted(host)) looks like HOST:PORT; put the port in \"port\"")
+        }
+    }
+
+    private func validatePool(into list: inout ProblemList) {
+        if pool.connectionsPerNode <= 0 {
+            list.add(at: "pool.connectionsPerNode", "must be positive, got \(pool.connectionsPerNode)")
+        }
+        if pool.maxInFlightPerNode <= 0 {
+            list.add(at: "pool.maxInFlightPerNode", "must be positive, got \(pool.maxInFlightPerNode)")
+        }
+        let minimumValid = checkTimeout(pool.reconnectMin, at: "pool.reconnectMinMs", into: &list)
+        let maximumValid = checkTimeout(pool.reconnectMax, at: "pool.reconnectMaxMs", into: &list)
+        _ = checkTimeout(pool.acquireTimeout, at: "pool.acquireTimeoutMs", into: &list)
+        if minimumValid, maximumValid, pool.reconnectMin > pool.reconnectMax {
+            list.add(at: "pool.reconnectMinMs", "\(pool.reconnectMin.wholeMilliseconds) is greater than pool.reconnectMaxMs (\(pool.reconnectMax.wholeMilliseconds))")
+        }
+    }
+
+    private func validateTimeouts(into list: inout ProblemList) {
+        _ = checkTimeout(timeouts.connect, at: "timeouts.connectMs", into: &list)
+        _ = checkTimeout(timeouts.command, at: "timeouts.commandMs", into: &list)
+    }
+
+    private func validateAuth(into list: inout ProblemList) {
+        guard let auth else { return }
+        if let username = auth.username, username.isEmpty {
+            list.add(at: "auth.username", "must not be empty; omit it to use the default user")
+        }
+        if auth.passwordEnv.isEmpty {
+            list.add(at: "auth.passwordEnv", "must name the environment variable holding the password")
+        } else if !Self.isEnvironmentVariableName(auth.passwordEnv) {
+            list.add(at: "auth.passwordEnv", "\(JSONWriter.quoted(auth.passwordEnv)) is not a valid environment variable name (letters, digits and _, not starting with a digit)")
+        }
+    }
+
+    /// Checks one timeout; returns whether it is valid.
+    private func checkTimeout(_ duration: Duration, at path: String, into list: inout ProblemList) -> Bool {
+        if duration <= .zero {
+            list.add(at: path, "must be positive, got \(duration.wholeMilliseconds)")
+            return false
+        }
+        if duration > .milliseconds(Self.maxTimeoutMilliseconds) {
+            list.add(at: path, "must be at most \(Self.maxTimeoutMilliseconds) (one day), got \(duration.wholeMilliseconds)")
+            return false
+        }
+        return true
+    }
+
+    private static func isEnvironmentVariableName(_ name: String) -> Bool {
+        guard let first = name.utf8.first, !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) else { return false }
+        return name.utf8.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"):
+                true
+            default:
+                false
+            }
+        }
+    }
+}
+
+/// Collects problems, dropping those about fields that already failed to decode.
+struct ProblemList {
+    let source: String
+    let failedPaths: Set<String>
+    private(set) var problems: [String] = []
+
+    init(source: String, failedPaths: Set<String>) {
+        self.source = source
+        self.failedPaths = failedPaths
+    }
+
+    /// Whether `path` or a path containing it (`nodes[0]` for `nodes[0].port`) failed.
+    func hasFailed(_ path: String) -> Bool {
+        guard !failedPaths.isEmpty else { return false }
+        if failedPaths.contains(path) { return true }
+        var prefix = ""
+        for character in path {
+            if character == "." || character == "[", failedPaths.contains(prefix) {
+                return true
+            }
+            prefix.append(character)
+        }
+        return false
+    }
+
+    /// Whether some path inside `path` (`nodes[0].slots[2]` for `nodes[0].slots`) failed.
+    func hasFailures(under path: String) -> Bool {
+        failedPaths.contains { $0.hasPrefix(path + "[") || $0.hasPrefix(path + ".") }
+    }
+
+    mutating func add(at path: String, _ message: String) {
+        if !path.isEmpty, hasFailed(path) { return }
+        problems.append(path.isEmpty ? "\(source): \(message)" : "\(source): \(path): \(message)")
+    }
+}
+
+extension Duration {
+    /// The duration in whole milliseconds, rounded toward zero, saturating at `Int` bounds.
+    var wholeMilliseconds: Int {
+        let (seconds, attoseconds) = components
+        let (milliseconds, overflow) = seconds.multipliedReportingOverflow(by: 1000)
+        if overflow { return seconds < 0 ? .min : .max }
+        return Int(milliseconds) + Int(attoseconds / 1_000_000_000_000_000)
+    }
+}

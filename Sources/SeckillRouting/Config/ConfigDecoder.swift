@@ -1,0 +1,254 @@
+/// Turns a parsed cluster.json document into a ``ClusterConfig``, checking shape and
+/// types and rejecting unknown fields.
+///
+/// It never stops at the first problem: fields that fail to decode get placeholder
+/// values and their paths go into ``failedPaths`` so that validation does not report
+/// consequences of the same mistake twice. Range and consistency checks live in
+/// `ClusterConfig+Validation.swift`, shared with configs built in code.
+struct ConfigDecoder {
+    static let topLevelFields = ["nodes", "pool", "timeouts", "auth", "database"]
+    static let nodeFields = ["name", "host", "port", "slots"]
+    static let poolFields = ["connectionsPerNode", "maxInFlightPerNode", "acquireTimeoutMs", "reconnectMinMs", "reconnectMaxMs"]
+    static let timeoutFields = ["connectMs", "commandMs"]
+    static let authFields = ["username", "passwordEnv"]
+
+    let source: String
+    private(set) var problems: [String] = []
+    /// Field paths (`nodes[0].port`) whose value could not be decoded.
+    private(set) var failedPaths: Set<String> = []
+    /// False when some slot range could not be decoded, so gaps would be guesses.
+    private(set) var coverageCheckable = true
+
+    init(source: String) {
+        self.source = source
+    }
+
+    mutating func decode(_ document: JSONValue) -> ClusterConfig {
+        var config = ClusterConfig(nodes: [], source: source)
+        guard case .object(let root) = document else {
+            report(at: "", "expected a JSON object at the top level, got \(document.kindDescription)")
+            markFailed("nodes")
+            coverageCheckable = false
+            return config
+        }
+        rejectUnknownFields(of: root, at: "", known: Self.topLevelFields)
+
+        if let nodes = root["nodes"] {
+            config.nodes = decodeNodes(nodes)
+        } else {
+            report(at: "", "missing required field \"nodes\"; list the Redis nodes and their slot ranges")
+            markFailed("nodes")
+            coverageCheckable = false
+        }
+        if let pool = root["pool"], let object = object(pool, at: "pool") {
+            config.pool = decodePool(object)
+        }
+        if let timeouts = root["timeouts"], let object = object(timeouts, at: "timeouts") {
+            config.timeouts = decodeTimeouts(object)
+        }
+        if let auth = root["auth"], let object = object(auth, at: "auth") {
+            config.auth = decodeAuth(object)
+        }
+        if let database = root["database"], let number = integer(database, at: "database") {
+            config.database = number
+        }
+        return config
+    }
+
+    // MARK: - Sections
+
+    private mutating func decodeNodes(_ value: JSONValue) -> [NodeConfig] {
+        guard case .array(let elements) = value else {
+            fail("nodes", "expected an array of nodes, got \(value.kindDescription)")
+            coverageCheckable = false
+            return []
+        }
+        return elements.enumerated().map { index, element in
+            decodeNode(element, at: "nodes[\(index)]")
+        }
+    }
+
+    private mutating func decodeNode(_ value: JSONValue, at path: String) -> NodeConfig {
+        var node = NodeConfig(name: "", host: "", port: 0, slots: [])
+        guard let object = object(value, at: path) else {
+            coverageCheckable = false
+            return node
+        }
+        rejectUnknownFields(of: object, at: path, known: Self.nodeFields)
+        if let name = required("name", in: object, at: path), let string = string(name, at: path + ".name") {
+            node.name = string
+        }
+        if let host = required("host", in: object, at: path), let string = string(host, at: path + ".host") {
+            node.host = string
+        }
+        if let port = required("port", in: object, at: path), let number = integer(port, at: path + ".port") {
+            node.port = number
+        }
+        if let slots = required("slots", in: object, at: path) {
+            node.slots = decodeSlots(slots, at: path + ".slots")
+        } else {
+            coverageCheckable = false
+        }
+        return node
+    }
+
+    private mutating func decodeSlots(_ value: JSONValue, at path: String) -> [ClosedRange<Int>] {
+        guard case .array(let entries) = value else {
+            fail(path, "expected an array of [start, end] pairs, got \(value.kindDescription)")
+            coverageCheckable = false
+            return []
+        }
+        var ranges: [ClosedRange<Int>] = []
+        for (index, entry) in entries.enumerated() {
+            let entryPath = "\(path)[\(index)]"
+            guard case .array(let pair) = entry, pair.count == 2,
+                  case .number(let first) = pair[0], first.isInteger,
+                  case .number(let second) = pair[1], second.isInteger
+            else {
+                fail(entryPath, "expected a pair of integers [start, end], got \(Self.excerpt(entry))")
+                coverageCheckable = false
+                continue
+            }
+            guard let start = first.intValue, let end = second.intValue else {
+                let huge = first.intValue == nil ? first : second
+                fail(entryPath, "\(huge.literal) is out of range 0-16383")
+                coverageCheckable = false
+                continue
+            }
+            if start > end {
+                fail(entryPath, "start \(start) is after end \(end)")
+                // Most likely swapped: count it as written backwards for the coverage check.
+                ranges.append(end...start)
+            } else {
+                ranges.append(start...end)
+            }
+        }
+        return ranges
+    }
+
+    private mutating func decodePool(_ object: JSONObject) -> PoolSettings {
+        rejectUnknownFields(of: object, at: "pool", known: Self.poolFields)
+        var pool = PoolSettings()
+        if let value = object["connectionsPerNode"], let number = integer(value, at: "pool.connectionsPerNode") {
+            pool.connectionsPerNode = number
+        }
+        if let value = object["maxInFlightPerNode"], let number = integer(value, at: "pool.maxInFlightPerNode") {
+            pool.maxInFlightPerNode = number
+        }
+        if let value = object["acquireTimeoutMs"], let number = integer(value, at: "pool.acquireTimeoutMs") {
+            pool.acquireTimeout = .milliseconds(number)
+        }
+        if let value = object["reconnectMinMs"], let number = integer(value, at: "pool.reconnectMinMs") {
+            pool.reconnectMin = .milliseconds(number)
+        }
+        if let value = object["reconnectMaxMs"], let number = integer(value, at: "pool.reconnectMaxMs") {
+            pool.reconnectMax = .milliseconds(number)
+        }
+        return pool
+    }
+
+    private mutating func decodeTimeouts(_ object: JSONObject) -> TimeoutSettings {
+        rejectUnknownFields(of: object, at: "timeouts", known: Self.timeoutFields)
+        var timeouts = TimeoutSettings()
+        if let value = object["connectMs"], let number = integer(value, at: "timeouts.connectMs") {
+            timeouts.connect = .milliseconds(number)
+        }
+        if let value = object["commandMs"], let number = integer(value, at: "timeouts.commandMs") {
+            timeouts.command = .milliseconds(number)
+        }
+        return timeouts
+    }
+
+    private mutating func decodeAuth(_ object: JSONObject) -> AuthSettings {
+        rejectUnknownFields(of: object, at: "auth", known: Self.authFields)
+        var auth = AuthSettings(passwordEnv: "")
+        if let value = object["username"], let string = string(value, at: "auth.username") {
+            auth.username = string
+        }
+        if let value = required("passwordEnv", in: object, at: "auth"), let string = string(value, at: "auth.passwordEnv") {
+            auth.passwordEnv = string
+        }
+        return auth
+    }
+
+    // MARK: - Typed access
+
+    private mutating func object(_ value: JSONValue, at path: String) -> JSONObject? {
+        guard case .object(let object) = value else {
+            fail(path, "expected an object, got \(value.kindDescription)")
+            return nil
+        }
+        return object
+    }
+
+    private mutating func string(_ value: JSONValue, at path: String) -> String? {
+        guard case .string(let string) = value else {
+            fail(path, "expected a string, got \(value.kindDescription)")
+            return nil
+        }
+        return string
+    }
+
+    private mutating func integer(_ value: JSONValue, at path: String) -> Int? {
+        guard case .number(let number) = value, number.isInteger else {
+            let got = if case .number(let number) = value { number.literal } else { value.kindDescription }
+            fail(path, "expected an integer, got \(got)")
+            return nil
+        }
+        guard let integer = number.intValue else {
+            fail(path, "\(number.literal) does not fit in a 64-bit integer")
+            return nil
+        }
+        return integer
+    }
+
+    private mutating func required(_ key: String, in object: JSONObject, at path: String) -> JSONValue? {
+        guard let value = object[key] else {
+            report(at: path, "missing required field \"\(key)\"")
+            markFailed(Self.join(path, key))
+            return nil
+        }
+        return value
+    }
+
+    private mutating func rejectUnknownFields(of object: JSONObject, at path: String, known: [String]) {
+        for key in object.keys where !known.contains(key) {
+            if path == "auth", key == "password" {
+                report(at: "auth.password", "the password must not be written in the config; put it in an environment variable and name that variable in \"passwordEnv\", e.g. \"passwordEnv\": \"SECKILL_REDIS_PASSWORD\"")
+                continue
+            }
+            var message = "unknown field \(JSONWriter.quoted(key))"
+            if let suggestion = FieldSuggestion.closest(to: key, among: known) {
+                message += " (did you mean \(JSONWriter.quoted(suggestion))?)"
+            } else {
+                message += "; known fields are " + known.joined(separator: ", ")
+            }
+            report(at: path, message)
+        }
+    }
+
+    // MARK: - Reporting
+
+    private mutating func report(at path: String, _ message: String) {
+        problems.append(path.isEmpty ? "\(source): \(message)" : "\(source): \(path): \(message)")
+    }
+
+    private mutating func markFailed(_ path: String) {
+        failedPaths.insert(path)
+    }
+
+    private mutating func fail(_ path: String, _ message: String) {
+        report(at: path, message)
+        markFailed(path)
+    }
+
+    private static func join(_ path: String, _ key: String) -> String {
+        path.isEmpty ? key : path + "." + key
+    }
+
+    /// A value as short JSON for messages, cut at 40 characters.
+    private static func excerpt(_ value: JSONValue) -> String {
+        let text = value.description
+        return text.count <= 40 ? text : String(text.prefix(37)) + "..."
+    }
+}

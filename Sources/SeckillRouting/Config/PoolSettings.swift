@@ -1,0 +1,38 @@
+/// Connection pool sizing and timing per node (`pool` in cluster.json).
+public struct PoolSettings: Sendable, Hashable {
+    /// Connections opened to each node (`connectionsPerNode`, default 2).
+    public var connectionsPerNode: Int
+    /// Commands allowed in flight per node before callers wait (`maxInFlightPerNode`, default 1024).
+    public var maxInFlightPerNode: Int
+    /// How long a caller waits for in-flight capacity before failing (`acquireTimeoutMs`, default 500 ms).
+    public var acquireTimeout: Duration
+    /// First delay before reconnecting a dropped connection (`reconnectMinMs`, default 50 ms).
+    public var reconnectMin: Duration
+    /// Largest delay between reconnect attempts (`reconnectMaxMs`, default 2000 ms).
+    public var reconnectMax: Duration
+
+    /// The defaults used when cluster.json has no `pool` section.
+    public static let defaults = PoolSettings()
+
+    /// Creates pool settings; every parameter defaults to the documented value.
+    ///
+    /// - Parameters:
+    ///   - connectionsPerNode: Connections per node.
+    ///   - maxInFlightPerNode: In-flight command limit per node.
+    ///   - acquireTimeout: Wait limit for in-flight capacity.
+    ///   - reconnectMin: First reconnect delay.
+    ///   - reconnectMax: Largest reconnect delay.
+    public init(
+        connectionsPerNode: Int = 2,
+        maxInFlightPerNode: Int = 1024,
+        acquireTimeout: Duration = .milliseconds(500),
+        reconnectMin: Duration = .milliseconds(50),
+        reconnectMax: Duration = .milliseconds(2000)
+    ) {
+        self.connectionsPerNode = connectionsPerNode
+        self.maxInFlightPerNode = maxInFlightPerNode
+        self.acquireTimeout = acquireTimeout
+        self.reconnectMin = reconnectMin
+        self.reconnectMax = reconnectMax
+    }
+}

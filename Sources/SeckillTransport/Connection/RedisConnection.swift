@@ -1,0 +1,332 @@
+internal import CSeckillSys
+internal import Glibc
+internal import SeckillRESP
+import Synchronization
+
+/// One TCP connection to a Redis node, shared by any number of concurrent callers.
+///
+/// Callers append their encoded commands to one output buffer and wait; the event loop writes
+/// everything queued since its last pass in a single `send` and matches replies to callers in
+/// order. A caller never waits for another caller's write, and no thread is tied to a request.
+final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Sendable {
+    // @unchecked: `State` is behind `state`'s Mutex; the properties marked "loop thread" are
+    // read and written only by the event loop thread, which does all the socket I/O.
+
+    let endpoint: RedisEndpoint
+    let fd: Int32
+    let loop: EventLoop
+
+    private let needsFlush = Atomic<Bool>(false)
+    private let inFlightCount = Atomic<Int>(0)
+    private let closedFlag = Atomic<Bool>(false)
+    private let state = Mutex(State())
+
+    private struct State {
+        var output: [UInt8] = []
+        var enqueuedBytes: UInt64 = 0
+        var pending = RingBuffer<Pending>(capacity: 64)
+        var closeReason: RedisError?
+        var lastDeadline: UInt64 = 0
+        /// Set when a command was queued with an earlier deadline than the one before it, so
+        /// the head of the queue is no longer the first to expire.
+        var deadlinesOutOfOrder = false
+    }
+
+    private struct Pending {
+        var sink: ReplySink
+        var start: UInt64
+        var deadline: UInt64
+    }
+
+    // Loop thread.
+    private var writing: [UInt8] = []
+    private var writingOffset = 0
+    private var bytesWritten: UInt64 = 0
+    private var watchingWritable = false
+    private var readBuffer = [UInt8](repeating: 0, count: 16 * 1024)
+    private var readStart = 0
+    private var readEnd = 0
+    private var decoded: [RESPValue] = []
+    private var resolved: [(ReplySink, RESPValue)] = []
+    private let decoder = RESPDecoder()
+    /// Called on the loop thread once, after the connection failed or was closed.
+    var onClose: (@Sendable (RedisConnection) -> Void)?
+
+    init(fd: Int32, endpoint: RedisEndpoint, loop: EventLoop) {
+        self.fd = fd
+        self.endpoint = endpoint
+        self.loop = loop
+    }
+
+    /// Commands queued or written and not yet answered.
+    var inFlight: Int { inFlightCount.load(ordering: .relaxed) }
+
+    /// True once the connection failed or was closed; it never reopens.
+    var isClosed: Bool { closedFlag.load(ordering: .acquiring) }
+
+    var hasPendingOutput: Bool { needsFlush.load(ordering: .sequentiallyConsistent) }
+
+    // MARK: Sending
+
+    /// Sends one command and waits for its reply (error replies are returned, not thrown).
+    func send(_ command: RESPCommand, deadline: UInt64) async throws -> RESPValue {
+        try await withUnsafeThrowingContinuation { continuation in
+            if let error = enqueue(CollectionOfOne(command), deadline: deadline, sinks: { _ in .single(continuation) }) {
+                continuation.resume(throwing: error)
+            }
+        }
+    }
+
+    /// Sends `commands` back to back in one write and waits for all their replies.
+    func send(_ commands: [RESPCommand], deadline: UInt64) async throws -> [RESPValue] {
+        if commands.isEmpty { return [] }
+        return try await withUnsafeThrowingContinuation { continuation in
+            let collector = BatchCollector(count: commands.count, continuation: continuation)
+            if let error = enqueue(commands, deadline: deadline, sinks: { .batch(collector, index: $0) }) {
+                continuation.resume(throwing: error)
+            }
+        }
+    }
+
+    private func enqueue(
+        _ commands: some Collection<RESPCommand>, deadline: UInt64, sinks: (Int) -> ReplySink
+    ) -> RedisError? {
+        let refused: RedisError? = state.withLock { state in
+            if let reason = state.closeReason {
+                return RedisError(
+                    code: reason.code == .poolClosed ? .poolClosed : .connectionClosed, delivery: .notSent,
+                    node: endpoint.description, message: "connection is closed: \(reason.message)")
+            }
+            if deadline < state.lastDeadline { state.deadlinesOutOfOrder = true }
+            state.lastDeadline = deadline
+            var index = 0
+            for command in commands {
+                let start = state.enqueuedBytes
+                let before = state.output.count
+                command.encode(into: &state.output)
+                state.enqueuedBytes &+= UInt64(state.output.count - before)
+                state.pending.append(Pending(sink: sinks(index), start: start, deadline: deadline))
+                index += 1
+            }
+            return nil
+        }
+        if let refused { return refused }
+        inFlightCount.add(commands.count, ordering: .relaxed)
+        if !needsFlush.exchange(true, ordering: .sequentiallyConsistent) {
+            loop.wakeUp()
+        }
+        return nil
+    }
+
+    /// Closes the connection; callers still waiting get `reason`. Safe from any thread.
+    func close(_ reason: RedisError) {
+        loop.execute { [self] in fail(reason) }
+    }
+
+    // MARK: Loop thread
+
+    /// Starts watching the socket. Loop thread only.
+    func attach() {
+        loop.register(fd: fd, handler: self)
+        loop.addFlushable(self)
+    }
+
+    func flushIfNeeded() {
+        guard !watchingWritable, needsFlush.exchange(false, ordering: .sequentiallyConsistent) else { return }
+        flush()
+    }
+
+    private func flush() {
+        while true {
+            if writingOffset == writing.count {
+                writing.removeAll(keepingCapacity: true)
+                writingOffset = 0
+                state.withLock { swap(&$0.output, &writing) }
+                if writing.isEmpty {
+                    if watchingWritable {
+                        watchingWritable = false
+                        loop.setInterest(fd: fd, readable: true, writable: false)
+                    }
+                    return
+                }
+            }
+            let sent = writing.withUnsafeBytes { bytes in
+                csk_send(fd, bytes.baseAddress! + writingOffset, bytes.count - writingOffset)
+            }
+            if sent > 0 {
+                writingOffset += sent
+                bytesWritten &+= UInt64(sent)
+                continue
+            }
+            let code = errno
+            if sent < 0 && (code == EAGAIN || code == EWOULDBLOCK) {
+                if !watchingWritable {
+                    watchingWritable = true
+                    loop.setInterest(fd: fd, readable: true, writable: true)
+                }
+                return
+            }
+            fail(closed(code: .connectionClosed, "write failed: \(Self.describe(errno: code))"))
+            return
+        }
+    }
+
+    func handleEvents(readable: Bool, writable: Bool, failed: Bool) {
+        if writable && watchingWritable {
+            watchingWritable = false
+            flush()
+        }
+        if readable || failed { readAvailable() }
+    }
+
+    private func readAvailable() {
+        var endOfStream = false
+        var readError: Int32 = 0
+        for _ in 0..<16 {
+            if readEnd == readBuffer.count {
+                if readStart > 0 {
+                    compactReadBuffer()
+                } else {
+                    readBuffer.append(contentsOf: repeatElement(0, count: readBuffer.count))
+                }
+            }
+            let room = readBuffer.count - readEnd
+            let received = readBuffer.withUnsafeMutableBytes { bytes in
+                Glibc.read(fd, bytes.baseAddress! + readEnd, room)
+            }
+            if received > 0 {
+                readEnd += received
+                if received < room { break }
+                continue
+            }
+            if received == 0 {
+                endOfStream = true
+            } else {
+                let code = errno
+                if code == EINTR { continue }
+                if code != EAGAIN && code != EWOULDBLOCK { readError = code }
+            }
+            break
+        }
+
+        do {
+            while readStart < readEnd {
+                let result = try readBuffer.withUnsafeBytes { bytes in
+                    try decoder.decode(UnsafeRawBufferPointer(rebasing: bytes[readStart..<readEnd]))
+                }
+                guard let (value, consumed) = result else { break }
+                decoded.append(value)
+                readStart += consumed
+            }
+        } catch {
+            deliverDecoded()
+            fail(closed(code: .protocolError, "invalid reply from server: \(error)"))
+            return
+        }
+        if readStart == readEnd {
+            readStart = 0
+            readEnd = 0
+        }
+        deliverDecoded()
+
+        if endOfStream {
+            fail(closed(code: .connectionClosed, "server closed the connection"))
+        } else if readError != 0 {
+            fail(closed(code: .connectionClosed, "read failed: \(Self.describe(errno: readError))"))
+        }
+    }
+
+    private func compactReadBuffer() {
+        let live = readEnd - readStart
+        readBuffer.withUnsafeMutableBytes { bytes in
+            let base = bytes.baseAddress!
+            memmove(base, base + readStart, live)
+        }
+        readStart = 0
+        readEnd = live
+    }
+
+    private func deliverDecoded() {
+        guard !decoded.isEmpty else { return }
+        let unexpected: Bool = state.withLock { state in
+            for value in decoded {
+                guard let entry = state.pending.removeFirst() else { return true }
+                resolved.append((entry.sink, value))
+            }
+            return false
+        }
+        inFlightCount.subtract(resolved.count, ordering: .relaxed)
+        decoded.removeAll(keepingCapacity: true)
+        for (sink, value) in resolved { sink.deliver(value) }
+        resolved.removeAll(keepingCapacity: true)
+        if unexpected {
+            fail(closed(code: .protocolError, "server sent a reply to no command"))
+        }
+    }
+
+    func tick(now: UInt64) {
+        var expired: [ReplySink] = []
+        let headExpired: Bool = state.withLock { state in
+            guard let head = state.pending.first else { return false }
+            if head.deadline <= now { return true }
+            guard state.deadlinesOutOfOrder else { return false }
+            state.pending.mutateEach { entry in
+                guard entry.deadline <= now else { return }
+                if case .discard = entry.sink { return }
+                expired.append(entry.sink)
+                entry.sink = .discard
+            }
+            return false
+        }
+        for sink in expired {
+            sink.fail(RedisError(
+                code: .timeout, delivery: .unknown, node: endpoint.description,
+                message: "no reply within the command timeout"))
+        }
+        if headExpired {
+            // Replies come in order: when the oldest command is overdue the node is stuck or
+            // the stream is lost, so the connection is dropped and replaced.
+            fail(closed(code: .timeout, "no reply within the command timeout"), expiredBefore: now)
+        }
+    }
+
+    /// Fails every waiting caller and closes the socket. Loop thread only; idempotent.
+    func fail(_ reason: RedisError, expiredBefore now: UInt64 = 0) {
+        let entries: [Pending]? = state.withLock { state in
+            guard state.closeReason == nil else { return nil }
+            state.closeReason = reason
+            state.output.removeAll()
+            return state.pending.removeAll()
+        }
+        guard let entries else { return }
+        closedFlag.store(true, ordering: .releasing)
+        inFlightCount.store(0, ordering: .relaxed)
+        loop.deregister(fd: fd)
+        loop.removeFlushable(self)
+        Glibc.close(fd)
+        for entry in entries {
+            if entry.start >= bytesWritten {
+                entry.sink.fail(RedisError(
+                    code: reason.code == .poolClosed ? .poolClosed : .connectionClosed, delivery: .notSent,
+                    node: endpoint.description, message: "\(reason.message) before the command was sent"))
+            } else if reason.code == .timeout && entry.deadline > now {
+                entry.sink.fail(RedisError(
+                    code: .connectionClosed, delivery: .unknown, node: endpoint.description,
+                    message: "connection dropped after an earlier command timed out"))
+            } else {
+                entry.sink.fail(RedisError(
+                    code: reason.code, delivery: .unknown, node: endpoint.description, message: reason.message))
+            }
+        }
+        onClose?(self)
+        onClose = nil
+    }
+
+    private func closed(code: RedisError.Code, _ message: String) -> RedisError {
+        RedisError(code: code, delivery: .unknown, node: endpoint.description, message: message)
+    }
+
+    static func describe(errno code: Int32) -> String {
+        String(cString: strerror(code))
+    }
+}

@@ -1,0 +1,180 @@
+internal import CSeckillSys
+internal import Foundation
+import Synchronization
+
+/// Something the event loop drives: called only on the loop's thread.
+protocol EventLoopHandler: AnyObject {
+    /// The descriptor is readable, writable, or reported an error or hang-up.
+    func handleEvents(readable: Bool, writable: Bool, failed: Bool)
+    /// Called about every ``EventLoop/tickInterval`` to expire deadlines.
+    func tick(now: UInt64)
+}
+
+/// A handler that has bytes to write, checked once per loop iteration.
+protocol EventLoopFlushable: AnyObject {
+    /// True when callers queued bytes that the loop has not picked up yet.
+    var hasPendingOutput: Bool { get }
+    /// Writes what callers queued, if anything.
+    func flushIfNeeded()
+}
+
+/// Anything with deadlines that is not a descriptor (a pool's waiting callers).
+protocol EventLoopTickable: AnyObject, Sendable {
+    func tick(now: UInt64)
+}
+
+/// One thread that waits on epoll for every connection it owns and does their I/O.
+///
+/// Callers never block: they queue bytes on a connection and, only if the loop is asleep in
+/// `epoll_wait`, poke its eventfd. While the loop is busy it picks up everything queued since
+/// its last pass and writes it in one `send` per connection, so commands from concurrent
+/// tasks leave in the same write.
+final class EventLoop: @unchecked Sendable {
+    // @unchecked: `handlers`, `flushables` and `tickables` are touched only on the loop
+    // thread (every mutation arrives through `execute`); the rest is atomics and a Mutex.
+
+    /// The process-wide loop used by default.
+    static let shared = EventLoop(name: "seckill-io")
+
+    /// How often deadlines are checked.
+    static let tickInterval: UInt64 = 5_000_000
+
+    private let epollFD: Int32
+    private let wakeFD: Int32
+    private let sleeping = Atomic<Bool>(false)
+    private let hasTasks = Atomic<Bool>(false)
+    private let tasks = Mutex<[@Sendable () -> Void]>([])
+
+    private var handlers: [Int32: any EventLoopHandler] = [:]
+    private var flushables: [any EventLoopFlushable] = []
+    private var tickables: [WeakTickable] = []
+    private var runningTasks: [@Sendable () -> Void] = []
+
+    private struct WeakTickable {
+        weak var target: (any EventLoopTickable)?
+    }
+
+    init(name: String) {
+        epollFD = csk_epoll_create()
+        wakeFD = csk_eventfd_create()
+        precondition(epollFD >= 0 && wakeFD >= 0, "epoll/eventfd unavailable: errno \(errno)")
+        _ = csk_epoll_ctl(epollFD, 0, wakeFD, UInt32(CSK_EVENT_READ))
+        let thread = Thread { [self] in run() }
+        thread.name = name
+        thread.start()
+    }
+
+    /// Runs `task` on the loop thread, soon.
+    func execute(_ task: @escaping @Sendable () -> Void) {
+        tasks.withLock { $0.append(task) }
+        hasTasks.store(true, ordering: .sequentiallyConsistent)
+        wakeUp()
+    }
+
+    /// Wakes the loop if it is waiting in epoll; free when it is already awake.
+    func wakeUp() {
+        if sleeping.exchange(false, ordering: .sequentiallyConsistent) {
+            _ = csk_eventfd_signal(wakeFD)
+        }
+    }
+
+    // MARK: Loop-thread only
+
+    /// Watches `fd` for `handler`. Loop thread only.
+    func register(fd: Int32, handler: any EventLoopHandler, writable: Bool = false) {
+        handlers[fd] = handler
+        let interest = UInt32(CSK_EVENT_READ) | (writable ? UInt32(CSK_EVENT_WRITE) : 0)
+        _ = csk_epoll_ctl(epollFD, 0, fd, interest)
+    }
+
+    /// Changes whether `fd` is watched for writability. Loop thread only.
+    func setInterest(fd: Int32, readable: Bool, writable: Bool) {
+        var interest: UInt32 = 0
+        if readable { interest |= UInt32(CSK_EVENT_READ) }
+        if writable { interest |= UInt32(CSK_EVENT_WRITE) }
+        _ = csk_epoll_ctl(epollFD, 1, fd, interest)
+    }
+
+    /// Stops watching `fd` (the caller closes it). Loop thread only.
+    func deregister(fd: Int32) {
+        handlers[fd] = nil
+        _ = csk_epoll_ctl(epollFD, 2, fd, 0)
+    }
+
+    /// Includes `flushable` in the per-iteration write pass. Loop thread only.
+    func addFlushable(_ flushable: any EventLoopFlushable) {
+        flushables.append(flushable)
+    }
+
+    /// Removes `flushable` from the write pass. Loop thread only.
+    func removeFlushable(_ flushable: any EventLoopFlushable) {
+        flushables.removeAll { $0 === flushable }
+    }
+
+    /// Adds a tick target, held weakly. Safe from any thread.
+    func addTickable(_ target: any EventLoopTickable) {
+        execute { [self] in tickables.append(WeakTickable(target: target)) }
+    }
+
+    private func run() {
+        var events = [csk_event](repeating: csk_event(), count: 256)
+        var nextTick = MonotonicClock.now() &+ Self.tickInterval
+        while true {
+            runTasks()
+            for flushable in flushables { flushable.flushIfNeeded() }
+
+            sleeping.store(true, ordering: .sequentiallyConsistent)
+            var timeout = Int32(0)
+            if hasTasks.load(ordering: .sequentiallyConsistent) || flushPending() {
+                sleeping.store(false, ordering: .sequentiallyConsistent)
+            } else {
+                let now = MonotonicClock.now()
+                timeout = nextTick > now ? Int32((nextTick - now) / 1_000_000) + 1 : 0
+            }
+            let count = events.withUnsafeMutableBufferPointer {
+                csk_epoll_wait(epollFD, $0.baseAddress, Int32($0.count), timeout)
+            }
+            sleeping.store(false, ordering: .sequentiallyConsistent)
+
+            if count > 0 {
+                for index in 0..<Int(count) {
+                    let event = events[index]
+                    if event.fd == wakeFD {
+                        _ = csk_eventfd_drain(wakeFD)
+                        continue
+                    }
+                    guard let handler = handlers[event.fd] else { continue }
+                    handler.handleEvents(
+                        readable: event.events & UInt32(CSK_EVENT_READ) != 0,
+                        writable: event.events & UInt32(CSK_EVENT_WRITE) != 0,
+                        failed: event.events & UInt32(CSK_EVENT_ERROR | CSK_EVENT_HANGUP) != 0)
+                }
+            }
+
+            let now = MonotonicClock.now()
+            if now >= nextTick {
+                nextTick = now &+ Self.tickInterval
+                for handler in Array(handlers.values) { handler.tick(now: now) }
+                var sawReleased = false
+                for entry in tickables {
+                    if let target = entry.target { target.tick(now: now) } else { sawReleased = true }
+                }
+                if sawReleased { tickables.removeAll { $0.target == nil } }
+            }
+        }
+    }
+
+    private func runTasks() {
+        guard hasTasks.exchange(false, ordering: .sequentiallyConsistent) else { return }
+        tasks.withLock { swap(&$0, &runningTasks) }
+        for task in runningTasks { task() }
+        runningTasks.removeAll(keepingCapacity: true)
+    }
+
+    private func flushPending() -> Bool {
+        for flushable in flushables {
+            if flushable.hasPendingOutput { return true }
+        }
+        return false
+    }
+}

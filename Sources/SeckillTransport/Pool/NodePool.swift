@@ -1,0 +1,229 @@
+public import SeckillRESP
+import Synchronization
+
+/// The connections to one Redis node, shared by every caller of that node.
+///
+/// Commands are spread over a few multiplexed connections (``PoolOptions/connections``); at
+/// most ``PoolOptions/maxInFlight`` commands are outstanding at once, and a caller beyond that
+/// waits up to ``PoolOptions/acquireTimeout`` and then fails with
+/// ``RedisError/Code/overloaded``. A broken connection is replaced on the next call; while the
+/// node cannot be reached, calls fail at once with `connectFailed` and reconnect attempts back
+/// off from ``PoolOptions/reconnectMin`` to ``PoolOptions/reconnectMax``. Nothing a pool does
+/// waits on another node.
+public final class NodePool: Sendable {
+    /// The node this pool talks to.
+    public let endpoint: RedisEndpoint
+    /// How connections are opened.
+    public let connectionOptions: ConnectionOptions
+    /// Sizes and limits.
+    public let poolOptions: PoolOptions
+
+    let loop: EventLoop
+    private let state: Mutex<PoolState>
+    private let ticker: PoolTicker
+
+    /// Creates a pool. No connection is made until the first command (or ``warmUp()``).
+    public init(endpoint: RedisEndpoint, connection: ConnectionOptions = .init(), pool: PoolOptions = .init()) {
+        self.endpoint = endpoint
+        self.connectionOptions = connection
+        self.poolOptions = pool
+        self.loop = EventLoop.shared
+        let state = Mutex(PoolState(options: pool, node: endpoint.description))
+        self.state = state
+        self.ticker = PoolTicker(endpoint: endpoint)
+        ticker.attach(self)
+        loop.addTickable(ticker)
+    }
+
+    deinit {
+        close()
+    }
+
+    // MARK: Commands
+
+    /// Sends one command and returns its reply.
+    ///
+    /// - Throws: ``RedisError``: `serverError` for an error reply (with ``RedisError/serverCode``),
+    ///   or a transport failure whose ``RedisError/delivery`` says whether it may have run.
+    public func send(_ command: RESPCommand) async throws -> RESPValue {
+        let reply = try await withPermits(1) { connection, deadline in
+            try await connection.send(command, deadline: deadline)
+        }
+        if let message = reply.errorMessage { throw RedisError.server(message, node: endpoint.description) }
+        return reply
+    }
+
+    /// Sends `commands` in one write on one connection and returns their replies in order.
+    /// Error replies are returned as values (use ``RESPValue/errorMessage``), since some
+    /// commands of a batch may succeed while others fail.
+    ///
+    /// - Throws: ``RedisError`` for a transport failure, which applies to the whole batch.
+    public func pipeline(_ commands: [RESPCommand]) async throws -> [RESPValue] {
+        if commands.isEmpty { return [] }
+        return try await withPermits(commands.count) { connection, deadline in
+            try await connection.send(commands, deadline: deadline)
+        }
+    }
+
+    /// Opens the pool's connections now instead of on first use.
+    ///
+    /// - Throws: the connect error when no connection could be opened.
+    public func warmUp() async throws {
+        for _ in 0..<poolOptions.connections {
+            _ = try await connection()
+        }
+    }
+
+    /// Commands currently in flight on this node.
+    public var inFlight: Int { state.withLock { $0.inFlight } }
+
+    /// Closes every connection; waiting and later callers fail with `poolClosed`.
+    public func close() {
+        let (connections, waiters, connectWaiters) = state.withLock { $0.close() }
+        let error = RedisError(code: .poolClosed, delivery: .notSent, node: endpoint.description, message: "the pool was closed")
+        for connection in connections { connection.close(error) }
+        for waiter in waiters { waiter.continuation.resume(throwing: error) }
+        for waiter in connectWaiters { waiter.resume() }
+    }
+
+    private func withPermits<T>(
+        _ count: Int, _ body: (RedisConnection, UInt64) async throws -> T
+    ) async throws -> T {
+        try await acquire(count)
+        defer { release(count) }
+        var attempts = 0
+        while true {
+            let connection = try await connection()
+            let deadline = MonotonicClock.deadline(after: connectionOptions.commandTimeout)
+            do {
+                return try await body(connection, deadline)
+            } catch let error as RedisError where error.delivery == .notSent && error.code == .connectionClosed && attempts < 2 {
+                // The connection died between being chosen and taking the command: nothing
+                // was sent, so another connection may take it.
+                attempts += 1
+            }
+        }
+    }
+
+    // MARK: In-flight permits
+
+    private func acquire(_ count: Int) async throws {
+        let now = MonotonicClock.now()
+        let outcome = state.withLock { $0.acquire(count, now: now) }
+        switch outcome {
+        case .granted:
+            return
+        case .refused(let reason):
+            throw refusal(reason)
+        case .wait:
+            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
+                let deadline = now &+ MonotonicClock.nanoseconds(poolOptions.acquireTimeout)
+                let immediate = state.withLock {
+                    $0.enqueueWaiter(PoolState.Waiter(count: count, deadline: deadline, continuation: continuation))
+                }
+                if let immediate {
+                    switch immediate {
+                    case .granted: continuation.resume()
+                    case .refused(let reason): continuation.resume(throwing: refusal(reason))
+                    case .wait: break
+                    }
+                }
+            }
+        }
+    }
+
+    private func release(_ count: Int) {
+        let granted = state.withLock { $0.release(count) }
+        for waiter in granted { waiter.continuation.resume() }
+    }
+
+    fileprivate func expireWaiters(now: UInt64) {
+        let expired = state.withLock { $0.expireWaiters(now: now) }
+        for waiter in expired { waiter.continuation.resume(throwing: refusal(.overloaded)) }
+    }
+
+    private func refusal(_ reason: PoolState.Refusal) -> RedisError {
+        switch reason {
+        case .closed:
+            return RedisError(code: .poolClosed, delivery: .notSent, node: endpoint.description, message: "the pool was closed")
+        case .overloaded:
+            return RedisError(
+                code: .overloaded, delivery: .notSent, node: endpoint.description,
+                message: "overloaded: \(poolOptions.maxInFlight) commands already in flight and no slot freed within \(poolOptions.acquireTimeout)")
+        case .tooManyWaiting:
+            return RedisError(
+                code: .overloaded, delivery: .notSent, node: endpoint.description,
+                message: "overloaded: \(poolOptions.maxInFlight) commands in flight and \(poolOptions.maxWaiting) callers already waiting")
+        }
+    }
+
+    // MARK: Connections
+
+    private func connection() async throws -> RedisConnection {
+        while true {
+            let now = MonotonicClock.now()
+            let decision = state.withLock { $0.chooseConnection(now: now) }
+            switch decision {
+            case .use(let connection, let fillSlot):
+                if let fillSlot { startConnecting(slot: fillSlot) }
+                return connection
+            case .connect(let slot):
+                startConnecting(slot: slot)
+                await waitForConnectAttempt()
+            case .wait:
+                await waitForConnectAttempt()
+            case .fail(let error):
+                throw error
+            }
+        }
+    }
+
+    private func waitForConnectAttempt() async {
+        await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
+            let registered = state.withLock { $0.addConnectWaiter(continuation) }
+            if !registered { continuation.resume() }
+        }
+    }
+
+    private func startConnecting(slot: Int) {
+        // A short-lived task per connect attempt, bounded by the connect timeout; the caller
+        // that needs the connection waits for it, others keep using the open connections.
+        Task { await establish(slot: slot) }
+    }
+
+    private func establish(slot: Int) async {
+        let result: Result<RedisConnection, RedisError>
+        do {
+            let connection = try await RedisConnection.connect(to: endpoint, options: connectionOptions, loop: loop)
+            connection.onClose = { [weak self] closed in self?.connectionClosed(closed) }
+            result = .success(connection)
+        } catch let error as RedisError {
+            result = .failure(error)
+        } catch {
+            result = .failure(RedisError(code: .connectFailed, delivery: .notSent, node: endpoint.description, message: "\(error)"))
+        }
+        let now = MonotonicClock.now()
+        let (waiters, orphan) = state.withLock { $0.finishConnecting(slot: slot, result: result, now: now) }
+        if let orphan {
+            orphan.close(RedisError(code: .poolClosed, delivery: .notSent, node: endpoint.description, message: "the pool was closed"))
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    private func connectionClosed(_ connection: RedisConnection) {
+        state.withLock { $0.remove(connection) }
+    }
+}
+
+/// Receives the event loop's ticks for a pool without keeping it alive.
+private final class PoolTicker: EventLoopTickable, @unchecked Sendable {
+    // @unchecked: `pool` is written once, before the ticker is shared, then only read.
+    weak var pool: NodePool?
+    let endpoint: RedisEndpoint
+
+    init(endpoint: RedisEndpoint) { self.endpoint = endpoint }
+
+    func attach(_ pool: NodePool) { self.pool = pool }
+
+    func tick(now: UInt64) { pool?.expireWaiters(now: now) }
+}
