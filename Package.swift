@@ -23,7 +23,7 @@ let package = Package(
         // Sockets, the event loop, pipelined connections and per-node pools.
         .target(name: "SeckillTransport", dependencies: ["SeckillRESP", "CSeckillSys"], swiftSettings: strict),
         // cluster.json, hash slots, the slot map and the router.
-        .target(name: "SeckillRouting", dependencies: ["SeckillTransport"], swiftSettings: strict),
+        .target(name: "SeckillRouting", dependencies: ["SeckillTransport", "SeckillRESP"], swiftSettings: strict),
         // The command-line interface, as a library so tests can drive it.
         .target(name: "SeckillCLI", dependencies: ["SeckillRouting", "SeckillTransport", "SeckillRESP"], swiftSettings: strict),
         .executableTarget(name: "seckill", dependencies: ["SeckillCLI"], swiftSettings: strict),
@@ -33,7 +33,7 @@ let package = Package(
 
         .testTarget(name: "SeckillRESPTests", dependencies: ["SeckillRESP"], swiftSettings: strict),
         .testTarget(name: "SeckillTransportTests", dependencies: ["SeckillTransport", "SeckillRESP", "SeckillTestSupport"], swiftSettings: strict),
-        .testTarget(name: "SeckillRoutingTests", dependencies: ["SeckillRouting"], swiftSettings: strict),
+        .testTarget(name: "SeckillRoutingTests", dependencies: ["SeckillRouting", "SeckillTransport", "SeckillRESP", "SeckillTestSupport"], swiftSettings: strict),
         .testTarget(name: "SeckillCLITests", dependencies: ["SeckillCLI", "SeckillRouting", "SeckillTestSupport"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

@@ -160,6 +160,7 @@ public final class NodePool: Sendable {
     // MARK: Connections
 
     private func connection() async throws -> RedisConnection {
+        var waited = false
         while true {
             let now = MonotonicClock.now()
             let decision = state.withLock { $0.chooseConnection(now: now) }
@@ -170,9 +171,14 @@ public final class NodePool: Sendable {
             case .connect(let slot):
                 startConnecting(slot: slot)
                 await waitForConnectAttempt()
+                waited = true
             case .wait:
                 await waitForConnectAttempt()
+                waited = true
             case .fail(let error):
+                // A caller that waited for the attempt gets its error as it is; later callers
+                // also learn when the next attempt will be made.
+                if waited, let fresh = state.withLock({ $0.lastConnectError }) { throw fresh }
                 throw error
             }
         }

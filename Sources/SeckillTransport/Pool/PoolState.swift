@@ -41,7 +41,7 @@ struct PoolState {
     private var nextSlot = 0
     private var retryAt: UInt64 = 0
     private var backoff: UInt64 = 0
-    private var lastConnectError: RedisError?
+    private(set) var lastConnectError: RedisError?
 
     init(options: PoolOptions, node: String) {
         self.options = options

@@ -1,0 +1,78 @@
+/// The `seckill` command line: parses arguments, runs one command, returns the exit status.
+public enum SeckillCommandLine {
+    private struct Entry {
+        let spec: CommandSpec
+        let run: (Arguments, Console) async throws(CLIError) -> Void
+    }
+
+    private static var entries: [Entry] { [
+        Entry(spec: NodesCommand.spec, run: NodesCommand.run),
+        Entry(spec: SlotCommand.spec, run: SlotCommand.run),
+        Entry(spec: ConfigCommand.checkSpec, run: ConfigCommand.check),
+        Entry(spec: ConfigCommand.initSpec, run: ConfigCommand.initialize),
+        Entry(spec: DistributionCommand.spec, run: DistributionCommand.run),
+        Entry(spec: BenchTransportCommand.spec, run: BenchTransportCommand.run),
+    ] }
+
+    static var overview: String {
+        var lines = [
+            "seckill: flash sales of many items over several Redis nodes, routed by Redis Cluster hash slot.",
+            "",
+            "Usage: seckill COMMAND [OPTIONS]",
+            "",
+            "Commands:",
+        ]
+        let width = entries.map(\.spec.name.count).max() ?? 0
+        for entry in entries {
+            lines.append("  " + entry.spec.name + String(repeating: " ", count: width - entry.spec.name.count) + "  " + entry.spec.summary)
+        }
+        lines += ["", "Run seckill COMMAND --help for a command's options. The config defaults to ./cluster.json."]
+        return lines.joined(separator: "\n")
+    }
+
+    /// Runs the command named by `arguments` (without the program name).
+    ///
+    /// - Parameters:
+    ///   - arguments: The command line after `seckill`.
+    ///   - console: Where output goes.
+    /// - Returns: 0 on success, 1 on failure, 2 on a usage error.
+    public static func run(_ arguments: [String], console: Console) async -> Int32 {
+        guard let first = arguments.first else {
+            console.err(overview)
+            return 2
+        }
+        if first == "--help" || first == "-h" || first == "help" {
+            console.out(overview)
+            return 0
+        }
+        // Two-word commands first ("config check"), then one-word ones.
+        let (entry, rest): (Entry?, ArraySlice<String>) = {
+            if arguments.count >= 2, let entry = entries.first(where: { $0.spec.name == "\(arguments[0]) \(arguments[1])" }) {
+                return (entry, arguments.dropFirst(2))
+            }
+            return (entries.first { $0.spec.name == first }, arguments.dropFirst())
+        }()
+        guard let entry else {
+            let group = entries.filter { $0.spec.name.hasPrefix(first + " ") }.map(\.spec.name)
+            if !group.isEmpty {
+                let message = arguments.count == 1 ? "needs a subcommand" : "unknown subcommand \(arguments[1])"
+                console.err("seckill: \(first) \(message): use \(group.joined(separator: " or "))")
+            } else {
+                console.err("seckill: unknown command \(first) (run seckill --help for the list)")
+            }
+            return 2
+        }
+        do {
+            let parsed = try Arguments(Array(rest), spec: entry.spec)
+            if parsed.wantsHelp {
+                console.out(entry.spec.help)
+                return 0
+            }
+            try await entry.run(parsed, console)
+            return 0
+        } catch {
+            console.err("seckill: \(error.message)")
+            return error.status
+        }
+    }
+}

@@ -1,0 +1,26 @@
+internal import Foundation
+import SeckillRouting
+
+/// Shared by the commands that read cluster.json.
+enum ConfigLoading {
+    static let option = ("--config", "FILE: the cluster config (default ./cluster.json)")
+
+    /// Loads and validates the config named by `--config`, or ./cluster.json. Several
+    /// problems are shortened to the first and a count, to keep the error on one line.
+    static func load(_ arguments: Arguments) throws(CLIError) -> ClusterConfig {
+        let path = arguments.value("--config") ?? "cluster.json"
+        do {
+            return try ClusterConfig.load(path: path)
+        } catch {
+            throw CLIError(oneLine(error))
+        }
+    }
+
+    static func oneLine(_ error: ConfigError) -> String {
+        guard let first = error.problems.first else { return error.description }
+        let more = error.problems.count - 1
+        return more == 0 ? first : "\(first) (and \(more) more problem\(more == 1 ? "" : "s"); run seckill config check)"
+    }
+
+    static var environment: [String: String] { ProcessInfo.processInfo.environment }
+}

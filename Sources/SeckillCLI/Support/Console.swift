@@ -1,0 +1,59 @@
+import Synchronization
+internal import Foundation
+
+/// Where a command writes: the terminal, or a buffer in tests.
+public final class Console: Sendable {
+    private enum Sink { case standard, buffer }
+    private let sink: Sink
+    private let buffers = Mutex<(out: String, err: String)>(("", ""))
+    /// True when standard output is a terminal (progress lines and colours are shown).
+    public let isTerminal: Bool
+
+    /// The process's standard output and standard error.
+    public static func standard() -> Console { Console(sink: .standard, isTerminal: isatty(1) == 1) }
+
+    /// A console that keeps what is written, for tests.
+    public static func capturing() -> Console { Console(sink: .buffer, isTerminal: false) }
+
+    private init(sink: Sink, isTerminal: Bool) {
+        self.sink = sink
+        self.isTerminal = isTerminal
+    }
+
+    /// Writes `text` and a newline to standard output.
+    public func out(_ text: String) {
+        switch sink {
+        case .standard:
+            FileHandle.standardOutput.write(Data((text + "\n").utf8))
+        case .buffer:
+            buffers.withLock { $0.out += text + "\n" }
+        }
+    }
+
+    /// Writes `text` and a newline to standard error.
+    public func err(_ text: String) {
+        switch sink {
+        case .standard:
+            FileHandle.standardError.write(Data((text + "\n").utf8))
+        case .buffer:
+            buffers.withLock { $0.err += text + "\n" }
+        }
+    }
+
+    /// Rewrites the current terminal line (progress); nothing when not a terminal.
+    public func status(_ text: String) {
+        guard isTerminal, case .standard = sink else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[2K\(text)".utf8))
+    }
+
+    /// Clears a progress line.
+    public func clearStatus() {
+        guard isTerminal, case .standard = sink else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8))
+    }
+
+    /// What was written to standard output (capturing consoles only).
+    public var capturedOutput: String { buffers.withLock { $0.out } }
+    /// What was written to standard error (capturing consoles only).
+    public var capturedError: String { buffers.withLock { $0.err } }
+}

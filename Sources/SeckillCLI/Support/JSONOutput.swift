@@ -1,0 +1,86 @@
+/// A JSON value built for output, keeping keys in the order given.
+indirect enum JSONOutput {
+    case object([(String, JSONOutput)])
+    case array([JSONOutput])
+    case string(String)
+    case int(Int)
+    case double(Double)
+    case bool(Bool)
+    case null
+
+    static func optional(_ value: String?) -> JSONOutput { value.map { .string($0) } ?? .null }
+    static func optional(_ value: Double?) -> JSONOutput { value.map { .double($0) } ?? .null }
+
+    /// Compact or pretty (two-space indented) JSON text.
+    func render(pretty: Bool = true) -> String {
+        var text = ""
+        write(into: &text, indent: pretty ? 0 : nil)
+        return text
+    }
+
+    private func write(into text: inout String, indent: Int?) {
+        switch self {
+        case .object(let members):
+            if members.isEmpty { text += "{}"; return }
+            text += "{"
+            for (index, (key, value)) in members.enumerated() {
+                if index > 0 { text += "," }
+                newline(&text, indent.map { $0 + 1 })
+                Self.quote(key, into: &text)
+                text += indent == nil ? ":" : ": "
+                value.write(into: &text, indent: indent.map { $0 + 1 })
+            }
+            newline(&text, indent)
+            text += "}"
+        case .array(let values):
+            if values.isEmpty { text += "[]"; return }
+            text += "["
+            for (index, value) in values.enumerated() {
+                if index > 0 { text += "," }
+                newline(&text, indent.map { $0 + 1 })
+                value.write(into: &text, indent: indent.map { $0 + 1 })
+            }
+            newline(&text, indent)
+            text += "]"
+        case .string(let value):
+            Self.quote(value, into: &text)
+        case .int(let value):
+            text += String(value)
+        case .double(let value):
+            if value.isFinite {
+                let rounded = (value * 1000).rounded() / 1000
+                text += rounded == rounded.rounded() && abs(rounded) < 1e15 ? String(Int(rounded)) : String(rounded)
+            } else {
+                text += "null"
+            }
+        case .bool(let value):
+            text += value ? "true" : "false"
+        case .null:
+            text += "null"
+        }
+    }
+
+    private func newline(_ text: inout String, _ indent: Int?) {
+        guard let indent else { return }
+        text += "\n" + String(repeating: "  ", count: indent)
+    }
+
+    static func quote(_ value: String, into text: inout String) {
+        text += "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": text += "\\\""
+            case "\\": text += "\\\\"
+            case "\n": text += "\\n"
+            case "\r": text += "\\r"
+            case "\t": text += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                text += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default:
+                text.unicodeScalars.append(scalar)
+            }
+        }
+        text += "\""
+    }
+}

@@ -1,0 +1,32 @@
+public import SeckillTransport
+
+extension ClusterConfig {
+    /// The connection settings for every node: timeouts, AUTH credentials and database.
+    ///
+    /// - Parameter environment: Where the password named by `auth.passwordEnv` is read.
+    /// - Returns: The options.
+    /// - Throws: ``ConfigError`` when `auth` names a variable that is not set.
+    public func connectionOptions(environment: [String: String]) throws(ConfigError) -> ConnectionOptions {
+        var options = ConnectionOptions(
+            connectTimeout: timeouts.connect, commandTimeout: timeouts.command, database: database)
+        if let auth {
+            options.username = auth.username
+            options.password = try auth.password(environment: environment)
+        }
+        return options
+    }
+
+    /// The pool limits for every node.
+    public var poolOptions: PoolOptions {
+        PoolOptions(
+            connections: pool.connectionsPerNode, maxInFlight: pool.maxInFlightPerNode,
+            acquireTimeout: pool.acquireTimeout, reconnectMin: pool.reconnectMin, reconnectMax: pool.reconnectMax)
+    }
+}
+
+extension NodeConfig {
+    /// The node as the transport names it.
+    public var endpoint: RedisEndpoint {
+        RedisEndpoint(name: name, host: host, port: port)
+    }
+}
