@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "SeckillRESP", targets: ["SeckillRESP"]),
         .library(name: "SeckillTransport", targets: ["SeckillTransport"]),
         .library(name: "SeckillRouting", targets: ["SeckillRouting"]),
+        .library(name: "SeckillSale", targets: ["SeckillSale"]),
         .executable(name: "seckill", targets: ["seckill"]),
     ],
     targets: [
@@ -24,8 +25,10 @@ let package = Package(
         .target(name: "SeckillTransport", dependencies: ["SeckillRESP", "CSeckillSys"], swiftSettings: strict),
         // cluster.json, hash slots, the slot map and the router.
         .target(name: "SeckillRouting", dependencies: ["SeckillTransport", "SeckillRESP"], swiftSettings: strict),
+        // The flash sale: item keys, Lua scripts, the coordinator, invariants and the sale runner.
+        .target(name: "SeckillSale", dependencies: ["SeckillRouting", "SeckillTransport", "SeckillRESP"], swiftSettings: strict),
         // The command-line interface, as a library so tests can drive it.
-        .target(name: "SeckillCLI", dependencies: ["SeckillRouting", "SeckillTransport", "SeckillRESP"], swiftSettings: strict),
+        .target(name: "SeckillCLI", dependencies: ["SeckillSale", "SeckillRouting", "SeckillTransport", "SeckillRESP"], swiftSettings: strict),
         .executableTarget(name: "seckill", dependencies: ["SeckillCLI"], swiftSettings: strict),
 
         // Starts real redis-server processes for the tests; never part of a product.
@@ -34,6 +37,7 @@ let package = Package(
         .testTarget(name: "SeckillRESPTests", dependencies: ["SeckillRESP"], swiftSettings: strict),
         .testTarget(name: "SeckillTransportTests", dependencies: ["SeckillTransport", "SeckillRESP", "SeckillTestSupport"], swiftSettings: strict),
         .testTarget(name: "SeckillRoutingTests", dependencies: ["SeckillRouting", "SeckillTransport", "SeckillRESP", "SeckillTestSupport"], swiftSettings: strict),
+        .testTarget(name: "SeckillSaleTests", dependencies: ["SeckillSale", "SeckillRouting", "SeckillTransport", "SeckillRESP", "SeckillTestSupport"], swiftSettings: strict),
         .testTarget(name: "SeckillCLITests", dependencies: ["SeckillCLI", "SeckillRouting", "SeckillTestSupport"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

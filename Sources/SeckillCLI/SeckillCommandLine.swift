@@ -11,6 +11,13 @@ public enum SeckillCommandLine {
         Entry(spec: ConfigCommand.checkSpec, run: ConfigCommand.check),
         Entry(spec: ConfigCommand.initSpec, run: ConfigCommand.initialize),
         Entry(spec: DistributionCommand.spec, run: DistributionCommand.run),
+        Entry(spec: ItemCommands.publishSpec, run: ItemCommands.publish),
+        Entry(spec: ItemCommands.restockSpec, run: ItemCommands.restock),
+        Entry(spec: ItemCommands.buySpec, run: ItemCommands.buy),
+        Entry(spec: ItemCommands.cancelSpec, run: ItemCommands.cancel),
+        Entry(spec: StatusCommands.statusSpec, run: StatusCommands.status),
+        Entry(spec: StatusCommands.buyersSpec, run: StatusCommands.buyers),
+        Entry(spec: SaleCommand.spec, run: SaleCommand.run),
         Entry(spec: BenchTransportCommand.spec, run: BenchTransportCommand.run),
     ] }
 

@@ -88,8 +88,8 @@ enum ConfigCommand {
         let temporary = output + ".tmp-\(getpid())"
         do {
             try Data(config.render().utf8).write(to: URL(fileURLWithPath: temporary))
-            if manager.fileExists(atPath: output) { _ = try manager.replaceItemAt(URL(fileURLWithPath: output), withItemAt: URL(fileURLWithPath: temporary)) }
-            else { try manager.moveItem(atPath: temporary, toPath: output) }
+            // rename(2) replaces atomically; Foundation's replaceItemAt deletes the original and fails on Linux (swift-corelibs-foundation#4655).
+            if rename(temporary, output) != 0 { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
         } catch {
             try? manager.removeItem(atPath: temporary)
             throw CLIError("cannot write \(output): \(error.localizedDescription)")

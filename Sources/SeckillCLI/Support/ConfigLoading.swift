@@ -1,5 +1,6 @@
 internal import Foundation
 import SeckillRouting
+import SeckillSale
 
 /// Shared by the commands that read cluster.json.
 enum ConfigLoading {
@@ -23,4 +24,21 @@ enum ConfigLoading {
     }
 
     static var environment: [String: String] { ProcessInfo.processInfo.environment }
+}
+
+extension ConfigLoading {
+    /// A coordinator over the nodes of the config named by `--config`.
+    static func coordinator(_ arguments: Arguments) throws(CLIError) -> SaleCoordinator {
+        let config = try load(arguments)
+        do {
+            return SaleCoordinator(client: try ClusterClient(config: config, environment: environment))
+        } catch {
+            throw CLIError(oneLine(error))
+        }
+    }
+
+    /// A `SaleError` as a command failure.
+    static func failure(_ error: SaleError) -> CLIError {
+        CLIError(error.message, status: error.code == .invalidInput ? 2 : 1)
+    }
 }

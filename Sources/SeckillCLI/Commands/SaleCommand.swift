@@ -1,0 +1,124 @@
+internal import Foundation
+import SeckillSale
+
+/// `seckill sale`: a simulated flash sale with many concurrent shoppers, and its report.
+enum SaleCommand {
+    static let spec = CommandSpec(
+        name: "sale",
+        summary: "Publishes N items, sends R purchase attempts from C concurrent shoppers with skewed item popularity, then checks the invariants in Redis.",
+        usage: "[--items N] [--stock S] [--limit L] [--users U] [--requests R] [--concurrency C] [--prefix P] [--skew X] [--seed N] [--replace] [--config FILE] [--json]",
+        options: [
+            ("--items", "N: items on sale (default 1000)"), ("--stock", "S: units per item (default 100)"),
+            ("--limit", "L: units per user per item, 0 for none (default 1)"), ("--users", "U: distinct shoppers (default 20000)"),
+            ("--requests", "R: purchase attempts (default 200000)"), ("--concurrency", "C: attempts in flight (default 256)"),
+            ("--prefix", "P: item ids are P-0, P-1, ... (default sale-UNIXTIME)"),
+            ("--skew", "X: Zipf exponent of item popularity, 0 uniform (default 1.0)"),
+            ("--seed", "N: seeds the shoppers' choices (default 1)"), ConfigLoading.option,
+        ],
+        flags: [("--replace", "Reset items of the same ids that already have sales."),
+                ("--json", "Print the report as one JSON object.")],
+        details: """
+            The invariant check reads every item back from Redis, independent of the run's counters: sold == sum of
+            buyers == purchases minus cancellations in the orders stream, 0 <= sold <= total, no user above the limit.
+            Exits 1 when an invariant fails.
+            """)
+
+    static func run(_ arguments: Arguments, console: Console) async throws(CLIError) {
+        try arguments.noPositionals()
+        var config = SaleRunConfig()
+        config.items = try arguments.integer("--items", default: config.items, in: 1...10_000_000)
+        config.stock = try arguments.integer("--stock", default: config.stock, in: 0...SaleInput.maxUnits)
+        config.limit = try arguments.integer("--limit", default: config.limit, in: 0...SaleInput.maxUnits)
+        config.users = try arguments.integer("--users", default: config.users, in: 1...1_000_000_000)
+        config.requests = try arguments.integer("--requests", default: config.requests, in: 0...1_000_000_000)
+        config.concurrency = try arguments.integer("--concurrency", default: config.concurrency, in: 1...100_000)
+        config.prefix = arguments.value("--prefix") ?? "sale-\(Int(Date().timeIntervalSince1970))"
+        if let skew = arguments.value("--skew") {
+            guard let value = Double(skew), value >= 0, value <= 10 else { throw CLIError.usage("sale", "--skew must be a number from 0 to 10, got \"\(skew)\"") }
+            config.skew = value
+        }
+        config.seed = UInt64(try arguments.integer("--seed", default: 1, in: 0...Int.max))
+        config.replace = arguments.flag("--replace")
+        do {
+            try SaleInput.validateItem(config.item(config.items - 1))
+        } catch {
+            throw CLIError.usage("sale", "--prefix: \(error.message)")
+        }
+        let coordinator = try ConfigLoading.coordinator(arguments)
+        let json = arguments.flag("--json")
+        if !json {
+            console.out("Flash sale: \(Format.grouped(config.items)) items x \(Format.grouped(config.stock)) units, limit \(config.limit == 0 ? "none" : String(config.limit)), \(Format.grouped(config.users)) users, \(Format.grouped(config.requests)) attempts at concurrency \(config.concurrency), items \(config.item(0))...")
+        }
+        let report: SaleRunReport
+        do {
+            let requests = config.requests
+            report = try await SaleRunner(coordinator: coordinator).run(config) { progress in
+                console.status("\(Format.grouped(progress.done))/\(Format.grouped(requests)) attempts, \(Format.grouped(progress.purchased)) purchased, \(Format.grouped(progress.itemsSoldOut)) items sold out, \(Format.grouped(progress.seconds > 0 ? Int(Double(progress.done) / progress.seconds) : 0)) req/s, \(progress.errors) errors")
+            }
+        } catch {
+            console.clearStatus()
+            throw ConfigLoading.failure(error)
+        }
+        console.clearStatus()
+        if json {
+            console.out(jsonReport(report).render(pretty: false))
+        } else {
+            for line in textReport(report) { console.out(line) }
+        }
+        if !report.invariants.holds {
+            throw CLIError("invariants do not hold: \(report.invariants.violations[0])\(report.invariants.violations.count > 1 ? " (and \(report.invariants.violations.count - 1) more)" : "")")
+        }
+    }
+
+    static let kinds = ["purchased", "soldOut", "limitReached", "notStarted", "ended", "unknownItem"]
+
+    static func jsonReport(_ report: SaleRunReport) -> JSONOutput {
+        var members: [(String, JSONOutput)] = [("requests", .int(report.requests))]
+        for kind in kinds { members.append((kind, .int(report.results[kind, default: 0]))) }
+        members += [
+            ("errors", .int(report.errors)), ("errorSamples", .array(report.errorSamples.map { .string($0) })),
+            ("seconds", .double(report.seconds)), ("throughput", .double(report.throughput)),
+            ("latencyMs", .object([("p50", .double(report.latencyMs.p50)), ("p99", .double(report.latencyMs.p99)),
+                                   ("p999", .double(report.latencyMs.p999)), ("max", .double(report.latencyMs.max))])),
+            ("perNode", .object(report.perNode.map { ($0.node, .int($0.requests)) })),
+            ("itemsSoldOut", .int(report.itemsSoldOut)), ("publishSeconds", .double(report.publishSeconds)),
+            ("unitsTotal", .int(report.invariants.totalUnits)), ("unitsSold", .int(report.invariants.soldUnits)),
+            ("orderEntries", .object([("purchases", .int(report.invariants.purchases)), ("cancellations", .int(report.invariants.cancellations))])),
+            ("invariantsHold", .bool(report.invariants.holds)),
+            ("violations", .array(report.invariants.violations.prefix(50).map { .string($0) })),
+            ("config", .object([
+                ("items", .int(report.config.items)), ("stock", .int(report.config.stock)), ("limit", .int(report.config.limit)),
+                ("users", .int(report.config.users)), ("requests", .int(report.config.requests)),
+                ("concurrency", .int(report.config.concurrency)), ("prefix", .string(report.config.prefix)),
+                ("skew", .double(report.config.skew)), ("seed", .int(Int(report.config.seed))),
+            ])),
+        ]
+        return .object(members)
+    }
+
+    static func textReport(_ report: SaleRunReport) -> [String] {
+        var lines: [String] = []
+        let total = max(1, report.requests)
+        lines.append("published \(Format.grouped(report.config.items)) items in \(Format.fixed(report.publishSeconds, 2)) s")
+        lines.append("\(Format.grouped(report.requests)) attempts in \(Format.fixed(report.seconds, 2)) s: \(Format.grouped(Int(report.throughput))) attempts/s")
+        var table = Table(header: ["RESULT", "ATTEMPTS", "SHARE"], rightAligned: [1, 2])
+        for kind in kinds where report.results[kind, default: 0] > 0 || kind == "purchased" || kind == "soldOut" || kind == "limitReached" {
+            let count = report.results[kind, default: 0]
+            table.add([kind, Format.grouped(count), Format.percent(Double(count) / Double(total))])
+        }
+        table.add(["errors", Format.grouped(report.errors), Format.percent(Double(report.errors) / Double(total))])
+        lines += table.render().map { "  " + $0 }
+        for sample in report.errorSamples { lines.append("  error: \(sample)") }
+        lines.append("latency ms: p50 \(Format.fixed(report.latencyMs.p50, 3))  p99 \(Format.fixed(report.latencyMs.p99, 3))  p99.9 \(Format.fixed(report.latencyMs.p999, 3))  max \(Format.fixed(report.latencyMs.max, 3))")
+        var nodes = Table(header: ["NODE", "ATTEMPTS", "SHARE"], rightAligned: [1, 2])
+        for (node, count) in report.perNode {
+            nodes.add([node, Format.grouped(count), Format.percent(Double(count) / Double(total))])
+        }
+        lines += nodes.render().map { "  " + $0 }
+        lines.append("items sold out: \(Format.grouped(report.itemsSoldOut)) of \(Format.grouped(report.config.items))")
+        let check = report.invariants
+        lines.append("invariants, read back from Redis: \(check.holds ? "HOLD" : "BROKEN") for \(Format.grouped(check.items)) items: \(Format.grouped(check.soldUnits)) of \(Format.grouped(check.totalUnits)) units sold, \(Format.grouped(check.purchases)) purchase and \(Format.grouped(check.cancellations)) cancellation entries")
+        for violation in check.violations.prefix(20) { lines.append("  violation: \(violation)") }
+        return lines
+    }
+}

@@ -1,0 +1,207 @@
+public import SeckillRouting
+import SeckillTransport
+internal import Foundation
+import SeckillRESP
+import Synchronization
+
+/// Runs a flash sale of many items over the nodes of a ``ClusterClient``.
+///
+/// Every state change is one Lua script on the node owning the item (see ``SaleScript``): a
+/// purchase checks the window, stock and per-user limit, decrements, records the buyer and
+/// appends the order in one atomic step, and stores its answer under the request id so a
+/// retry returns the first answer instead of buying twice.
+///
+/// Retries: a failure where Redis certainly did not run the script (not sent, `NOSCRIPT`,
+/// `TRYAGAIN`, `LOADING`, ...) is retried within ``SaleOptions/callDeadline``. A failure with
+/// an unknown outcome (timeout, connection lost after the write) is retried only for calls
+/// that carry a request id (purchase, restock) or are idempotent by nature (cancel); a publish
+/// is never re-sent after an unknown outcome.
+public final class SaleCoordinator: Sendable {
+    /// The nodes and router.
+    public let client: ClusterClient
+    /// Retry and record settings.
+    public let options: SaleOptions
+    let shaStore = Mutex<[SaleScript: String]>([:])
+
+    /// Creates a coordinator over `client`. Scripts are loaded on first use, or by ``prepare()``.
+    public init(client: ClusterClient, options: SaleOptions = .init()) {
+        self.client = client
+        self.options = options
+    }
+
+    /// Loads every script on every node now (`SCRIPT LOAD`), so the first purchases do not pay
+    /// for it and an unreachable node is reported before the sale starts.
+    ///
+    /// - Throws: ``SaleError`` naming the first node that could not load them.
+    public func prepare() async throws(SaleError) {
+        for node in client.nodes {
+            guard let pool = client.pool(named: node.name) else { continue }
+            for script in SaleScript.allCases {
+                _ = try await load(script, on: pool)
+            }
+        }
+    }
+
+    // MARK: Operations
+
+    /// Publishes `item` with `stock` units.
+    ///
+    /// - Parameters:
+    ///   - item: The item id (1-128 bytes, no braces or control characters).
+    ///   - stock: Units on sale, 0 or more.
+    ///   - limitPerUser: Most units one user may hold; 0 for no limit.
+    ///   - window: When purchases are accepted; open by default.
+    ///   - replace: Reset an item that already has sales (its buyers and orders are deleted).
+    /// - Returns: The new epoch.
+    /// - Throws: ``SaleError`` with ``SaleError/Code/hasSales`` when the item has sales and
+    ///   `replace` is false.
+    public func publish(
+        _ item: String, stock: Int, limitPerUser: Int = 0, window: SaleWindow = SaleWindow(), replace: Bool = false
+    ) async throws(SaleError) -> PublishResult {
+        try SaleInput.validateItem(item)
+        guard (0...SaleInput.maxUnits).contains(stock) else {
+            throw .invalidInput("stock must be from 0 to \(SaleInput.maxUnits), got \(stock)")
+        }
+        guard (0...SaleInput.maxUnits).contains(limitPerUser) else {
+            throw .invalidInput("limit per user must be from 0 (no limit) to \(SaleInput.maxUnits), got \(limitPerUser)")
+        }
+        if let start = window.startsAtMs, let end = window.endsAtMs, start >= end {
+            throw .invalidInput("the sale window must end after it starts (start \(start) ms, end \(end) ms)")
+        }
+        let keys = ItemKeys(item: item)
+        let answer = try await run(
+            .publish, keys: keys.all,
+            arguments: [String(stock), String(limitPerUser), window.startsAtMs.map(String.init) ?? "",
+                        window.endsAtMs.map(String.init) ?? "", replace ? "1" : "0"],
+            retryUnknownOutcome: false)
+        let fields = answer.split(separator: "|", omittingEmptySubsequences: false)
+        switch fields.first {
+        case "OK" where fields.count == 2:
+            return .published(epoch: Int(fields[1]) ?? 0)
+        case "H" where fields.count == 3:
+            throw SaleError(
+                code: .hasSales,
+                message: "item \(item) already has sales (\(fields[1]) units sold, \(fields[2]) order entries); pass replace to reset it and delete its buyers and orders")
+        default:
+            throw unexpected(answer, from: .publish)
+        }
+    }
+
+    /// Adds `units` to `item`'s stock.
+    ///
+    /// - Parameters:
+    ///   - item: The item id.
+    ///   - units: Units to add, 1 or more.
+    ///   - requestID: Makes the call safe to repeat: the same id never adds twice.
+    /// - Returns: The new total, remaining units and epoch, or ``RestockResult/unknownItem``.
+    public func restock(_ item: String, units: Int, requestID: String? = nil) async throws(SaleError) -> RestockResult {
+        try SaleInput.validateItem(item)
+        guard (1...SaleInput.maxUnits).contains(units) else {
+            throw .invalidInput("units must be from 1 to \(SaleInput.maxUnits), got \(units)")
+        }
+        let request = requestID ?? Self.newRequestID()
+        try SaleInput.validateRequestID(request)
+        let keys = ItemKeys(item: item)
+        let answer = try await run(
+            .restock, keys: [keys.meta, keys.request("restock:" + request)],
+            arguments: [String(units), request, ttlSeconds], retryUnknownOutcome: true)
+        let fields = answer.split(separator: "|")
+        if answer == "U" { return .unknownItem }
+        guard fields.count == 4, fields[0] == "OK", let total = Int(fields[1]), let remaining = Int(fields[2]), let epoch = Int(fields[3]) else {
+            throw unexpected(answer, from: .restock)
+        }
+        return .restocked(total: total, remaining: remaining, epoch: epoch)
+    }
+
+    /// Tries to buy `quantity` units of `item` for `user`.
+    ///
+    /// - Parameters:
+    ///   - item: The item id.
+    ///   - user: The buyer (1-128 bytes, no control characters).
+    ///   - quantity: Units, 1 or more.
+    ///   - requestID: Identifies this attempt: calling again with the same id returns the first
+    ///     answer and never buys twice, also after a lost reply. A new id is made when nil.
+    /// - Returns: The outcome.
+    /// - Throws: ``SaleError`` for refused input, or when Redis stayed unavailable for the
+    ///   whole call deadline (``SaleError/Code/outcomeUnknown`` when an attempt may have
+    ///   been applied: repeat the call with the same request id).
+    public func purchase(_ item: String, user: String, quantity: Int = 1, requestID: String? = nil) async throws(SaleError) -> PurchaseResult {
+        let request = try validatedPurchase(item, user: user, quantity: quantity, requestID: requestID)
+        let keys = ItemKeys(item: item)
+        let answer = try await run(
+            .purchase, keys: [keys.meta, keys.buyers, keys.orders, keys.request(request)],
+            arguments: [user, String(quantity), request, ttlSeconds], retryUnknownOutcome: true, requestID: request)
+        return try parsePurchase(answer)
+    }
+
+    /// Cancels an order: its units go back to stock and to the user's allowance, and a
+    /// cancellation entry is appended to the orders stream. Cancelling twice changes nothing.
+    ///
+    /// - Parameters:
+    ///   - item: The item id.
+    ///   - order: The order id a purchase returned.
+    /// - Returns: The outcome.
+    public func cancel(_ item: String, order: String) async throws(SaleError) -> CancelResult {
+        try SaleInput.validateItem(item)
+        try SaleInput.validateOrder(order)
+        let keys = ItemKeys(item: item)
+        let answer = try await run(.cancel, keys: keys.all, arguments: [order], retryUnknownOutcome: true)
+        if answer == "U" { return .unknownItem }
+        if answer == "O" { return .unknownOrder }
+        // C|cancellation|quantity|user or A|...: the user id comes last since it may hold '|'.
+        let fields = answer.split(separator: "|", maxSplits: 3, omittingEmptySubsequences: false)
+        guard fields.count == 4, let quantity = Int(fields[2]) else { throw unexpected(answer, from: .cancel) }
+        switch fields[0] {
+        case "C": return .cancelled(cancellation: String(fields[1]), user: String(fields[3]), quantity: quantity)
+        case "A": return .alreadyCancelled(cancellation: String(fields[1]), user: String(fields[3]), quantity: quantity)
+        default: throw unexpected(answer, from: .cancel)
+        }
+    }
+
+    // MARK: Helpers
+
+    var ttlSeconds: String { String(max(1, options.requestTTL.components.seconds)) }
+
+    static func newRequestID() -> String { UUID().uuidString.lowercased() }
+
+    func validatedPurchase(_ item: String, user: String, quantity: Int, requestID: String?) throws(SaleError) -> String {
+        try SaleInput.validateItem(item)
+        try SaleInput.validateUser(user)
+        guard (1...SaleInput.maxQuantity).contains(quantity) else {
+            throw .invalidInput("quantity must be from 1 to \(SaleInput.maxQuantity), got \(quantity)")
+        }
+        let request = requestID ?? Self.newRequestID()
+        try SaleInput.validateRequestID(request)
+        return request
+    }
+
+    func parsePurchase(_ answer: String) throws(SaleError) -> PurchaseResult {
+        let fields = answer.split(separator: "|", omittingEmptySubsequences: false)
+        switch (fields.first, fields.count) {
+        case ("P", 3):
+            guard let remaining = Int(fields[2]) else { break }
+            return .purchased(order: String(fields[1]), remaining: remaining)
+        case ("S", 2):
+            guard let remaining = Int(fields[1]) else { break }
+            return .soldOut(remaining: remaining)
+        case ("L", 2):
+            guard let held = Int(fields[1]) else { break }
+            return .limitReached(held: held)
+        case ("N", 2):
+            guard let start = Int64(fields[1]) else { break }
+            return .notStarted(startsAtMs: start)
+        case ("E", 2):
+            guard let end = Int64(fields[1]) else { break }
+            return .ended(endsAtMs: end)
+        case ("U", 1):
+            return .unknownItem
+        default:
+            break
+        }
+        throw unexpected(answer, from: .purchase)
+    }
+
+    func unexpected(_ answer: String, from script: SaleScript) -> SaleError {
+        SaleError(code: .unexpectedReply, message: "the \(script.rawValue) script answered \"\(answer.prefix(80))\", which this version does not understand")
+    }
+}

@@ -1,0 +1,110 @@
+/// The answer to a purchase attempt.
+public enum PurchaseResult: Sendable, Hashable {
+    /// Bought: the order id (its entry in the item's orders stream) and the units left.
+    case purchased(order: String, remaining: Int)
+    /// Not enough units left for the quantity asked (`remaining` is 0 when sold out).
+    case soldOut(remaining: Int)
+    /// The user already holds `held` units and the purchase would exceed the per-user limit.
+    case limitReached(held: Int)
+    /// The sale opens at `startsAtMs` (unix milliseconds).
+    case notStarted(startsAtMs: Int64)
+    /// The sale closed at `endsAtMs` (unix milliseconds).
+    case ended(endsAtMs: Int64)
+    /// No item with this id was published.
+    case unknownItem
+
+    /// A short name for reports: `purchased`, `soldOut`, `limitReached`, `notStarted`, `ended`, `unknownItem`.
+    public var kind: String {
+        switch self {
+        case .purchased: "purchased"
+        case .soldOut: "soldOut"
+        case .limitReached: "limitReached"
+        case .notStarted: "notStarted"
+        case .ended: "ended"
+        case .unknownItem: "unknownItem"
+        }
+    }
+}
+
+/// The answer to a cancellation.
+public enum CancelResult: Sendable, Hashable {
+    /// The order's units went back to stock and to the user's allowance.
+    case cancelled(cancellation: String, user: String, quantity: Int)
+    /// The order was cancelled before; nothing changed this time.
+    case alreadyCancelled(cancellation: String, user: String, quantity: Int)
+    /// The item has no purchase with this order id.
+    case unknownOrder
+    /// No item with this id was published.
+    case unknownItem
+}
+
+/// The answer to a publish.
+public enum PublishResult: Sendable, Hashable {
+    /// Published; `epoch` counts publishes and restocks of the item.
+    case published(epoch: Int)
+}
+
+/// The answer to a restock.
+public enum RestockResult: Sendable, Hashable {
+    /// Units added: the new total, the units now left, and the new epoch.
+    case restocked(total: Int, remaining: Int, epoch: Int)
+    /// No item with this id was published.
+    case unknownItem
+}
+
+/// When an item may be bought, in unix milliseconds; nil means open on that side.
+public struct SaleWindow: Sendable, Hashable {
+    /// The first moment purchases are accepted.
+    public var startsAtMs: Int64?
+    /// The moment purchases stop being accepted.
+    public var endsAtMs: Int64?
+
+    /// Creates a window.
+    public init(startsAtMs: Int64? = nil, endsAtMs: Int64? = nil) {
+        self.startsAtMs = startsAtMs
+        self.endsAtMs = endsAtMs
+    }
+}
+
+/// One item's counters as stored.
+public struct ItemStatus: Sendable, Hashable {
+    /// The item id.
+    public var item: String
+    /// Units published, restocks included.
+    public var total: Int
+    /// Units sold, net of cancellations.
+    public var sold: Int
+    /// Units per user, 0 for no limit.
+    public var limit: Int
+    /// The sale window.
+    public var window: SaleWindow
+    /// Bumped by every publish, restock and cancellation.
+    public var epoch: Int
+    /// Users holding at least one unit.
+    public var buyers: Int
+    /// The node that owns the item.
+    public var node: String
+
+    /// Units left.
+    public var remaining: Int { total - sold }
+}
+
+/// One page of an item's buyers.
+public struct BuyersPage: Sendable, Hashable {
+    /// User id and units held.
+    public var buyers: [(user: String, units: Int)]
+    /// The cursor for the next page, nil when this was the last.
+    public var next: String?
+
+    public static func == (lhs: BuyersPage, rhs: BuyersPage) -> Bool {
+        lhs.next == rhs.next && lhs.buyers.elementsEqual(rhs.buyers) { $0.user == $1.user && $0.units == $1.units }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(next)
+        for buyer in buyers {
+            hasher.combine(buyer.user)
+            hasher.combine(buyer.units)
+        }
+    }
+}

@@ -1,0 +1,153 @@
+import SeckillRESP
+public import SeckillRouting
+import SeckillTransport
+
+/// What the invariant check read back from Redis.
+public struct InvariantReport: Sendable {
+    /// Items checked.
+    public var items = 0
+    /// Units published over all items.
+    public var totalUnits = 0
+    /// Units sold over all items (net of cancellations), from the item hashes.
+    public var soldUnits = 0
+    /// Purchase entries in the orders streams.
+    public var purchases = 0
+    /// Cancellation entries in the orders streams.
+    public var cancellations = 0
+    /// Every broken invariant, one line each.
+    public var violations: [String] = []
+
+    /// True when no invariant is broken.
+    public var holds: Bool { violations.isEmpty }
+}
+
+/// Checks a sale's invariants from what Redis holds, independently of any counter kept by
+/// the process that ran the sale. For every item:
+/// - `0 <= sold <= total`;
+/// - `sold` == the sum of the buyers hash == units purchased minus units cancelled in the
+///   orders stream;
+/// - no user holds more than the limit, and none holds zero or fewer units;
+/// - every buyer's units equal their purchases minus cancellations in the stream.
+public struct InvariantChecker: Sendable {
+    let client: ClusterClient
+
+    /// Creates a checker reading through `client`.
+    public init(client: ClusterClient) { self.client = client }
+
+    /// Checks `items`, up to 64 at a time (use ``SaleCoordinator/allItems()`` to find every
+    /// item on the nodes).
+    ///
+    /// - Returns: What was read and every violation found.
+    /// - Throws: ``SaleError`` for an invalid item id or when a node cannot be read.
+    public func check(_ items: [String]) async throws(SaleError) -> InvariantReport {
+        for item in items { try SaleInput.validateItem(item) }
+        var report = InvariantReport()
+        for start in stride(from: 0, to: items.count, by: 64) {
+            let chunk = items[start..<min(start + 64, items.count)]
+            let partials = await withTaskGroup(of: Result<InvariantReport, SaleError>.self) { group in
+                for item in chunk {
+                    group.addTask {
+                        var partial = InvariantReport()
+                        do throws(SaleError) { try await check(item, into: &partial) } catch { return .failure(error) }
+                        return .success(partial)
+                    }
+                }
+                var collected: [Result<InvariantReport, SaleError>] = []
+                for await result in group { collected.append(result) }
+                return collected
+            }
+            for partial in partials {
+                let value = try partial.get()
+                report.items += value.items
+                report.totalUnits += value.totalUnits
+                report.soldUnits += value.soldUnits
+                report.purchases += value.purchases
+                report.cancellations += value.cancellations
+                report.violations += value.violations
+            }
+        }
+        return report
+    }
+
+    private func check(_ item: String, into report: inout InvariantReport) async throws(SaleError) {
+        let keys = ItemKeys(item: item)
+        let pool = client.pool(forKey: keys.meta).pool
+        let replies: [RESPValue]
+        do {
+            replies = try await pool.pipeline([
+                RESPCommand("HMGET", keys.meta, "total", "sold", "limit"),
+                RESPCommand("HGETALL", keys.buyers),
+            ])
+        } catch {
+            throw SaleError(code: .redis, message: "invariant check of \(item): \(error)", redis: error as? RedisError)
+        }
+        report.items += 1
+        let meta = replies[0].array ?? []
+        guard meta.count == 3, let total = meta[0].int else {
+            report.violations.append("\(item): item hash missing")
+            return
+        }
+        let sold = Int(meta[1].int ?? 0)
+        let limit = Int(meta[2].int ?? 0)
+        report.totalUnits += Int(total)
+        report.soldUnits += sold
+        if sold < 0 || sold > Int(total) { report.violations.append("\(item): sold \(sold) is outside 0...\(total)") }
+
+        var held: [String: Int] = [:]
+        let flat = replies[1].array ?? []
+        var index = 0
+        while index + 1 < flat.count {
+            held[flat[index].string ?? "", default: 0] += Int(flat[index + 1].int ?? 0)
+            index += 2
+        }
+        let heldSum = held.values.reduce(0, +)
+        if heldSum != sold { report.violations.append("\(item): sold is \(sold) but the buyers hold \(heldSum)") }
+        for (user, units) in held {
+            if units <= 0 { report.violations.append("\(item): buyer \(user) holds \(units) units") }
+            if limit > 0 && units > limit { report.violations.append("\(item): buyer \(user) holds \(units) units, above the limit \(limit)") }
+        }
+
+        // Replay the orders stream page by page.
+        var fromStream: [String: Int] = [:]
+        var net = 0
+        var start = "-"
+        while true {
+            let page: RESPValue
+            do {
+                page = try await pool.send(RESPCommand("XRANGE", keys.orders, start, "+", "COUNT", "1000"))
+            } catch {
+                throw SaleError(code: .redis, message: "invariant check of \(item): \(error)", redis: error as? RedisError)
+            }
+            let entries = page.array ?? []
+            for entry in entries {
+                guard let parts = entry.array, parts.count == 2, let fields = parts[1].array else { continue }
+                var values: [String: String] = [:]
+                var i = 0
+                while i + 1 < fields.count {
+                    values[fields[i].string ?? ""] = fields[i + 1].string
+                    i += 2
+                }
+                let quantity = Int(values["qty"] ?? "") ?? 0
+                let user = values["user"] ?? ""
+                switch values["type"] {
+                case "purchase":
+                    report.purchases += 1
+                    net += quantity
+                    fromStream[user, default: 0] += quantity
+                case "cancel":
+                    report.cancellations += 1
+                    net -= quantity
+                    fromStream[user, default: 0] -= quantity
+                default:
+                    report.violations.append("\(item): order entry \(parts[0].string ?? "?") has no known type")
+                }
+            }
+            guard entries.count == 1000, let last = entries.last?.array?.first?.string else { break }
+            start = "(" + last
+        }
+        if net != sold { report.violations.append("\(item): sold is \(sold) but the orders stream nets \(net) units") }
+        for (user, units) in fromStream where units != (held[user] ?? 0) {
+            report.violations.append("\(item): orders give \(user) \(units) units but the buyers hash says \(held[user] ?? 0)")
+        }
+    }
+}

@@ -1,0 +1,111 @@
+/// The Redis keys of one item. Every key carries the hash tag `{ITEM}`, so all of them live in
+/// one slot on one node and a single script can touch them together.
+///
+/// - `seckill:{ITEM}` hash: `total`, `sold`, `limit`, optional `start` / `end` (unix ms), `epoch`.
+/// - `seckill:{ITEM}:buyers` hash: user id -> units held.
+/// - `seckill:{ITEM}:orders` stream: one entry per purchase (`type purchase user U qty Q
+///   request R`) and per cancellation (`type cancel order O user U qty Q`); a purchase's
+///   order id is its entry id.
+/// - `seckill:{ITEM}:cancels` hash: order id -> `cancellationID|user|qty`, so a cancel is
+///   applied once.
+/// - `seckill:{ITEM}:req:REQUEST` string: the first answer to a request id, expiring after
+///   ``SaleOptions/requestTTL``.
+public struct ItemKeys: Sendable, Hashable {
+    /// The item id.
+    public let item: String
+    /// `seckill:{ITEM}`
+    public let meta: String
+    /// `seckill:{ITEM}:buyers`
+    public let buyers: String
+    /// `seckill:{ITEM}:orders`
+    public let orders: String
+    /// `seckill:{ITEM}:cancels`
+    public let cancels: String
+
+    /// The keys of `item`; the id must already be valid (see ``SaleInput/validateItem(_:)``).
+    public init(item: String) {
+        self.item = item
+        meta = "seckill:{\(item)}"
+        buyers = meta + ":buyers"
+        orders = meta + ":orders"
+        cancels = meta + ":cancels"
+    }
+
+    /// `seckill:{ITEM}:req:REQUEST`: the record of one request id.
+    public func request(_ requestID: String) -> String { meta + ":req:" + requestID }
+
+    /// Every key of the item, request records aside.
+    public var all: [String] { [meta, buyers, orders, cancels] }
+
+    /// The item id in a key of the form `seckill:{ITEM}`, or nil for any other key.
+    public static func item(fromMetaKey key: String) -> String? {
+        guard key.hasPrefix("seckill:{"), key.hasSuffix("}") else { return nil }
+        let inner = key.dropFirst("seckill:{".count).dropLast()
+        guard !inner.isEmpty, !inner.contains("{"), !inner.contains("}") else { return nil }
+        return String(inner)
+    }
+}
+
+/// Checks of the ids and numbers callers pass, made before any Redis call.
+public enum SaleInput {
+    /// Longest item, user or request id, in bytes.
+    public static let maxIDLength = 128
+    /// Most units one item may hold (keeps every count exact in Lua's doubles).
+    public static let maxUnits = 1_000_000_000_000
+    /// Most units one purchase may ask for.
+    public static let maxQuantity = 1_000_000
+
+    /// Item ids: 1-128 bytes, no `{`, `}` or control characters.
+    public static func validateItem(_ item: String) throws(SaleError) {
+        try validateID(item, what: "item id", forbidBraces: true)
+    }
+
+    /// User ids: 1-128 bytes, no control characters.
+    public static func validateUser(_ user: String) throws(SaleError) {
+        try validateID(user, what: "user id", forbidBraces: false)
+    }
+
+    /// Request ids: 1-128 bytes, no control characters or spaces.
+    public static func validateRequestID(_ requestID: String) throws(SaleError) {
+        try validateID(requestID, what: "request id", forbidBraces: false)
+        if requestID.utf8.contains(UInt8(ascii: " ")) {
+            throw SaleError.invalidInput("request id \(quoted(requestID)) must not contain spaces")
+        }
+    }
+
+    /// Order ids are the stream entry ids Redis gives: `MILLISECONDS-SEQUENCE`.
+    public static func validateOrder(_ order: String) throws(SaleError) {
+        let parts = order.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0.count <= 20 && $0.utf8.allSatisfy { $0 >= 48 && $0 <= 57 } }) else {
+            throw SaleError.invalidInput("order id \(quoted(order)) is not of the form MILLISECONDS-SEQUENCE (e.g. 1763740800000-0)")
+        }
+    }
+
+    static func validateID(_ id: String, what: String, forbidBraces: Bool) throws(SaleError) {
+        let bytes = id.utf8
+        if bytes.isEmpty { throw SaleError.invalidInput("\(what) must not be empty") }
+        if bytes.count > maxIDLength {
+            throw SaleError.invalidInput("\(what) is \(bytes.count) bytes long; the most is \(maxIDLength)")
+        }
+        for byte in bytes {
+            if byte < 0x20 || byte == 0x7F {
+                throw SaleError.invalidInput("\(what) \(quoted(id)) contains a control character")
+            }
+            if forbidBraces && (byte == UInt8(ascii: "{") || byte == UInt8(ascii: "}")) {
+                throw SaleError.invalidInput("\(what) \(quoted(id)) must not contain { or } (they delimit the hash tag)")
+            }
+        }
+    }
+
+    static func quoted(_ text: String) -> String {
+        var result = "\""
+        for scalar in text.unicodeScalars {
+            if scalar.value < 0x20 || scalar.value == 0x7F {
+                result += "\\u{\(String(scalar.value, radix: 16))}"
+            } else {
+                result.unicodeScalars.append(scalar)
+            }
+        }
+        return result + "\""
+    }
+}

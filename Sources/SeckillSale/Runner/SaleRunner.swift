@@ -1,0 +1,252 @@
+internal import Foundation
+import SeckillRouting
+import Synchronization
+
+/// The shape of a simulated sale.
+public struct SaleRunConfig: Sendable, Hashable {
+    /// Items on sale.
+    public var items: Int = 1_000
+    /// Units per item.
+    public var stock: Int = 100
+    /// Units per user per item; 0 for no limit.
+    public var limit: Int = 1
+    /// Distinct shoppers; each request picks one at random.
+    public var users: Int = 20_000
+    /// Purchase attempts in all.
+    public var requests: Int = 200_000
+    /// Attempts in flight at once (concurrent tasks).
+    public var concurrency: Int = 256
+    /// Item ids are `PREFIX-0`, `PREFIX-1`, ...
+    public var prefix: String = "sale"
+    /// Zipf exponent of item popularity: 0 uniform, 1 a few hot items and a long tail.
+    public var skew: Double = 1.0
+    /// Seeds the shoppers' choices, so a run can be repeated.
+    public var seed: UInt64 = 1
+    /// Reset items of the same ids that already have sales.
+    public var replace: Bool = false
+
+    /// Creates a config with the defaults used by scripts/demo.sh.
+    public init() {}
+
+    /// The id of item `index`.
+    public func item(_ index: Int) -> String { "\(prefix)-\(index)" }
+}
+
+/// Live counters while a sale runs.
+public struct SaleProgress: Sendable {
+    /// Attempts answered so far.
+    public var done: Int
+    /// Units bought so far.
+    public var purchased: Int
+    /// Items seen sold out.
+    public var itemsSoldOut: Int
+    /// Attempts that failed with an error.
+    public var errors: Int
+    /// Seconds since the first attempt.
+    public var seconds: Double
+}
+
+/// What a sale run did, and what Redis holds afterwards.
+public struct SaleRunReport: Sendable {
+    /// The run's shape.
+    public var config: SaleRunConfig
+    /// Attempts made.
+    public var requests = 0
+    /// Attempts per result kind (`purchased`, `soldOut`, `limitReached`, ...).
+    public var results: [String: Int] = [:]
+    /// Attempts that failed with an error.
+    public var errors = 0
+    /// A few distinct error messages.
+    public var errorSamples: [String] = []
+    /// Seconds the attempts took (publishing and checking excluded).
+    public var seconds = 0.0
+    /// Latency percentiles in milliseconds: p50, p99, p99.9, max.
+    public var latencyMs: (p50: Double, p99: Double, p999: Double, max: Double) = (0, 0, 0, 0)
+    /// Attempts sent to each node, in config order.
+    public var perNode: [(node: String, requests: Int)] = []
+    /// Items that answered "sold out" at least once.
+    public var itemsSoldOut = 0
+    /// Seconds spent publishing the items.
+    public var publishSeconds = 0.0
+    /// The invariant check read back from Redis.
+    public var invariants = InvariantReport()
+
+    /// Attempts per second.
+    public var throughput: Double { seconds > 0 ? Double(requests) / seconds : 0 }
+    /// Attempts that bought.
+    public var purchased: Int { results["purchased", default: 0] }
+}
+
+/// Runs a simulated flash sale: publishes the items, then many concurrent shoppers send
+/// purchase attempts with skewed item popularity, then the invariants are checked from Redis.
+public struct SaleRunner: Sendable {
+    /// The coordinator the shoppers call.
+    public let coordinator: SaleCoordinator
+
+    /// Creates a runner.
+    public init(coordinator: SaleCoordinator) { self.coordinator = coordinator }
+
+    /// Runs the sale.
+    ///
+    /// - Parameters:
+    ///   - config: The sale's shape.
+    ///   - progress: Called about four times a second while attempts run.
+    /// - Returns: The report.
+    /// - Throws: ``SaleError`` when publishing or the final check fails; failed attempts are
+    ///   counted in the report instead.
+    public func run(_ config: SaleRunConfig, progress: @escaping @Sendable (SaleProgress) -> Void = { _ in }) async throws(SaleError) -> SaleRunReport {
+        guard config.items >= 1, config.users >= 1, config.requests >= 0, config.concurrency >= 1 else {
+            throw .invalidInput("items, users and concurrency must be at least 1 and requests at least 0")
+        }
+        try SaleInput.validateItem(config.item(config.items - 1))
+        var report = SaleRunReport(config: config)
+        let clock = ContinuousClock()
+
+        try await coordinator.prepare()
+        let publishStart = clock.now
+        try await publishAll(config)
+        report.publishSeconds = (clock.now - publishStart).seconds
+
+        let router = coordinator.client.router
+        let nodes = coordinator.client.nodes
+        let nodeOfItem = (0..<config.items).map { router.map.nodeIndex(forKey: ItemKeys(item: config.item($0)).meta) }
+        let popularity = Popularity(items: config.items, skew: config.skew)
+        let shared = SharedCounters(items: config.items)
+        let coordinator = self.coordinator
+        let start = clock.now
+
+        let tallies = await withTaskGroup(of: WorkerTally?.self) { group in
+            for worker in 0..<config.concurrency {
+                group.addTask {
+                    var tally = WorkerTally(nodes: nodes.count)
+                    var random = SeededRandom(seed: config.seed &* 0x9E37_79B9 &+ UInt64(worker))
+                    var seenSoldOut = Set<Int>()
+                    while true {
+                        let index = shared.next.add(1, ordering: .relaxed).oldValue
+                        if index >= config.requests { break }
+                        let item = popularity.pick(using: &random)
+                        let user = "user-\(Int.random(in: 0..<config.users, using: &random))"
+                        tally.perNode[nodeOfItem[item]] += 1
+                        let sent = clock.now
+                        do throws(SaleError) {
+                            let result = try await coordinator.purchase(config.item(item), user: user)
+                            tally.results[result.kind, default: 0] += 1
+                            if case .purchased = result { shared.purchased.add(1, ordering: .relaxed) }
+                            if case .soldOut(0) = result, seenSoldOut.insert(item).inserted { shared.markSoldOut(item) }
+                        } catch {
+                            tally.errors += 1
+                            shared.errors.add(1, ordering: .relaxed)
+                            if tally.errorSamples.count < 3 { tally.errorSamples.append(error.message) }
+                        }
+                        tally.latenciesMicros.append(UInt32(clamping: (clock.now - sent).microseconds))
+                        shared.done.add(1, ordering: .relaxed)
+                    }
+                    return tally
+                }
+            }
+            group.addTask {
+                while shared.done.load(ordering: .relaxed) < config.requests && shared.finished.load(ordering: .relaxed) < config.concurrency {
+                    try? await Task.sleep(for: .milliseconds(250))
+                    progress(shared.snapshot(seconds: (clock.now - start).seconds))
+                }
+                return nil
+            }
+            var collected: [WorkerTally] = []
+            for await tally in group {
+                if let tally {
+                    collected.append(tally)
+                    shared.finished.add(1, ordering: .relaxed)
+                }
+            }
+            return collected
+        }
+        report.seconds = (clock.now - start).seconds
+        progress(shared.snapshot(seconds: report.seconds))
+
+        var latencies: [UInt32] = []
+        latencies.reserveCapacity(config.requests)
+        var perNode = [Int](repeating: 0, count: nodes.count)
+        for tally in tallies {
+            for (kind, count) in tally.results { report.results[kind, default: 0] += count }
+            report.errors += tally.errors
+            for sample in tally.errorSamples where report.errorSamples.count < 5 && !report.errorSamples.contains(sample) {
+                report.errorSamples.append(sample)
+            }
+            latencies += tally.latenciesMicros
+            for index in perNode.indices { perNode[index] += tally.perNode[index] }
+        }
+        report.requests = latencies.count
+        report.perNode = zip(nodes, perNode).map { ($0.name, $1) }
+        report.itemsSoldOut = shared.soldOutCount
+        latencies.sort()
+        func percentile(_ p: Double) -> Double {
+            latencies.isEmpty ? 0 : Double(latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]) / 1000
+        }
+        report.latencyMs = (percentile(0.5), percentile(0.99), percentile(0.999), Double(latencies.last ?? 0) / 1000)
+
+        let checker = InvariantChecker(client: coordinator.client)
+        report.invariants = try await checker.check((0..<config.items).map(config.item))
+        return report
+    }
+
+    private func publishAll(_ config: SaleRunConfig) async throws(SaleError) {
+        let coordinator = self.coordinator
+        for start in stride(from: 0, to: config.items, by: 256) {
+            let range = start..<min(start + 256, config.items)
+            let failure: SaleError? = await withTaskGroup(of: SaleError?.self) { group in
+                for index in range {
+                    group.addTask {
+                        do throws(SaleError) {
+                            _ = try await coordinator.publish(config.item(index), stock: config.stock, limitPerUser: config.limit, replace: config.replace)
+                            return nil
+                        } catch {
+                            return error
+                        }
+                    }
+                }
+                var first: SaleError?
+                for await error in group where first == nil { first = error }
+                return first
+            }
+            if let failure { throw failure }
+        }
+    }
+}
+
+/// One shopper task's counts, merged after the run (no sharing while it runs).
+private struct WorkerTally: Sendable {
+    var results: [String: Int] = [:]
+    var errors = 0
+    var errorSamples: [String] = []
+    var latenciesMicros: [UInt32] = []
+    var perNode: [Int]
+
+    init(nodes: Int) { perNode = Array(repeating: 0, count: nodes) }
+}
+
+/// Counters the progress line reads while shoppers run.
+private final class SharedCounters: Sendable {
+    let next = Atomic<Int>(0)
+    let done = Atomic<Int>(0)
+    let purchased = Atomic<Int>(0)
+    let errors = Atomic<Int>(0)
+    let finished = Atomic<Int>(0)
+    private let soldOut: Mutex<Set<Int>>
+
+    init(items: Int) { soldOut = Mutex([]) }
+
+    func markSoldOut(_ item: Int) { soldOut.withLock { _ = $0.insert(item) } }
+
+    var soldOutCount: Int { soldOut.withLock { $0.count } }
+
+    func snapshot(seconds: Double) -> SaleProgress {
+        SaleProgress(
+            done: done.load(ordering: .relaxed), purchased: purchased.load(ordering: .relaxed),
+            itemsSoldOut: soldOutCount, errors: errors.load(ordering: .relaxed), seconds: seconds)
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+    var microseconds: Int64 { components.seconds * 1_000_000 + components.attoseconds / 1_000_000_000_000 }
+}

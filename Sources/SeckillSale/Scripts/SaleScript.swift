@@ -1,0 +1,108 @@
+/// The server-side scripts of a sale. Each runs atomically on the node owning the item and
+/// receives every key it touches in KEYS, so it works unchanged on a Redis Cluster.
+///
+/// Answers are short strings (`P|order|remaining`, `S|remaining`, ...) so that a purchase can
+/// store its own answer as the request record and return it again on a retry.
+public enum SaleScript: String, Sendable, CaseIterable {
+    case purchase, cancel, publish, restock
+
+    /// The Lua source.
+    public var source: String {
+        switch self {
+        case .purchase: Self.purchaseSource
+        case .cancel: Self.cancelSource
+        case .publish: Self.publishSource
+        case .restock: Self.restockSource
+        }
+    }
+
+    // Checks compare numbers explicitly (`== 1`, `> remaining`) because 0 is true in Lua, and
+    // nothing is decremented before every check has passed: the script either applies the
+    // whole purchase or nothing.
+    private static let purchaseSource = """
+        -- KEYS: item hash, buyers hash, orders stream, request record
+        -- ARGV: user, quantity, request id, request record TTL in seconds
+        local prior = redis.call('GET', KEYS[4])
+        if prior then return prior end
+        local function answer(result)
+          redis.call('SET', KEYS[4], result, 'EX', ARGV[4])
+          return result
+        end
+        local item = redis.call('HMGET', KEYS[1], 'total', 'sold', 'limit', 'start', 'end')
+        local total = tonumber(item[1])
+        if total == nil then return answer('U') end
+        local clock = redis.call('TIME')
+        local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+        local starts = tonumber(item[4])
+        if starts ~= nil and now < starts then return answer('N|' .. item[4]) end
+        local ends = tonumber(item[5])
+        if ends ~= nil and now >= ends then return answer('E|' .. item[5]) end
+        local remaining = total - (tonumber(item[2]) or 0)
+        if remaining <= 0 then return answer('S|0') end
+        local quantity = tonumber(ARGV[2])
+        local limit = tonumber(item[3]) or 0
+        local held = tonumber(redis.call('HGET', KEYS[2], ARGV[1])) or 0
+        if limit > 0 and held + quantity > limit then return answer('L|' .. held) end
+        if quantity > remaining then return answer('S|' .. remaining) end
+        redis.call('HINCRBY', KEYS[1], 'sold', quantity)
+        redis.call('HINCRBY', KEYS[2], ARGV[1], quantity)
+        local order = redis.call('XADD', KEYS[3], '*', 'type', 'purchase', 'user', ARGV[1], 'qty', ARGV[2], 'request', ARGV[3])
+        return answer('P|' .. order .. '|' .. string.format('%d', remaining - quantity))
+        """
+
+    private static let cancelSource = """
+        -- KEYS: item hash, buyers hash, orders stream, cancellations hash
+        -- ARGV: order id
+        if redis.call('EXISTS', KEYS[1]) == 0 then return 'U' end
+        local done = redis.call('HGET', KEYS[4], ARGV[1])
+        if done then return 'A|' .. done end
+        local entries = redis.call('XRANGE', KEYS[3], ARGV[1], ARGV[1])
+        if #entries == 0 then return 'O' end
+        local fields = entries[1][2]
+        local kind, user, quantity
+        for i = 1, #fields, 2 do
+          if fields[i] == 'type' then kind = fields[i + 1]
+          elseif fields[i] == 'user' then user = fields[i + 1]
+          elseif fields[i] == 'qty' then quantity = tonumber(fields[i + 1]) end
+        end
+        if kind ~= 'purchase' or user == nil or quantity == nil then return 'O' end
+        redis.call('HINCRBY', KEYS[1], 'sold', -quantity)
+        local held = redis.call('HINCRBY', KEYS[2], user, -quantity)
+        if held <= 0 then redis.call('HDEL', KEYS[2], user) end
+        redis.call('HINCRBY', KEYS[1], 'epoch', 1)
+        local id = redis.call('XADD', KEYS[3], '*', 'type', 'cancel', 'order', ARGV[1], 'user', user, 'qty', quantity)
+        local record = id .. '|' .. string.format('%d', quantity) .. '|' .. user
+        redis.call('HSET', KEYS[4], ARGV[1], record)
+        return 'C|' .. record
+        """
+
+    private static let publishSource = """
+        -- KEYS: item hash, buyers hash, orders stream, cancellations hash
+        -- ARGV: stock, limit per user, start ms or '', end ms or '', replace '1' or '0'
+        local sold = tonumber(redis.call('HGET', KEYS[1], 'sold')) or 0
+        local history = redis.call('XLEN', KEYS[3])
+        if (sold ~= 0 or history ~= 0) and ARGV[5] ~= '1' then
+          return 'H|' .. string.format('%d', sold) .. '|' .. history
+        end
+        local epoch = (tonumber(redis.call('HGET', KEYS[1], 'epoch')) or 0) + 1
+        redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+        redis.call('HSET', KEYS[1], 'total', ARGV[1], 'sold', 0, 'limit', ARGV[2], 'epoch', epoch)
+        if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'start', ARGV[3]) end
+        if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'end', ARGV[4]) end
+        return 'OK|' .. string.format('%d', epoch)
+        """
+
+    private static let restockSource = """
+        -- KEYS: item hash, request record
+        -- ARGV: units, request id, request record TTL in seconds
+        local prior = redis.call('GET', KEYS[2])
+        if prior then return prior end
+        if redis.call('EXISTS', KEYS[1]) == 0 then return 'U' end
+        local total = redis.call('HINCRBY', KEYS[1], 'total', ARGV[1])
+        local epoch = redis.call('HINCRBY', KEYS[1], 'epoch', 1)
+        local sold = tonumber(redis.call('HGET', KEYS[1], 'sold')) or 0
+        local result = 'OK|' .. total .. '|' .. string.format('%d', total - sold) .. '|' .. epoch
+        redis.call('SET', KEYS[2], result, 'EX', ARGV[3])
+        return result
+        """
+}
