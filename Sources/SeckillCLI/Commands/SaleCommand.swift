@@ -119,6 +119,7 @@ enum SaleCommand {
         let check = report.invariants
         lines.append("invariants, read back from Redis: \(check.holds ? "HOLD" : "BROKEN") for \(Format.grouped(check.items)) items: \(Format.grouped(check.soldUnits)) of \(Format.grouped(check.totalUnits)) units sold, \(Format.grouped(check.purchases)) purchase and \(Format.grouped(check.cancellations)) cancellation entries")
         for violation in check.violations.prefix(20) { lines.append("  violation: \(violation)") }
+        lines.append("invariantsHold: \(check.holds)")
         return lines
     }
 }
