@@ -38,7 +38,7 @@ enum BenchTransportCommand {
         let pool = NodePool(endpoint: node.endpoint, connection: connection, pool: config.poolOptions)
         defer { pool.close() }
         do { try await pool.warmUp() } catch {
-            throw CLIError("node \(node.name) (\(node.endpoint.address)) unreachable: \(error)")
+            throw CLIError("node \(node.name) (\(node.endpoint.address)) unreachable: \((error as? RedisError)?.message ?? "\(error)")")
         }
         let command = commandName == "PING" ? RESPCommand("PING") : RESPCommand("INCR", "seckill:bench:counter")
         let clock = ContinuousClock()

@@ -36,6 +36,7 @@ enum ConfigCommand {
             } else {
                 for problem in error.problems { console.out(problem) }
             }
+            if error.code == .fileNotFound || error.code == .unreadable { throw CLIError(ConfigLoading.oneLine(error)) }
             let count = error.problems.count
             throw CLIError("\(path) is invalid: \(count) problem\(count == 1 ? "" : "s")")
         }
@@ -78,7 +79,7 @@ enum ConfigCommand {
             let addresses = try NodeAddress.parseList(list)
             config = try ClusterConfig.evenlySharded(across: addresses, source: output)
         } catch {
-            throw CLIError(ConfigLoading.oneLine(error))
+            throw CLIError(error.problems.isEmpty ? error.description : error.problems.joined(separator: "; "))
         }
         let manager = FileManager.default
         if manager.fileExists(atPath: output) && !arguments.flag("--force") {

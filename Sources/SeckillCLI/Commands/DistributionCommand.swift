@@ -48,7 +48,8 @@ enum DistributionCommand {
         let widest = report.nodes.map(\.share).max() ?? 0
         var table = Table(header: ["NODE", "ITEMS", "SHARE", "EXPECTED", "DEVIATION", ""], rightAligned: [1, 2, 3, 4])
         for share in report.nodes {
-            let deviation = (share.deviation >= 0 ? "+" : "") + Format.fixed(share.deviation * 100, 2)
+            let points = Format.fixed(share.deviation * 100, 2)
+            let deviation = points.hasPrefix("-") || points == "0.00" ? points : "+" + points
             table.add([share.node.name, Format.grouped(share.keyCount), Format.percent(share.share),
                        Format.percent(share.expectedShare), deviation, Format.bar(share.share, of: widest)])
         }

@@ -48,7 +48,8 @@ indirect enum JSONOutput {
             text += String(value)
         case .double(let value):
             if value.isFinite {
-                let rounded = (value * 1000).rounded() / 1000
+                // Six decimals keep shares and deviations exact enough and the text short.
+                let rounded = (value * 1_000_000).rounded() / 1_000_000
                 text += rounded == rounded.rounded() && abs(rounded) < 1e15 ? String(Int(rounded)) : String(rounded)
             } else {
                 text += "null"

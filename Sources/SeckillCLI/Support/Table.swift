@@ -21,7 +21,7 @@ struct Table {
                 let pad = String(repeating: " ", count: widths[index] - cell.count)
                 if index == row.count - 1 && !rightAligned.contains(index) { return cell }
                 return rightAligned.contains(index) ? pad + cell : cell + pad
-            }.joined(separator: "  ")
+            }.joined(separator: "  ").trimmingTrailingSpaces()
         }
     }
 }
@@ -68,5 +68,13 @@ extension Format {
     static func duration(_ duration: Duration) -> String {
         let ms = Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
         return ms >= 1000 && ms.truncatingRemainder(dividingBy: 1000) == 0 ? "\(Int(ms / 1000)) s" : "\(fixed(ms, ms == ms.rounded() ? 0 : 3)) ms"
+    }
+}
+
+extension String {
+    fileprivate func trimmingTrailingSpaces() -> String {
+        var text = self
+        while text.last == " " { text.removeLast() }
+        return text
     }
 }
