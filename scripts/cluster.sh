@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# A real Redis Cluster on loopback, made with `redis-server --cluster-enabled yes` and
+# `redis-cli --cluster create`.
+#
+#   scripts/cluster.sh start  [--primaries 3] [--replicas 1] [--base-port 7100] [--dir DIR] [--node-timeout MS]
+#   scripts/cluster.sh stop   [--base-port 7100] [--dir DIR]
+#   scripts/cluster.sh status [--base-port 7100] [--dir DIR]
+#
+# start   starts primaries x (1 + replicas) nodes on BASE-PORT, BASE-PORT+1, ... (no
+#         persistence), joins them with redis-cli --cluster create, and waits until every
+#         node reports cluster_state:ok. Refuses to start when a port is already in use.
+# stop    stops the nodes this script started (pid files in DIR) and removes DIR.
+# status  prints CLUSTER NODES of the first node and cluster_state of each.
+#
+# DIR defaults to <repo>/.seckill-run/cluster-BASE-PORT. Exit status: 0 on success,
+# 1 on failure (one line on standard error), 2 on bad usage.
+set -euo pipefail
+
+# shellcheck source=scripts/lib.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
+
+COMMAND=""
+PRIMARIES=3
+REPLICAS=1
+BASE_PORT=7100
+DIR=""
+NODE_TIMEOUT=2000
+
+usage() {
+    printf 'usage: %s start|stop|status [--primaries N] [--replicas N] [--base-port P] [--dir DIR] [--node-timeout MS]\n' "${0##*/}"
+}
+
+need_number() {
+    [[ "$2" =~ ^[0-9]+$ ]] || { log_error "$1 must be a whole number, got '$2'"; usage >&2; exit 2; }
+}
+
+while (($# > 0)); do
+    case "$1" in
+        start | stop | status) COMMAND="$1" ;;
+        --primaries | --replicas | --base-port | --dir | --node-timeout)
+            (($# >= 2)) || { log_error "$1 needs a value"; usage >&2; exit 2; }
+            case "$1" in
+                --primaries) need_number "$1" "$2"; PRIMARIES="$2" ;;
+                --replicas) need_number "$1" "$2"; REPLICAS="$2" ;;
+                --base-port) need_number "$1" "$2"; BASE_PORT="$2" ;;
+                --node-timeout) need_number "$1" "$2"; NODE_TIMEOUT="$2" ;;
+                --dir) DIR="$2" ;;
+            esac
+            shift
+            ;;
+        -h | --help) usage; exit 0 ;;
+        *) log_error "unknown argument $1"; usage >&2; exit 2 ;;
+    esac
+    shift
+done
+[[ -n "$COMMAND" ]] || { usage >&2; exit 2; }
+((PRIMARIES >= 3)) || die "a Redis Cluster needs at least 3 primaries, got $PRIMARIES"
+COUNT=$((PRIMARIES * (1 + REPLICAS)))
+((BASE_PORT >= 1 && BASE_PORT + COUNT + 10000 <= 65535)) \
+    || die "--base-port $BASE_PORT leaves no room for $COUNT nodes and their cluster bus ports (port + 10000)"
+ROOT="$(seckill_root)"
+DIR="${DIR:-$ROOT/.seckill-run/cluster-$BASE_PORT}"
+
+ports() {
+    local i
+    for ((i = 0; i < COUNT; i++)); do printf '%s\n' $((BASE_PORT + i)); done
+}
+
+stop_cluster() {
+    local pidfile pid stopped=0
+    [[ -d "$DIR" ]] || { log_info "no cluster started from $DIR"; return 0; }
+    for pidfile in "$DIR"/*.pid; do
+        [[ -e "$pidfile" ]] || continue
+        pid="$(cat "$pidfile")"
+        if pid_is_redis_server "$pid"; then
+            kill "$pid" 2>/dev/null || true
+            stopped=$((stopped + 1))
+        fi
+    done
+    local deadline=$((SECONDS + 5))
+    for pidfile in "$DIR"/*.pid; do
+        [[ -e "$pidfile" ]] || continue
+        pid="$(cat "$pidfile")"
+        while pid_is_redis_server "$pid" && ((SECONDS < deadline)); do sleep 0.1; done
+        pid_is_redis_server "$pid" && kill -9 "$pid" 2>/dev/null || true
+    done
+    rm -rf -- "$DIR"
+    log_info "stopped $stopped cluster nodes"
+}
+
+start_cluster() {
+    ensure_redis
+    local port
+    for port in $(ports); do
+        if redis_alive 127.0.0.1 "$port"; then
+            die "port $port is already in use: stop that server or pick another --base-port"
+        fi
+    done
+    mkdir -p "$DIR"
+    for port in $(ports); do
+        mkdir -p "$DIR/$port"
+        redis-server --port "$port" --bind 127.0.0.1 --cluster-enabled yes \
+            --cluster-config-file "$DIR/$port/nodes.conf" --cluster-node-timeout "$NODE_TIMEOUT" \
+            --save "" --appendonly no --daemonize yes --protected-mode no \
+            --pidfile "$DIR/$port.pid" --logfile "$DIR/$port.log" --dir "$DIR/$port" \
+            || { stop_cluster; die "redis-server on port $port did not start (see $DIR/$port.log)"; }
+    done
+    for port in $(ports); do
+        wait_for_port 127.0.0.1 "$port" 10 || { stop_cluster; die "node 127.0.0.1:$port did not answer within 10 s"; }
+    done
+    local addresses=()
+    for port in $(ports); do addresses+=("127.0.0.1:$port"); done
+    redis-cli --cluster create "${addresses[@]}" --cluster-replicas "$REPLICAS" --cluster-yes >"$DIR/create.log" 2>&1 \
+        || { stop_cluster; die "redis-cli --cluster create failed (see the log above)"; }
+    local deadline=$((SECONDS + 30)) ok
+    while :; do
+        ok=0
+        for port in $(ports); do
+            if redis-cli -p "$port" cluster info 2>/dev/null | grep -q '^cluster_state:ok'; then ok=$((ok + 1)); fi
+        done
+        ((ok == COUNT)) && break
+        ((SECONDS < deadline)) || { stop_cluster; die "cluster_state did not become ok on every node within 30 s"; }
+        sleep 0.2
+    done
+    log_info "cluster of $PRIMARIES primaries x $REPLICAS replicas ready on 127.0.0.1:$BASE_PORT-$((BASE_PORT + COUNT - 1))"
+}
+
+status_cluster() {
+    local port state down=0
+    redis-cli -p "$BASE_PORT" cluster nodes 2>/dev/null || true
+    for port in $(ports); do
+        state="$(redis-cli -p "$port" cluster info 2>/dev/null | tr -d '\r' | grep '^cluster_state:' || true)"
+        printf '127.0.0.1:%s %s\n' "$port" "${state:-down}"
+        [[ "$state" == "cluster_state:ok" ]] || down=1
+    done
+    return $((down * 3))
+}
+
+case "$COMMAND" in
+    start) start_cluster ;;
+    stop) stop_cluster ;;
+    status) status_cluster ;;
+esac
