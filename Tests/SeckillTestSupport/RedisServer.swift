@@ -147,6 +147,8 @@ public final class RedisServer: @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: "\(dir)/redis-\(pid).pid")
     }
 
+    private static let handedOut = Locked<Set<Int>>([])
+
     /// A loopback TCP port nobody listens on right now.
     public static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -164,8 +166,12 @@ public final class RedisServer: @unchecked Sendable {
         }
         guard bound else { throw StartError(description: "bind() failed") }
         let port = Int(UInt16(bigEndian: address.sin_port))
-        // Keep clear of the ports the shipped cluster.json uses.
-        if (7000...7010).contains(port) { return try freePort() }
+        // Keep clear of the ports the shipped cluster.json and scripts/cluster.sh use, and
+        // never hand the same port to two servers of this process (suites start servers
+        // concurrently, and a port is only known free until someone binds it).
+        if (7000...7010).contains(port) || (7100...7120).contains(port) || !handedOut.withLock({ $0.insert(port).inserted }) {
+            return try freePort()
+        }
         return port
     }
 

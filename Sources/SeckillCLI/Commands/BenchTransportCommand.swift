@@ -27,8 +27,9 @@ enum BenchTransportCommand {
         guard commandName == "PING" || commandName == "INCR" else {
             throw CLIError.usage("bench-transport", "--command must be PING or INCR, got \(commandName)")
         }
-        let nodeName = arguments.value("--node") ?? config.nodes[0].name
-        guard let node = config.nodes.first(where: { $0.name == nodeName }) else {
+        let nodes = try await ConfigLoading.slotMap(config).nodes
+        let nodeName = arguments.value("--node") ?? nodes[0].name
+        guard let node = nodes.first(where: { $0.name == nodeName }) else {
             throw CLIError.usage("bench-transport", "no node named \(nodeName) in \(config.source)")
         }
         let connection: ConnectionOptions

@@ -40,6 +40,19 @@ enum ConfigCommand {
             let count = error.problems.count
             throw CLIError("\(path) is invalid: \(count) problem\(count == 1 ? "" : "s")")
         }
+        if config.mode == .cluster {
+            let seeds = config.seeds.map(\.description)
+            if json {
+                console.out(JSONOutput.object([
+                    ("config", .string(path)), ("valid", .bool(true)), ("mode", .string("cluster")),
+                    ("seeds", .array(seeds.map { .string($0) })),
+                ]).render())
+            } else {
+                console.out("\(path): valid, cluster mode, seeds \(seeds.joined(separator: ", ")) (slots are read from the cluster: seckill cluster status)")
+                console.out("durability: \(config.durability.replicas == 0 ? "off" : "WAIT \(config.durability.replicas) replica(s), \(Format.duration(config.durability.timeout))")")
+            }
+            return
+        }
         let map = SlotMap(config: config)
         if json {
             console.out(JSONOutput.object([

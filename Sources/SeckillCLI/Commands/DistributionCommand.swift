@@ -14,7 +14,7 @@ enum DistributionCommand {
         flags: [("--json", "Print the report as JSON.")],
         details: "A node's expected share is its share of the 16384 slots. For well-spread keys the chi-square\nstatistic is close to its degrees of freedom (16383).")
 
-    static func run(_ arguments: Arguments, console: Console) throws(CLIError) {
+    static func run(_ arguments: Arguments, console: Console) async throws(CLIError) {
         try arguments.noPositionals()
         let count = try arguments.integer("--items", default: 100_000, in: 1...100_000_000)
         let patternText = arguments.value("--pattern") ?? "item:{%d}"
@@ -25,7 +25,7 @@ enum DistributionCommand {
             throw CLIError.usage("distribution", "--pattern: \(ConfigLoading.oneLine(error))")
         }
         let config = try ConfigLoading.load(arguments)
-        let map = SlotMap(config: config)
+        let map = try await ConfigLoading.slotMap(config)
         let report = DistributionReport(map: map, pattern: pattern, count: count)
 
         if arguments.flag("--json") {

@@ -51,7 +51,7 @@ enum ItemCommands {
         let stock = try arguments.requiredInteger("--stock", in: 0...SaleInput.maxUnits)
         let limit = try arguments.integer("--limit", default: 1, in: 0...SaleInput.maxUnits)
         let window = SaleWindow(startsAtMs: try time(arguments, "--starts"), endsAtMs: try time(arguments, "--ends"))
-        let coordinator = try ConfigLoading.coordinator(arguments)
+        let coordinator = try await ConfigLoading.coordinator(arguments)
         do {
             let result = try await coordinator.publish(item, stock: stock, limitPerUser: limit, window: window, replace: arguments.flag("--replace"))
             guard case .published(let epoch) = result else { return }
@@ -70,7 +70,7 @@ enum ItemCommands {
     static func restock(_ arguments: Arguments, console: Console) async throws(CLIError) {
         let item = try item(arguments)
         let units = try arguments.requiredInteger("--units", in: 1...SaleInput.maxUnits)
-        let coordinator = try ConfigLoading.coordinator(arguments)
+        let coordinator = try await ConfigLoading.coordinator(arguments)
         do {
             switch try await coordinator.restock(item, units: units, requestID: arguments.value("--request-id")) {
             case .restocked(let total, let remaining, let epoch):
@@ -96,7 +96,7 @@ enum ItemCommands {
         let item = try item(arguments)
         guard let user = arguments.value("--user") else { throw CLIError.usage("buy", "--user is required") }
         let quantity = try arguments.integer("--qty", default: 1, in: 1...SaleInput.maxQuantity)
-        let coordinator = try ConfigLoading.coordinator(arguments)
+        let coordinator = try await ConfigLoading.coordinator(arguments)
         let result: PurchaseResult
         do {
             result = try await coordinator.purchase(item, user: user, quantity: quantity, requestID: arguments.value("--request-id"))
@@ -136,7 +136,7 @@ enum ItemCommands {
     static func cancel(_ arguments: Arguments, console: Console) async throws(CLIError) {
         let item = try item(arguments)
         guard let order = arguments.value("--order") else { throw CLIError.usage("cancel", "--order is required") }
-        let coordinator = try ConfigLoading.coordinator(arguments)
+        let coordinator = try await ConfigLoading.coordinator(arguments)
         let result: CancelResult
         do {
             result = try await coordinator.cancel(item, order: order)

@@ -29,11 +29,19 @@ enum NodesCommand {
         } catch {
             throw CLIError(ConfigLoading.oneLine(error))
         }
+        // In cluster mode every node of the discovered topology, replicas included.
+        let nodes: [NodeConfig]
+        if config.mode == .cluster {
+            let client = try await ConfigLoading.client(config)
+            nodes = client.topology?.allNodes.map(\.nodeConfig) ?? client.nodes
+        } else {
+            nodes = config.nodes
+        }
         let probes = await withTaskGroup(of: (Int, Probe).self) { group in
-            for (index, node) in config.nodes.enumerated() {
+            for (index, node) in nodes.enumerated() {
                 group.addTask { (index, await probe(node, connection: connection)) }
             }
-            var results = [Probe?](repeating: nil, count: config.nodes.count)
+            var results = [Probe?](repeating: nil, count: nodes.count)
             for await (index, probe) in group { results[index] = probe }
             return results.map { $0! }
         }

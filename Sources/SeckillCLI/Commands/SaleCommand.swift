@@ -44,7 +44,7 @@ enum SaleCommand {
         } catch {
             throw CLIError.usage("sale", "--prefix: \(error.message)")
         }
-        let coordinator = try ConfigLoading.coordinator(arguments)
+        let coordinator = try await ConfigLoading.coordinator(arguments)
         let json = arguments.flag("--json")
         if !json {
             console.out("Flash sale: \(Format.grouped(config.items)) items x \(Format.grouped(config.stock)) units, limit \(config.limit == 0 ? "none" : String(config.limit)), \(Format.grouped(config.users)) users, \(Format.grouped(config.requests)) attempts at concurrency \(config.concurrency), items \(config.item(0))...")

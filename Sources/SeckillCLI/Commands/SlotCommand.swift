@@ -10,10 +10,10 @@ enum SlotCommand {
         flags: [("--json", "Print a JSON array of {key, slot, node}.")],
         details: "Slots follow the Redis Cluster rule: CRC16 of the key, or of its {hash tag}, mod 16384.\nUse -- before keys that start with a dash.")
 
-    static func run(_ arguments: Arguments, console: Console) throws(CLIError) {
+    static func run(_ arguments: Arguments, console: Console) async throws(CLIError) {
         guard !arguments.positionals.isEmpty else { throw CLIError.usage("slot", "give at least one KEY") }
         let config = try ConfigLoading.load(arguments)
-        let router = SlotRouter(config: config)
+        let router = SlotRouter(map: try await ConfigLoading.slotMap(config))
         let rows = arguments.positionals.map { key in
             let slot = router.slot(forKey: key)
             return (key, slot, router.node(for: slot))

@@ -18,7 +18,7 @@ enum StatusCommands {
         flags: [("--json", "Print a JSON array of {user, units}.")])
 
     static func status(_ arguments: Arguments, console: Console) async throws(CLIError) {
-        let coordinator = try ConfigLoading.coordinator(arguments)
+        let coordinator = try await ConfigLoading.coordinator(arguments)
         let items: [String]
         let statuses: [ItemStatus?]
         do {
@@ -61,7 +61,7 @@ enum StatusCommands {
     static func buyers(_ arguments: Arguments, console: Console) async throws(CLIError) {
         let item = try ItemCommands.item(arguments)
         let pageSize = try arguments.integer("--page-size", default: 500, in: 1...100_000)
-        let coordinator = try ConfigLoading.coordinator(arguments)
+        let coordinator = try await ConfigLoading.coordinator(arguments)
         var all: [(user: String, units: Int)] = []
         do {
             guard try await coordinator.status([item]).first! != nil else { throw CLIError("item \(item) is not published") }

@@ -27,13 +27,34 @@ enum ConfigLoading {
 }
 
 extension ConfigLoading {
-    /// A coordinator over the nodes of the config named by `--config`.
-    static func coordinator(_ arguments: Arguments) throws(CLIError) -> SaleCoordinator {
+    /// A coordinator over the nodes of the config named by `--config`; in cluster mode the
+    /// topology is discovered from the seeds first.
+    static func coordinator(_ arguments: Arguments) async throws(CLIError) -> SaleCoordinator {
         let config = try load(arguments)
         do {
-            return SaleCoordinator(client: try ClusterClient(config: config, environment: environment))
-        } catch {
+            return SaleCoordinator(client: try await ClusterClient.connect(config: config, environment: environment))
+        } catch let error as ConfigError {
             throw CLIError(oneLine(error))
+        } catch {
+            throw CLIError("\(config.source): cannot read the cluster topology from the seeds: \(error)")
+        }
+    }
+
+    /// The slot map in force: the config's in static mode, the cluster's (read from the
+    /// seeds) in cluster mode.
+    static func slotMap(_ config: ClusterConfig) async throws(CLIError) -> SlotMap {
+        guard config.mode == .cluster else { return SlotMap(config: config) }
+        return try await client(config).router.map
+    }
+
+    /// A client for `config` (topology discovered in cluster mode).
+    static func client(_ config: ClusterConfig) async throws(CLIError) -> ClusterClient {
+        do {
+            return try await ClusterClient.connect(config: config, environment: environment)
+        } catch let error as ConfigError {
+            throw CLIError(oneLine(error))
+        } catch {
+            throw CLIError("\(config.source): cannot read the cluster topology from the seeds: \(error)")
         }
     }
 

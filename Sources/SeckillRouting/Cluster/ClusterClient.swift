@@ -3,65 +3,124 @@ public import SeckillTransport
 internal import Foundation
 import Synchronization
 
-/// The nodes of a cluster.json, each with its own connection pool, and the slot router
-/// that says which node owns a key.
+/// The Redis nodes of a config, each with its own connection pool, and the slot router that
+/// says which node owns a key.
 ///
-/// Services hold one client for the life of the process and route every command by its
-/// key: ``send(_:key:)`` for one command, ``group(_:)`` to batch many keys per node.
+/// In static mode the nodes and slots come from cluster.json. In cluster mode they are
+/// discovered from a real Redis Cluster (`CLUSTER SHARDS`, falling back to `CLUSTER SLOTS`)
+/// through the seeds, refreshed periodically (``run()``) and whenever a redirect or an
+/// unreachable primary shows the map is stale. Services hold one client for the life of
+/// the process and route every command by its key's slot with ``execute(_:slot:deadline:)``.
 public final class ClusterClient: Sendable {
-    /// Maps keys to nodes; replaceable as a whole when the topology changes.
+    /// Maps keys to nodes; replaced as a whole when the topology changes.
     public let router: SlotRouter
     /// The validated configuration the client was made from.
     public let config: ClusterConfig
-    private let pools: [String: NodePool]
+    private let connection: ConnectionOptions
+    private let poolOptions: PoolOptions
+    private let state: Mutex<State>
 
-    /// Creates a client. No connection is opened until the first command.
-    ///
-    /// - Parameters:
-    ///   - config: A validated configuration.
-    ///   - environment: Where the AUTH password variable is read; the process environment by default.
-    /// - Throws: ``ConfigError`` when the password variable named in `auth` is not set.
-    public init(config: ClusterConfig, environment: [String: String]? = nil) throws(ConfigError) {
-        self.config = config
-        self.router = SlotRouter(config: config)
-        let connection = try config.connectionOptions(environment: environment ?? ProcessInfo.processInfo.environment)
-        let poolOptions = config.poolOptions
+    struct State {
         var pools: [String: NodePool] = [:]
-        for node in config.nodes {
+        var topology: ClusterTopology?
+        var refreshing = false
+        var refreshes = 0
+    }
+
+    /// Creates a client for a static config. No connection is opened until the first command.
+    ///
+    /// - Throws: ``ConfigError`` when the password variable named in `auth` is not set, or
+    ///   when the config is in cluster mode (use ``connect(config:environment:)``).
+    public convenience init(config: ClusterConfig, environment: [String: String]? = nil) throws(ConfigError) {
+        guard config.mode == .static else {
+            throw ConfigError(.invalidArgument, "\(config.source): cluster mode discovers its nodes: use ClusterClient.connect(config:)")
+        }
+        try self.init(config: config, map: SlotMap(config: config), environment: environment)
+    }
+
+    private init(config: ClusterConfig, map: SlotMap, environment: [String: String]?) throws(ConfigError) {
+        self.config = config
+        self.router = SlotRouter(map: map)
+        self.connection = try config.connectionOptions(environment: environment ?? ProcessInfo.processInfo.environment)
+        self.poolOptions = config.poolOptions
+        var pools: [String: NodePool] = [:]
+        for node in map.nodes {
             pools[node.name] = NodePool(endpoint: node.endpoint, connection: connection, pool: poolOptions)
         }
-        self.pools = pools
+        self.state = Mutex(State(pools: pools))
+    }
+
+    /// Creates a client for either mode; in cluster mode the topology is read from the first
+    /// seed that answers.
+    ///
+    /// - Throws: ``ConfigError`` for a missing password variable, or ``RedisError`` /
+    ///   ``ClusterTopology/ParseError`` when no seed gives a usable topology.
+    public static func connect(config: ClusterConfig, environment: [String: String]? = nil) async throws -> ClusterClient {
+        guard config.mode == .cluster else { return try ClusterClient(config: config, environment: environment) }
+        let options = try config.connectionOptions(environment: environment ?? ProcessInfo.processInfo.environment)
+        let topology = try await discover(from: config.seeds.map { RedisEndpoint(host: $0.host, port: $0.port) }, connection: options, pools: [:])
+        let client = try ClusterClient(config: config, map: try topology.slotMap(previous: nil), environment: environment)
+        client.state.withLock { $0.topology = topology }
+        return client
     }
 
     deinit { close() }
 
-    /// The nodes, in config order.
-    public var nodes: [NodeConfig] { config.nodes }
+    /// The nodes of the current slot map (in cluster mode, the primaries).
+    public var nodes: [NodeConfig] { router.map.nodes }
+
+    /// The last topology read from the cluster (cluster mode only).
+    public var topology: ClusterTopology? { state.withLock { $0.topology } }
+
+    /// How many topology refreshes have completed.
+    public var refreshCount: Int { state.withLock { $0.refreshes } }
 
     /// The pool of the node called `name`.
-    public func pool(named name: String) -> NodePool? { pools[name] }
+    public func pool(named name: String) -> NodePool? { state.withLock { $0.pools[name] } }
+
+    /// The pool of `node`, opened when the client does not have one yet (a new primary).
+    public func pool(for node: NodeConfig) -> NodePool {
+        state.withLock { state in
+            if let pool = state.pools[node.name] { return pool }
+            let pool = NodePool(endpoint: node.endpoint, connection: connection, pool: poolOptions)
+            state.pools[node.name] = pool
+            return pool
+        }
+    }
 
     /// The node that owns `key` and its pool.
     public func pool(forKey key: String) -> (node: NodeConfig, pool: NodePool) {
         let node = router.node(forKey: key)
-        return (node, pools[node.name]!)
+        return (node, pool(for: node))
     }
 
     /// The node that owns `key` (bytes) and its pool.
     public func pool(forKey key: some Collection<UInt8>) -> (node: NodeConfig, pool: NodePool) {
         let node = router.node(forKey: key)
-        return (node, pools[node.name]!)
+        return (node, pool(for: node))
     }
 
-    /// Sends `command` to the node owning `key`.
+    /// Sends `command` to the node owning `key`, following redirects.
     ///
-    /// - Throws: ``RedisError``, as ``NodePool/send(_:)``.
+    /// - Throws: ``RedisError``: the server's error reply, or a transport failure.
     public func send(_ command: RESPCommand, key: String) async throws -> RESPValue {
-        try await pool(forKey: key).pool.send(command)
+        let deadline = ContinuousClock.now + config.sale.callDeadline
+        let reply = try await execute([command], slot: HashSlot(key: key), deadline: deadline)[0]
+        if let message = reply.errorMessage { throw RedisError.server(message, node: router.node(forKey: key).name) }
+        return reply
+    }
+
+    /// The connection settings every pool uses.
+    var connectionOptions: ConnectionOptions { connection }
+
+    /// Runs `body` with the client's mutable state, under its lock.
+    func withState<R>(_ body: (inout State) -> R) -> R {
+        state.withLock { body(&$0) }
     }
 
     /// Closes every pool.
     public func close() {
-        for pool in pools.values { pool.close() }
+        let pools = state.withLock { $0.pools.values }
+        for pool in pools { pool.close() }
     }
 }

@@ -2,21 +2,37 @@ extension ClusterConfig {
     /// Writes the config as pretty cluster.json text that ``parse(_:source:)`` reads back
     /// to an equal config (apart from ``source``).
     ///
-    /// One node per line, sections in the documented order; `reconnectMinMs` and
-    /// `reconnectMaxMs` only when they differ from the defaults, `auth` only when set,
-    /// `database` only when not 0. Durations are written in whole milliseconds (a
-    /// positive sub-millisecond duration is written as 1).
+    /// One node or seed per line, sections in the documented order. Static mode writes
+    /// `nodes` and no `mode`; cluster mode writes `"mode": "cluster"` and `seeds`.
+    /// `reconnectMinMs` and `reconnectMaxMs` only when they differ from the defaults,
+    /// `auth` only when set, `database` only when not 0, and `topology`, `durability` and
+    /// `sale` (both fields each) only when they differ from their defaults. Durations are
+    /// written in whole milliseconds or seconds (a positive duration shorter than the
+    /// unit is written as 1).
     ///
     /// - Returns: The JSON text, ending with a newline.
     public func render() -> String {
         var lines = ["{"]
         var sections: [String] = []
 
-        let nodeLines = nodes.map { node in
-            let slots = node.slots.map { "[\($0.lowerBound), \($0.upperBound)]" }.joined(separator: ", ")
-            return "    {\"name\": \(JSONWriter.quoted(node.name)), \"host\": \(JSONWriter.quoted(node.host)), \"port\": \(node.port), \"slots\": [\(slots)]}"
+        // A config that is invalid for its mode still writes what it holds, so parsing
+        // the text reports the same mistake.
+        if mode != .static {
+            sections.append("  \"mode\": \(JSONWriter.quoted(mode.rawValue))")
         }
-        sections.append("  \"nodes\": [\n" + nodeLines.joined(separator: ",\n") + "\n  ]")
+        if mode == .static || !nodes.isEmpty {
+            let nodeLines = nodes.map { node in
+                let slots = node.slots.map { "[\($0.lowerBound), \($0.upperBound)]" }.joined(separator: ", ")
+                return "    {\"name\": \(JSONWriter.quoted(node.name)), \"host\": \(JSONWriter.quoted(node.host)), \"port\": \(node.port), \"slots\": [\(slots)]}"
+            }
+            sections.append(Self.renderedList("nodes", nodeLines))
+        }
+        if mode == .cluster || !seeds.isEmpty {
+            let seedLines = seeds.map { seed in
+                "    {\"host\": \(JSONWriter.quoted(seed.host)), \"port\": \(seed.port)}"
+            }
+            sections.append(Self.renderedList("seeds", seedLines))
+        }
 
         var poolFields = [
             "\"connectionsPerNode\": \(pool.connectionsPerNode)",
@@ -41,9 +57,28 @@ extension ClusterConfig {
         if database != 0 {
             sections.append("  \"database\": \(database)")
         }
+        if topology != .defaults {
+            sections.append("  \"topology\": {\"refreshIntervalMs\": \(Self.renderedMilliseconds(topology.refreshInterval)), \"maxRedirects\": \(topology.maxRedirects)}")
+        }
+        if durability != .off {
+            sections.append("  \"durability\": {\"replicas\": \(durability.replicas), \"timeoutMs\": \(Self.renderedMilliseconds(durability.timeout))}")
+        }
+        if sale != .defaults {
+            sections.append("  \"sale\": {\"requestTtlSeconds\": \(Self.renderedSeconds(sale.requestTTL)), \"callDeadlineMs\": \(Self.renderedMilliseconds(sale.callDeadline))}")
+        }
         lines.append(sections.joined(separator: ",\n"))
         lines.append("}")
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `"name": [` and one element per line, or `"name": []` when there are none.
+    private static func renderedList(_ name: String, _ lines: [String]) -> String {
+        lines.isEmpty ? "  \"\(name)\": []" : "  \"\(name)\": [\n" + lines.joined(separator: ",\n") + "\n  ]"
+    }
+
+    private static func renderedSeconds(_ duration: Duration) -> Int {
+        let seconds = duration.wholeSeconds
+        return seconds == 0 && duration > .zero ? 1 : seconds
     }
 
     private static func renderedMilliseconds(_ duration: Duration) -> Int {

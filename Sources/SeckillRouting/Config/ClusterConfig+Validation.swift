@@ -3,6 +3,15 @@ extension ClusterConfig {
     /// mistake and would overflow 32-bit millisecond APIs such as `epoll_wait`.
     public static let maxTimeoutMilliseconds = 86_400_000
 
+    /// The longest `sale.requestTtlSeconds` accepted, one year; request records are only
+    /// needed while a client may still retry.
+    public static let maxRequestTTLSeconds = 31_536_000
+
+    /// Why `seeds` is wrong in static mode.
+    static let seedsOutsideClusterMode = #"only used when "mode" is "cluster"; add "mode": "cluster" or remove "seeds""#
+    /// Why `nodes` is wrong in cluster mode.
+    static let nodesInClusterMode = #"not allowed when "mode" is "cluster", which discovers the nodes and their slots from "seeds"; remove "nodes""#
+
     /// Checks a config (typically one built in code) the same way ``parse(_:source:)``
     /// checks a file.
     ///
@@ -17,7 +26,7 @@ extension ClusterConfig {
     }
 
     /// Every problem with this config, each prefixed with ``source`` and the field;
-    /// empty when the config is valid.
+    /// empty when the config is valid. Slot coverage is checked in static mode only.
     public var validationProblems: [String] {
         validationProblems(skipping: [], checkCoverage: true)
     }
@@ -25,13 +34,27 @@ extension ClusterConfig {
     /// The problems, leaving out fields that already failed to decode.
     func validationProblems(skipping failedPaths: Set<String>, checkCoverage: Bool) -> [String] {
         var list = ProblemList(source: source, failedPaths: failedPaths)
-        validateNodes(into: &list, checkCoverage: checkCoverage)
+        switch mode {
+        case .static:
+            validateNodes(into: &list, checkCoverage: checkCoverage)
+            if !seeds.isEmpty {
+                list.add(at: "seeds", Self.seedsOutsideClusterMode)
+            }
+        case .cluster:
+            if !nodes.isEmpty {
+                list.add(at: "nodes", Self.nodesInClusterMode)
+            }
+            validateSeeds(into: &list)
+        }
         validatePool(into: &list)
         validateTimeouts(into: &list)
         validateAuth(into: &list)
         if database < 0 {
             list.add(at: "database", "must be 0 or greater, got \(database)")
         }
+        validateTopology(into: &list)
+        validateDurability(into: &list)
+        validateSale(into: &list)
         return list.problems
     }
 
@@ -90,6 +113,29 @@ extension ClusterConfig {
         }
     }
 
+    private func validateSeeds(into list: inout ProblemList) {
+        if seeds.isEmpty {
+            list.add(at: "seeds", "must list at least one node of the Redis Cluster")
+            return
+        }
+        var firstWithAddress: [NodeAddress: Int] = [:]
+        for (index, seed) in seeds.enumerated() {
+            let path = "seeds[\(index)]"
+            validateHost(seed.host, at: path + ".host", into: &list)
+            let portValid = (1...65535).contains(seed.port)
+            if !portValid {
+                list.add(at: path + ".port", "\(seed.port) is out of range 1-65535")
+            }
+            if !list.hasFailed(path + ".host"), !list.hasFailed(path + ".port"), !seed.host.isEmpty, portValid {
+                if let first = firstWithAddress[seed] {
+                    list.add(at: path, "address \(seed) is listed in seeds[\(first)] too")
+                } else {
+                    firstWithAddress[seed] = index
+                }
+            }
+        }
+    }
+
     private func validateHost(_ host: String, at path: String, into list: inout ProblemList) {
         if host.isEmpty {
             list.add(at: path, "must not be empty")
@@ -120,6 +166,30 @@ extension ClusterConfig {
     private func validateTimeouts(into list: inout ProblemList) {
         _ = checkTimeout(timeouts.connect, at: "timeouts.connectMs", into: &list)
         _ = checkTimeout(timeouts.command, at: "timeouts.commandMs", into: &list)
+    }
+
+    private func validateTopology(into list: inout ProblemList) {
+        _ = checkTimeout(topology.refreshInterval, at: "topology.refreshIntervalMs", into: &list)
+        if topology.maxRedirects <= 0 {
+            list.add(at: "topology.maxRedirects", "must be positive, got \(topology.maxRedirects)")
+        }
+    }
+
+    private func validateDurability(into list: inout ProblemList) {
+        if !(0...DurabilitySettings.maxReplicas).contains(durability.replicas) {
+            list.add(at: "durability.replicas", "must be from 0 to \(DurabilitySettings.maxReplicas), got \(durability.replicas)")
+        }
+        _ = checkTimeout(durability.timeout, at: "durability.timeoutMs", into: &list)
+    }
+
+    private func validateSale(into list: inout ProblemList) {
+        let ttl = sale.requestTTL
+        if ttl <= .zero {
+            list.add(at: "sale.requestTtlSeconds", "must be positive, got \(ttl.wholeSeconds)")
+        } else if ttl > .seconds(Self.maxRequestTTLSeconds) {
+            list.add(at: "sale.requestTtlSeconds", "must be at most \(Self.maxRequestTTLSeconds) (one year), got \(ttl.wholeSeconds)")
+        }
+        _ = checkTimeout(sale.callDeadline, at: "sale.callDeadlineMs", into: &list)
     }
 
     private func validateAuth(into list: inout ProblemList) {
@@ -198,6 +268,11 @@ struct ProblemList {
 }
 
 extension Duration {
+    /// The duration in whole seconds, rounded toward zero.
+    var wholeSeconds: Int {
+        Int(components.seconds)
+    }
+
     /// The duration in whole milliseconds, rounded toward zero, saturating at `Int` bounds.
     var wholeMilliseconds: Int {
         let (seconds, attoseconds) = components

@@ -1,5 +1,7 @@
-/// The validated content of cluster.json: the Redis nodes with their slot ranges, pool
-/// sizing, timeouts, credentials and database.
+/// The validated content of cluster.json: how the Redis nodes are found, pool sizing,
+/// timeouts, credentials, database, and the cluster and sale tuning.
+///
+/// In the default static mode the file lists every node with its slot ranges:
 ///
 /// ```json
 /// {
@@ -14,13 +16,37 @@
 /// }
 /// ```
 ///
-/// `nodes` is required; `pool`, `timeouts`, `auth` and `database` are optional (see
-/// ``PoolSettings``, ``TimeoutSettings``, ``AuthSettings``; `database` defaults to 0).
-/// Unknown fields are rejected. Load with ``load(path:)`` or ``parse(_:source:)``;
-/// configs built in code are checked with ``validated()``.
+/// In cluster mode it names a few nodes of a real Redis Cluster to discover the rest from:
+///
+/// ```json
+/// {
+///   "mode": "cluster",
+///   "seeds": [{"host": "127.0.0.1", "port": 7100}, {"host": "127.0.0.1", "port": 7101}],
+///   "topology": {"refreshIntervalMs": 5000, "maxRedirects": 5},
+///   "durability": {"replicas": 1, "timeoutMs": 100}
+/// }
+/// ```
+///
+/// `nodes` is required in static mode and `seeds` in cluster mode, each forbidden in the
+/// other; `mode`, `pool`, `timeouts`, `auth`, `database`, `topology`, `durability` and
+/// `sale` are optional (see ``ClusterMode``, ``PoolSettings``, ``TimeoutSettings``,
+/// ``AuthSettings``, ``TopologySettings``, ``DurabilitySettings``, ``SaleSettings``;
+/// `database` defaults to 0). Unknown fields are rejected. Load with ``load(path:)`` or
+/// ``parse(_:source:)``; configs built in code are checked with ``validated()``.
+///
+/// In cluster mode ``nodes`` is empty: the topology is only known at run time, so
+/// `SlotMap(config:)`, `SlotRouter(config:)` and `ClusterClient(config:)`, which build
+/// the map from ``nodes``, must not be given such a config (they stop the process on an
+/// empty node list). Check ``mode`` first and build the map from the discovered nodes.
 public struct ClusterConfig: Sendable, Hashable {
+    /// How the nodes are found (`mode`, default ``ClusterMode/static``).
+    public var mode: ClusterMode
     /// The nodes, in file order; together their slots cover 0-16383 exactly once.
+    /// Static mode only: always empty in cluster mode.
     public var nodes: [NodeConfig]
+    /// The nodes to discover a Redis Cluster's topology from, in file order, without
+    /// repeats. Cluster mode only: always empty in static mode.
+    public var seeds: [NodeAddress]
     /// Pool sizing and timing.
     public var pool: PoolSettings
     /// Network timeouts.
@@ -29,31 +55,55 @@ public struct ClusterConfig: Sendable, Hashable {
     public var auth: AuthSettings?
     /// The database number to SELECT after connecting (0 skips SELECT).
     public var database: Int
+    /// Slot-map refresh and redirect limits; used in cluster mode only.
+    public var topology: TopologySettings
+    /// Whether purchases and cancels wait for replicas (default ``DurabilitySettings/off``).
+    public var durability: DurabilitySettings
+    /// Request-record lifetime and the deadline of one coordinator call.
+    public var sale: SaleSettings
     /// Where the config came from (the path given to ``load(path:)``), used to prefix messages.
     public var source: String
 
     /// Creates a config in code; call ``validated()`` before use.
     ///
+    /// A static config gives `nodes`; a cluster config gives `mode: .cluster` and `seeds`
+    /// instead, e.g. `ClusterConfig(mode: .cluster, seeds: [NodeAddress(host: "127.0.0.1", port: 7100)])`.
+    ///
     /// - Parameters:
-    ///   - nodes: The nodes and their slot ranges.
+    ///   - mode: How the nodes are found.
+    ///   - nodes: The nodes and their slot ranges (static mode).
+    ///   - seeds: The nodes to discover the topology from (cluster mode).
     ///   - pool: Pool settings.
     ///   - timeouts: Timeouts.
     ///   - auth: Credentials, or `nil`.
     ///   - database: The database number.
+    ///   - topology: Slot-map refresh and redirect limits.
+    ///   - durability: Replica acknowledgements after writes.
+    ///   - sale: Coordinator limits.
     ///   - source: A name for messages, e.g. a file path.
     public init(
-        nodes: [NodeConfig],
+        mode: ClusterMode = .static,
+        nodes: [NodeConfig] = [],
+        seeds: [NodeAddress] = [],
         pool: PoolSettings = .defaults,
         timeouts: TimeoutSettings = .defaults,
         auth: AuthSettings? = nil,
         database: Int = 0,
+        topology: TopologySettings = .defaults,
+        durability: DurabilitySettings = .off,
+        sale: SaleSettings = .defaults,
         source: String = "cluster config"
     ) {
+        self.mode = mode
         self.nodes = nodes
+        self.seeds = seeds
         self.pool = pool
         self.timeouts = timeouts
         self.auth = auth
         self.database = database
+        self.topology = topology
+        self.durability = durability
+        self.sale = sale
         self.source = source
     }
 

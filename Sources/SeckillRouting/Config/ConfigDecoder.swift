@@ -6,11 +6,15 @@
 /// consequences of the same mistake twice. Range and consistency checks live in
 /// `ClusterConfig+Validation.swift`, shared with configs built in code.
 struct ConfigDecoder {
-    static let topLevelFields = ["nodes", "pool", "timeouts", "auth", "database"]
+    static let topLevelFields = ["mode", "nodes", "seeds", "pool", "timeouts", "auth", "database", "topology", "durability", "sale"]
     static let nodeFields = ["name", "host", "port", "slots"]
+    static let seedFields = ["host", "port"]
     static let poolFields = ["connectionsPerNode", "maxInFlightPerNode", "acquireTimeoutMs", "reconnectMinMs", "reconnectMaxMs"]
     static let timeoutFields = ["connectMs", "commandMs"]
     static let authFields = ["username", "passwordEnv"]
+    static let topologyFields = ["refreshIntervalMs", "maxRedirects"]
+    static let durabilityFields = ["replicas", "timeoutMs"]
+    static let saleFields = ["requestTtlSeconds", "callDeadlineMs"]
 
     let source: String
     private(set) var problems: [String] = []
@@ -24,7 +28,7 @@ struct ConfigDecoder {
     }
 
     mutating func decode(_ document: JSONValue) -> ClusterConfig {
-        var config = ClusterConfig(nodes: [], source: source)
+        var config = ClusterConfig(source: source)
         guard case .object(let root) = document else {
             report(at: "", "expected a JSON object at the top level, got \(document.kindDescription)")
             markFailed("nodes")
@@ -33,13 +37,7 @@ struct ConfigDecoder {
         }
         rejectUnknownFields(of: root, at: "", known: Self.topLevelFields)
 
-        if let nodes = root["nodes"] {
-            config.nodes = decodeNodes(nodes)
-        } else {
-            report(at: "", "missing required field \"nodes\"; list the Redis nodes and their slot ranges")
-            markFailed("nodes")
-            coverageCheckable = false
-        }
+        decodeMembership(of: root, into: &config)
         if let pool = root["pool"], let object = object(pool, at: "pool") {
             config.pool = decodePool(object)
         }
@@ -52,10 +50,91 @@ struct ConfigDecoder {
         if let database = root["database"], let number = integer(database, at: "database") {
             config.database = number
         }
+        if let topology = root["topology"], let object = object(topology, at: "topology") {
+            config.topology = decodeTopology(object)
+        }
+        if let durability = root["durability"], let object = object(durability, at: "durability") {
+            config.durability = decodeDurability(object)
+        }
+        if let sale = root["sale"], let object = object(sale, at: "sale") {
+            config.sale = decodeSale(object)
+        }
         return config
     }
 
     // MARK: - Sections
+
+    /// Reads `mode`, then `nodes` or `seeds`, whichever that mode needs.
+    private mutating func decodeMembership(of root: JSONObject, into config: inout ClusterConfig) {
+        if let mode = root["mode"] {
+            config.mode = decodeMode(mode)
+        }
+        // With an unreadable mode, check the file against the mode its content suggests
+        // and stay quiet about which of nodes and seeds belongs to it.
+        let modeKnown = !failedPaths.contains("mode")
+        if !modeKnown {
+            config.mode = root["seeds"] != nil && root["nodes"] == nil ? .cluster : .static
+        }
+        switch config.mode {
+        case .static:
+            if let nodes = root["nodes"] {
+                config.nodes = decodeNodes(nodes)
+            } else {
+                report(at: "", "missing required field \"nodes\"; list the Redis nodes and their slot ranges")
+                markFailed("nodes")
+                coverageCheckable = false
+            }
+            if root["seeds"] != nil {
+                if modeKnown { report(at: "seeds", ClusterConfig.seedsOutsideClusterMode) }
+                markFailed("seeds")
+            }
+        case .cluster:
+            if root["nodes"] != nil {
+                if modeKnown { report(at: "nodes", ClusterConfig.nodesInClusterMode) }
+                markFailed("nodes")
+            }
+            if let seeds = root["seeds"] {
+                config.seeds = decodeSeeds(seeds)
+            } else {
+                report(at: "", #"missing required field "seeds"; list one or more nodes of the Redis Cluster to discover it from, e.g. [{"host": "127.0.0.1", "port": 7100}]"#)
+                markFailed("seeds")
+            }
+            coverageCheckable = false
+        }
+    }
+
+    private mutating func decodeMode(_ value: JSONValue) -> ClusterMode {
+        guard let text = string(value, at: "mode") else { return .static }
+        guard let mode = ClusterMode(rawValue: text) else {
+            let allowed = ClusterMode.allCases.map(\.rawValue).joined(separator: ", ")
+            fail("mode", "\(JSONWriter.quoted(text)) is not one of \(allowed)")
+            return .static
+        }
+        return mode
+    }
+
+    private mutating func decodeSeeds(_ value: JSONValue) -> [NodeAddress] {
+        guard case .array(let elements) = value else {
+            fail("seeds", #"expected an array of {"host": ..., "port": ...} objects, got \#(value.kindDescription)"#)
+            return []
+        }
+        return elements.enumerated().map { index, element in
+            decodeSeed(element, at: "seeds[\(index)]")
+        }
+    }
+
+    private mutating func decodeSeed(_ value: JSONValue, at path: String) -> NodeAddress {
+        var address = NodeAddress(host: "", port: 0)
+        guard let object = object(value, at: path) else { return address }
+        rejectUnknownFields(of: object, at: path, known: Self.seedFields)
+        if let host = required("host", in: object, at: path), let string = string(host, at: path + ".host") {
+            address.host = string
+        }
+        if let port = required("port", in: object, at: path), let number = integer(port, at: path + ".port") {
+            address.port = number
+        }
+        return address
+    }
 
     private mutating func decodeNodes(_ value: JSONValue) -> [NodeConfig] {
         guard case .array(let elements) = value else {
@@ -169,6 +248,42 @@ struct ConfigDecoder {
             auth.passwordEnv = string
         }
         return auth
+    }
+
+    private mutating func decodeTopology(_ object: JSONObject) -> TopologySettings {
+        rejectUnknownFields(of: object, at: "topology", known: Self.topologyFields)
+        var topology = TopologySettings()
+        if let value = object["refreshIntervalMs"], let number = integer(value, at: "topology.refreshIntervalMs") {
+            topology.refreshInterval = .milliseconds(number)
+        }
+        if let value = object["maxRedirects"], let number = integer(value, at: "topology.maxRedirects") {
+            topology.maxRedirects = number
+        }
+        return topology
+    }
+
+    private mutating func decodeDurability(_ object: JSONObject) -> DurabilitySettings {
+        rejectUnknownFields(of: object, at: "durability", known: Self.durabilityFields)
+        var durability = DurabilitySettings()
+        if let value = object["replicas"], let number = integer(value, at: "durability.replicas") {
+            durability.replicas = number
+        }
+        if let value = object["timeoutMs"], let number = integer(value, at: "durability.timeoutMs") {
+            durability.timeout = .milliseconds(number)
+        }
+        return durability
+    }
+
+    private mutating func decodeSale(_ object: JSONObject) -> SaleSettings {
+        rejectUnknownFields(of: object, at: "sale", known: Self.saleFields)
+        var sale = SaleSettings()
+        if let value = object["requestTtlSeconds"], let number = integer(value, at: "sale.requestTtlSeconds") {
+            sale.requestTTL = .seconds(number)
+        }
+        if let value = object["callDeadlineMs"], let number = integer(value, at: "sale.callDeadlineMs") {
+            sale.callDeadline = .milliseconds(number)
+        }
+        return sale
     }
 
     // MARK: - Typed access

@@ -165,4 +165,45 @@ public struct SlotMap: Sendable, Equatable {
     public func share(ofNode index: Int) -> Double {
         Double(slotCounts[index]) / Double(HashSlot.count)
     }
+
+    /// A copy in which `slot` is served by `node`, as a `MOVED` redirect reports. The node is
+    /// matched by name and appended when the map does not know it yet.
+    ///
+    /// - Parameters:
+    ///   - slot: The slot that moved.
+    ///   - node: Its new owner.
+    /// - Returns: The updated map.
+    public func reassigning(_ slot: HashSlot, to node: NodeConfig) -> SlotMap {
+        var nodes = self.nodes
+        let index: Int
+        if let existing = nodes.firstIndex(where: { $0.name == node.name }) {
+            index = existing
+        } else {
+            nodes.append(node)
+            index = nodes.count - 1
+        }
+        var owners = self.owners
+        owners[Int(slot.rawValue)] = UInt16(index)
+        return SlotMap(nodes: nodes, owners: owners)
+    }
+
+    /// Builds a map straight from a complete owner table, recomputing ranges and counts.
+    private init(nodes: [NodeConfig], owners: [UInt16]) {
+        var ranges = [[ClosedRange<Int>]](repeating: [], count: nodes.count)
+        var counts = [Int](repeating: 0, count: nodes.count)
+        var start = 0
+        for slot in 0..<HashSlot.count {
+            let owner = Int(owners[slot])
+            counts[owner] += 1
+            if slot == HashSlot.count - 1 || owners[slot + 1] != owners[slot] {
+                ranges[owner].append(start...slot)
+                start = slot + 1
+            }
+        }
+        var rewritten = nodes
+        for index in rewritten.indices { rewritten[index].slots = ranges[index] }
+        self.nodes = rewritten
+        self.owners = owners
+        self.slotCounts = counts
+    }
 }

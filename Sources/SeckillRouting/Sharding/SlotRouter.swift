@@ -35,6 +35,16 @@ public final class SlotRouter: Sendable {
         state.withLock { $0 = map }
     }
 
+    /// Moves one slot to `node` in the current map (after a `MOVED` redirect), atomically
+    /// with respect to other updates.
+    ///
+    /// - Parameters:
+    ///   - slot: The slot.
+    ///   - node: Its new owner.
+    public func reassign(_ slot: HashSlot, to node: NodeConfig) {
+        state.withLock { $0 = $0.reassigning(slot, to: node) }
+    }
+
     /// The hash slot of a key (pure; no lock).
     ///
     /// - Parameter key: The key; its UTF-8 bytes are hashed.

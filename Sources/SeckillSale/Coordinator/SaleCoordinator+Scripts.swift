@@ -9,30 +9,50 @@ extension SaleCoordinator {
     /// - Parameter retryUnknownOutcome: Whether the call may be sent again after a failure
     ///   with an unknown outcome; only for scripts that cannot apply twice.
     func run(
-        _ script: SaleScript, keys: [String], arguments: [String], retryUnknownOutcome: Bool, requestID: String? = nil
-    ) async throws(SaleError) -> String {
-        let (node, pool) = client.pool(forKey: keys[0])
+        _ script: SaleScript, keys: [String], arguments: [String], retryUnknownOutcome: Bool, requestID: String? = nil,
+        durable: Bool = false
+    ) async throws(SaleError) -> (answer: String, replicas: Int?) {
+        let slot = HashSlot(key: keys[0])
         let clock = ContinuousClock()
         let deadline = clock.now + options.callDeadline
+        let wait = durable && options.durabilityReplicas > 0
         var backoff = options.minBackoff
         var uncertain: RedisError?
+        var sendSource = false
         var attempts = 0
         while true {
             attempts += 1
+            let node = client.router.node(for: slot)
             do {
-                let sha = try await sha(for: script, on: pool)
-                let reply = try await pool.send(Self.evalsha(sha, keys: keys, arguments: arguments))
-                guard let text = reply.string else {
-                    throw unexpected("\(reply)", from: script)
+                var commands: [RESPCommand]
+                if sendSource {
+                    commands = [Self.eval(script.source, keys: keys, arguments: arguments)]
+                } else {
+                    let sha = try await sha(for: script, on: client.pool(for: node))
+                    commands = [Self.evalsha(sha, keys: keys, arguments: arguments)]
                 }
-                return text
+                if wait {
+                    // On the same connection, right after the script: WAIT counts the
+                    // replicas that have everything this connection wrote so far.
+                    commands.append(RESPCommand("WAIT", String(options.durabilityReplicas), String(max(1, options.durabilityTimeout.milliseconds))))
+                }
+                let replies = try await client.execute(commands, slot: slot, deadline: deadline)
+                if let message = replies[0].errorMessage {
+                    let error = RedisError.server(message, node: node.name)
+                    if error.serverCode == "NOSCRIPT" && attempts < 8 {
+                        // The node lost its scripts (restart, failover, SCRIPT FLUSH) or never
+                        // had them (a new primary): the script did not run. EVAL with the
+                        // source runs it and caches it there again.
+                        sendSource = true
+                        continue
+                    }
+                    throw error
+                }
+                guard let text = replies[0].string else {
+                    throw unexpected("\(replies[0])", from: script)
+                }
+                return (text, wait ? replies[1].int.map(Int.init) : nil)
             } catch let error as RedisError {
-                if error.serverCode == "NOSCRIPT" && attempts < 8 {
-                    // The node lost its scripts (restart, failover, SCRIPT FLUSH): the script
-                    // did not run, so load it again and resend.
-                    forget(script)
-                    continue
-                }
                 if error.outcomeUnknown { uncertain = error }
                 let retryable: Bool
                 if error.code == .overloaded || error.code == .authenticationFailed || error.code == .poolClosed {
@@ -67,6 +87,15 @@ extension SaleCoordinator {
                 redis: error)
         }
         return SaleError(code: .redis, message: "\(script.rawValue) failed\(tries): \(error)", redis: error)
+    }
+
+    static func eval(_ source: String, keys: [String], arguments: [String]) -> RESPCommand {
+        var command = RESPCommand("EVAL")
+        command.append(source)
+        command.append(keys.count)
+        for key in keys { command.append(key) }
+        for argument in arguments { command.append(argument) }
+        return command
     }
 
     static func evalsha(_ sha: String, keys: [String], arguments: [String]) -> RESPCommand {

@@ -87,7 +87,8 @@ extension SaleCoordinator {
         return BuyersPage(buyers: buyers, next: next == "0" ? nil : next)
     }
 
-    /// Sends each node its commands in one pipeline, all nodes at once.
+    /// Sends each node its commands in one pipeline (several consecutive ones past half the
+    /// pool's in-flight limit), all nodes at once.
     func perNode(
         _ groups: [(node: NodeConfig, indexes: [Int])],
         _ commands: @Sendable (NodeConfig, [Int]) -> [RESPCommand]
@@ -103,7 +104,15 @@ extension SaleCoordinator {
                         return .failure(SaleError(code: .redis, message: "no pool for node \(node.name)"))
                     }
                     do {
-                        return .success((node, indexes, try await pool.pipeline(batch)))
+                        // The pool refuses a pipeline longer than its in-flight limit outright,
+                        // so a large batch goes in consecutive slices of at most half of it.
+                        let slice = max(1, pool.poolOptions.maxInFlight / 2)
+                        var values: [RESPValue] = []
+                        values.reserveCapacity(batch.count)
+                        for start in stride(from: 0, to: batch.count, by: slice) {
+                            values += try await pool.pipeline(Array(batch[start..<min(start + slice, batch.count)]))
+                        }
+                        return .success((node, indexes, values))
                     } catch {
                         return .failure(SaleError(code: .redis, message: "\(node.name): \(error)", redis: error as? RedisError))
                     }

@@ -24,9 +24,12 @@ public final class SaleCoordinator: Sendable {
     let shaStore = Mutex<[SaleScript: String]>([:])
 
     /// Creates a coordinator over `client`. Scripts are loaded on first use, or by ``prepare()``.
-    public init(client: ClusterClient, options: SaleOptions = .init()) {
+    ///
+    /// - Parameter options: Retry, record and durability settings; by default those of the
+    ///   client's config (``SaleOptions/init(config:)``).
+    public init(client: ClusterClient, options: SaleOptions? = nil) {
         self.client = client
-        self.options = options
+        self.options = options ?? SaleOptions(config: client.config)
     }
 
     /// Loads every script on every node now (`SCRIPT LOAD`), so the first purchases do not pay
@@ -73,7 +76,7 @@ public final class SaleCoordinator: Sendable {
             .publish, keys: keys.all,
             arguments: [String(stock), String(limitPerUser), window.startsAtMs.map(String.init) ?? "",
                         window.endsAtMs.map(String.init) ?? "", replace ? "1" : "0"],
-            retryUnknownOutcome: false)
+            retryUnknownOutcome: false).answer
         let fields = answer.split(separator: "|", omittingEmptySubsequences: false)
         switch fields.first {
         case "OK" where fields.count == 2:
@@ -103,8 +106,8 @@ public final class SaleCoordinator: Sendable {
         try SaleInput.validateRequestID(request)
         let keys = ItemKeys(item: item)
         let answer = try await run(
-            .restock, keys: [keys.meta, keys.request("restock:" + request)],
-            arguments: [String(units), request, ttlSeconds], retryUnknownOutcome: true)
+            .restock, keys: [keys.meta, keys.restockRecord(request)],
+            arguments: [String(units), request, ttlSeconds], retryUnknownOutcome: true).answer
         let fields = answer.split(separator: "|")
         if answer == "U" { return .unknownItem }
         guard fields.count == 4, fields[0] == "OK", let total = Int(fields[1]), let remaining = Int(fields[2]), let epoch = Int(fields[3]) else {
@@ -126,12 +129,20 @@ public final class SaleCoordinator: Sendable {
     ///   whole call deadline (``SaleError/Code/outcomeUnknown`` when an attempt may have
     ///   been applied: repeat the call with the same request id).
     public func purchase(_ item: String, user: String, quantity: Int = 1, requestID: String? = nil) async throws(SaleError) -> PurchaseResult {
+        try await purchaseReceipt(item, user: user, quantity: quantity, requestID: requestID).result
+    }
+
+    /// ``purchase(_:user:quantity:requestID:)`` with what the durability setting observed:
+    /// with ``SaleOptions/durabilityReplicas`` above 0 the coordinator sends `WAIT` on the same
+    /// connection right after the script, and the receipt says how many replicas had the
+    /// purchase when the call returned.
+    public func purchaseReceipt(_ item: String, user: String, quantity: Int = 1, requestID: String? = nil) async throws(SaleError) -> PurchaseReceipt {
         let request = try validatedPurchase(item, user: user, quantity: quantity, requestID: requestID)
         let keys = ItemKeys(item: item)
-        let answer = try await run(
+        let (answer, replicas) = try await run(
             .purchase, keys: [keys.meta, keys.buyers, keys.orders, keys.request(request)],
-            arguments: [user, String(quantity), request, ttlSeconds], retryUnknownOutcome: true, requestID: request)
-        return try parsePurchase(answer)
+            arguments: [user, String(quantity), request, ttlSeconds], retryUnknownOutcome: true, requestID: request, durable: true)
+        return PurchaseReceipt(result: try parsePurchase(answer), requestID: request, replicasAcknowledged: replicas, replicasRequired: options.durabilityReplicas)
     }
 
     /// Cancels an order: its units go back to stock and to the user's allowance, and a
@@ -145,7 +156,7 @@ public final class SaleCoordinator: Sendable {
         try SaleInput.validateItem(item)
         try SaleInput.validateOrder(order)
         let keys = ItemKeys(item: item)
-        let answer = try await run(.cancel, keys: keys.all, arguments: [order], retryUnknownOutcome: true)
+        let answer = try await run(.cancel, keys: keys.all, arguments: [order], retryUnknownOutcome: true, durable: true).answer
         if answer == "U" { return .unknownItem }
         if answer == "O" { return .unknownOrder }
         // C|cancellation|quantity|user or A|...: the user id comes last since it may hold '|'.

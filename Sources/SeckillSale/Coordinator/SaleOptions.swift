@@ -1,3 +1,5 @@
+public import SeckillRouting
+
 /// How the coordinator retries and how long it keeps request records.
 public struct SaleOptions: Sendable, Hashable {
     /// How long a request id's first answer is kept, so retries get it back. Default 24 h.
@@ -8,17 +10,40 @@ public struct SaleOptions: Sendable, Hashable {
     public var minBackoff: Duration
     /// Longest pause between retries. Default 100 ms.
     public var maxBackoff: Duration
+    /// Replicas that must acknowledge a purchase or cancel (`WAIT`); 0, the default, sends no WAIT.
+    public var durabilityReplicas: Int
+    /// How long `WAIT` may block. Default 100 ms.
+    public var durabilityTimeout: Duration
 
     /// Creates options with the documented defaults.
     public init(
         requestTTL: Duration = .seconds(24 * 3600),
         callDeadline: Duration = .seconds(3),
         minBackoff: Duration = .milliseconds(2),
-        maxBackoff: Duration = .milliseconds(100)
+        maxBackoff: Duration = .milliseconds(100),
+        durabilityReplicas: Int = 0,
+        durabilityTimeout: Duration = .milliseconds(100)
     ) {
+        self.durabilityReplicas = durabilityReplicas
+        self.durabilityTimeout = durabilityTimeout
         self.requestTTL = requestTTL
         self.callDeadline = callDeadline
         self.minBackoff = minBackoff
         self.maxBackoff = maxBackoff
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds, rounded down.
+    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
+}
+
+extension SaleOptions {
+    /// The options cluster.json sets: `sale.requestTtlSeconds`, `sale.callDeadlineMs` and
+    /// `durability`; the backoff keeps its defaults.
+    public init(config: ClusterConfig) {
+        self.init(
+            requestTTL: config.sale.requestTTL, callDeadline: config.sale.callDeadline,
+            durabilityReplicas: config.durability.replicas, durabilityTimeout: config.durability.timeout)
     }
 }

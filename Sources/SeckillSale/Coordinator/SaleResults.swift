@@ -108,3 +108,19 @@ public struct BuyersPage: Sendable, Hashable {
         }
     }
 }
+
+/// A purchase's answer with its request id and, when durability is on, the replicas that
+/// had it when the call returned.
+public struct PurchaseReceipt: Sendable, Hashable {
+    /// The answer.
+    public var result: PurchaseResult
+    /// The request id the purchase was sent with (repeat it to get the same answer).
+    public var requestID: String
+    /// Replicas that acknowledged the write (`WAIT`'s answer), nil when durability is off.
+    public var replicasAcknowledged: Int?
+    /// The replicas the durability setting asks for (0 when off).
+    public var replicasRequired: Int
+
+    /// True when durability is off, or the required replicas acknowledged in time.
+    public var isReplicated: Bool { replicasRequired == 0 || (replicasAcknowledged ?? 0) >= replicasRequired }
+}

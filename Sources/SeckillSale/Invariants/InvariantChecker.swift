@@ -71,13 +71,17 @@ public struct InvariantChecker: Sendable {
 
     private func check(_ item: String, into report: inout InvariantReport) async throws(SaleError) {
         let keys = ItemKeys(item: item)
-        let pool = client.pool(forKey: keys.meta).pool
+        let slot = HashSlot(key: keys.meta)
         let replies: [RESPValue]
         do {
-            replies = try await pool.pipeline([
+            // Through the cluster client, so a check during resharding follows MOVED / ASK.
+            replies = try await client.execute([
                 RESPCommand("HMGET", keys.meta, "total", "sold", "limit"),
                 RESPCommand("HGETALL", keys.buyers),
-            ])
+            ], slot: slot, deadline: ContinuousClock.now + .seconds(10))
+            if let message = replies.first(where: { $0.errorMessage != nil })?.errorMessage {
+                throw RedisError.server(message, node: client.router.node(for: slot).name)
+            }
         } catch {
             throw SaleError(code: .redis, message: "invariant check of \(item): \(error)", redis: error as? RedisError)
         }
@@ -114,7 +118,9 @@ public struct InvariantChecker: Sendable {
         while true {
             let page: RESPValue
             do {
-                page = try await pool.send(RESPCommand("XRANGE", keys.orders, start, "+", "COUNT", "1000"))
+                page = try await client.execute(
+                    [RESPCommand("XRANGE", keys.orders, start, "+", "COUNT", "1000")], slot: slot, deadline: ContinuousClock.now + .seconds(10))[0]
+                if let message = page.errorMessage { throw RedisError.server(message, node: client.router.node(for: slot).name) }
             } catch {
                 throw SaleError(code: .redis, message: "invariant check of \(item): \(error)", redis: error as? RedisError)
             }

@@ -8,8 +8,10 @@
 ///   order id is its entry id.
 /// - `seckill:{ITEM}:cancels` hash: order id -> `cancellationID|user|qty`, so a cancel is
 ///   applied once.
-/// - `seckill:{ITEM}:req:REQUEST` string: the first answer to a request id, expiring after
-///   ``SaleOptions/requestTTL``.
+/// - `seckill:{ITEM}:req:REQUEST` string: the first answer to a purchase's request id,
+///   expiring after ``SaleOptions/requestTTL``.
+/// - `seckill:{ITEM}:restock:REQUEST` string: the same for a restock's request id, apart from
+///   purchases so that no purchase id can read or pre-empt a restock's record.
 public struct ItemKeys: Sendable, Hashable {
     /// The item id.
     public let item: String
@@ -31,8 +33,11 @@ public struct ItemKeys: Sendable, Hashable {
         cancels = meta + ":cancels"
     }
 
-    /// `seckill:{ITEM}:req:REQUEST`: the record of one request id.
+    /// `seckill:{ITEM}:req:REQUEST`: the record of one purchase request id.
     public func request(_ requestID: String) -> String { meta + ":req:" + requestID }
+
+    /// `seckill:{ITEM}:restock:REQUEST`: the record of one restock request id.
+    public func restockRecord(_ requestID: String) -> String { meta + ":restock:" + requestID }
 
     /// Every key of the item, request records aside.
     public var all: [String] { [meta, buyers, orders, cancels] }
@@ -76,7 +81,9 @@ public enum SaleInput {
     /// Order ids are the stream entry ids Redis gives: `MILLISECONDS-SEQUENCE`.
     public static func validateOrder(_ order: String) throws(SaleError) {
         let parts = order.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0.count <= 20 && $0.utf8.allSatisfy { $0 >= 48 && $0 <= 57 } }) else {
+        // Both numbers must fit 64 bits, as Redis stream ids do; larger ones would reach Redis
+        // and fail there as a script error.
+        guard parts.count == 2, parts.allSatisfy({ $0.utf8.allSatisfy { $0 >= 48 && $0 <= 57 } && UInt64($0) != nil }) else {
             throw SaleError.invalidInput("order id \(quoted(order)) is not of the form MILLISECONDS-SEQUENCE (e.g. 1763740800000-0)")
         }
     }

@@ -101,7 +101,7 @@ public enum SaleScript: String, Sendable, CaseIterable {
         local total = redis.call('HINCRBY', KEYS[1], 'total', ARGV[1])
         local epoch = redis.call('HINCRBY', KEYS[1], 'epoch', 1)
         local sold = tonumber(redis.call('HGET', KEYS[1], 'sold')) or 0
-        local result = 'OK|' .. total .. '|' .. string.format('%d', total - sold) .. '|' .. epoch
+        local result = 'OK|' .. string.format('%d', total) .. '|' .. string.format('%d', total - sold) .. '|' .. string.format('%d', epoch)
         redis.call('SET', KEYS[2], result, 'EX', ARGV[3])
         return result
         """

@@ -21,7 +21,9 @@ struct NodePoolTests {
     @Test("2,000 concurrent callers on one pooled node each get their own reply")
     func concurrentCallersGetTheirOwnReplies() async throws {
         let server = try RedisServer()
-        let pool = Self.pool(server)
+        // A generous acquire timeout: this test is about matching replies, and the suite
+        // shares two cores with every other suite.
+        let pool = Self.pool(server, maxWaiting: 4_000, acquireTimeout: .seconds(30), commandTimeout: .seconds(30))
         defer { pool.close() }
         let mismatches = try await withThrowingTaskGroup(of: Int.self) { group in
             for caller in 0..<2_000 {
@@ -218,10 +220,10 @@ struct NodePoolTests {
     func inFlightBound() async throws {
         let server = try RedisServer()
         let pool = Self.pool(server, connections: 2, maxInFlight: 16, maxWaiting: 32,
-                             acquireTimeout: .milliseconds(100), commandTimeout: .seconds(5))
+                             acquireTimeout: .milliseconds(100), commandTimeout: .seconds(10))
         defer { pool.close() }
         _ = try await pool.send(RESPCommand("PING"))
-        try server.cli("CLIENT", "PAUSE", "1500", "ALL")
+        try server.cli("CLIENT", "PAUSE", "3000", "ALL")
         struct Tally: Sendable { var ok = 0; var overloaded = 0; var other: [String] = []; var maxInFlight = 0 }
         let tally = Locked(Tally())
         await withTaskGroup(of: Void.self) { group in

@@ -1,0 +1,34 @@
+/// Whether a purchase or cancel waits for replicas (`durability` in cluster.json).
+///
+/// With `replicas` above 0 the coordinator sends `WAIT replicas timeoutMs` to the
+/// primary after each purchase and cancel, so an acknowledged order survives the
+/// failover of that primary.
+public struct DurabilitySettings: Sendable, Hashable {
+    /// The most replicas ``replicas`` may ask for.
+    public static let maxReplicas = 16
+
+    /// Replicas that must acknowledge a write before it is reported done (`replicas`,
+    /// 0-16, default 0: no `WAIT`).
+    public var replicas: Int
+    /// How long `WAIT` blocks for them (`timeoutMs`, default 100 ms). Always positive:
+    /// `WAIT n 0` would block forever.
+    public var timeout: Duration
+
+    /// No `WAIT`: the default used when cluster.json has no `durability` section.
+    public static let off = DurabilitySettings()
+
+    /// Creates durability settings; every parameter defaults to the documented value.
+    ///
+    /// - Parameters:
+    ///   - replicas: Replica acknowledgements to wait for, 0 for none.
+    ///   - timeout: The `WAIT` timeout.
+    public init(replicas: Int = 0, timeout: Duration = .milliseconds(100)) {
+        self.replicas = replicas
+        self.timeout = timeout
+    }
+
+    /// Whether writes wait for replicas (``replicas`` is above 0).
+    public var isEnabled: Bool {
+        replicas > 0
+    }
+}
