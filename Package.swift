@@ -38,6 +38,7 @@ let package = Package(
         .testTarget(name: "SeckillTransportTests", dependencies: ["SeckillTransport", "SeckillRESP", "SeckillTestSupport"], swiftSettings: strict),
         .testTarget(name: "SeckillRoutingTests", dependencies: ["SeckillRouting", "SeckillTransport", "SeckillRESP", "SeckillTestSupport"], swiftSettings: strict),
         .testTarget(name: "SeckillSaleTests", dependencies: ["SeckillSale", "SeckillRouting", "SeckillTransport", "SeckillRESP", "SeckillTestSupport"], swiftSettings: strict),
+        .testTarget(name: "SeckillClusterTests", dependencies: ["SeckillSale", "SeckillRouting", "SeckillTransport", "SeckillRESP", "SeckillTestSupport"], swiftSettings: strict),
         .testTarget(name: "SeckillCLITests", dependencies: ["SeckillCLI", "SeckillRouting", "SeckillTestSupport"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
