@@ -29,10 +29,12 @@ enum ConfigLoading {
 extension ConfigLoading {
     /// A coordinator over the nodes of the config named by `--config`; in cluster mode the
     /// topology is discovered from the seeds first.
-    static func coordinator(_ arguments: Arguments) async throws(CLIError) -> SaleCoordinator {
+    static func coordinator(_ arguments: Arguments, adjust: (inout SaleOptions) -> Void = { _ in }) async throws(CLIError) -> SaleCoordinator {
         let config = try load(arguments)
+        var options = SaleOptions(config: config)
+        adjust(&options)
         do {
-            return SaleCoordinator(client: try await ClusterClient.connect(config: config, environment: environment))
+            return SaleCoordinator(client: try await ClusterClient.connect(config: config, environment: environment), options: options)
         } catch let error as ConfigError {
             throw CLIError(oneLine(error))
         } catch {

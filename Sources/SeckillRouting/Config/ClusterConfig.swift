@@ -34,10 +34,10 @@
 /// `database` defaults to 0). Unknown fields are rejected. Load with ``load(path:)`` or
 /// ``parse(_:source:)``; configs built in code are checked with ``validated()``.
 ///
-/// In cluster mode ``nodes`` is empty: the topology is only known at run time, so
-/// `SlotMap(config:)`, `SlotRouter(config:)` and `ClusterClient(config:)`, which build
-/// the map from ``nodes``, must not be given such a config (they stop the process on an
-/// empty node list). Check ``mode`` first and build the map from the discovered nodes.
+/// In cluster mode ``nodes`` is empty: the topology is only known at run time.
+/// `SlotMap(config:)` and `SlotRouter(config:)` build the map from ``nodes`` and so need
+/// a static config (they stop the process on an empty node list); check ``mode`` first.
+/// A cluster-mode client discovers the map from ``seeds`` (`ClusterClient.connect(config:)`).
 public struct ClusterConfig: Sendable, Hashable {
     /// How the nodes are found (`mode`, default ``ClusterMode/static``).
     public var mode: ClusterMode

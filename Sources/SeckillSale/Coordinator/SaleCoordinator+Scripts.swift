@@ -39,10 +39,11 @@ extension SaleCoordinator {
                 let replies = try await client.execute(commands, slot: slot, deadline: deadline)
                 if let message = replies[0].errorMessage {
                     let error = RedisError.server(message, node: node.name)
-                    if error.serverCode == "NOSCRIPT" && attempts < 8 {
+                    if error.serverCode == "NOSCRIPT" && !sendSource {
                         // The node lost its scripts (restart, failover, SCRIPT FLUSH) or never
                         // had them (a new primary): the script did not run. EVAL with the
-                        // source runs it and caches it there again.
+                        // source runs it and caches it there again. (Not bounded by attempts:
+                        // a call that waited out an outage meets NOSCRIPT late.)
                         sendSource = true
                         continue
                     }
@@ -62,13 +63,24 @@ extension SaleCoordinator {
                 } else {
                     retryable = error.outcomeUnknown && retryUnknownOutcome
                 }
-                if !retryable || clock.now + backoff > deadline {
+                // A cancelled task stops here: its sleep would end at once and the loop spin.
+                if !retryable || clock.now + backoff > deadline || Task.isCancelled {
                     throw failure(script, node: node, error: error, uncertain: uncertain, attempts: attempts, requestID: requestID)
                 }
                 try? await Task.sleep(for: backoff)
                 backoff = min(backoff * 2, options.maxBackoff)
             } catch let error as SaleError {
-                throw error
+                // SCRIPT LOAD failed. It never runs the sale script, so a transient failure is
+                // retried like a command that did not run; giving up still reports an earlier
+                // attempt whose outcome is unknown.
+                guard let redis = error.redis else { throw error }
+                let transient = redis.code != .overloaded && redis.code != .authenticationFailed && redis.code != .poolClosed
+                    && (redis.delivery != .replied || redis.commandDidNotRun)
+                if !transient || clock.now + backoff > deadline || Task.isCancelled {
+                    throw failure(script, node: node, error: redis, uncertain: uncertain, attempts: attempts, requestID: requestID)
+                }
+                try? await Task.sleep(for: backoff)
+                backoff = min(backoff * 2, options.maxBackoff)
             } catch {
                 throw SaleError(code: .redis, message: "\(script.rawValue) on \(node.name): \(error)")
             }

@@ -22,6 +22,7 @@ public final class SaleCoordinator: Sendable {
     /// Retry and record settings.
     public let options: SaleOptions
     let shaStore = Mutex<[SaleScript: String]>([:])
+    let shedder: SoldOutShedder?
 
     /// Creates a coordinator over `client`. Scripts are loaded on first use, or by ``prepare()``.
     ///
@@ -30,7 +31,11 @@ public final class SaleCoordinator: Sendable {
     public init(client: ClusterClient, options: SaleOptions? = nil) {
         self.client = client
         self.options = options ?? SaleOptions(config: client.config)
+        self.shedder = self.options.soldOutRecheck.map(SoldOutShedder.init(recheck:))
     }
+
+    /// Items whose purchases are currently answered "sold out" in process.
+    public var shedItems: Int { shedder?.count ?? 0 }
 
     /// Loads every script on every node now (`SCRIPT LOAD`), so the first purchases do not pay
     /// for it and an unreachable node is reported before the sale starts.
@@ -72,6 +77,7 @@ public final class SaleCoordinator: Sendable {
             throw .invalidInput("the sale window must end after it starts (start \(start) ms, end \(end) ms)")
         }
         let keys = ItemKeys(item: item)
+        defer { shedder?.forget(item) }
         let answer = try await run(
             .publish, keys: keys.all,
             arguments: [String(stock), String(limitPerUser), window.startsAtMs.map(String.init) ?? "",
@@ -105,6 +111,7 @@ public final class SaleCoordinator: Sendable {
         let request = requestID ?? Self.newRequestID()
         try SaleInput.validateRequestID(request)
         let keys = ItemKeys(item: item)
+        defer { shedder?.forget(item) }
         let answer = try await run(
             .restock, keys: [keys.meta, keys.restockRecord(request)],
             arguments: [String(units), request, ttlSeconds], retryUnknownOutcome: true).answer
@@ -138,11 +145,28 @@ public final class SaleCoordinator: Sendable {
     /// purchase when the call returned.
     public func purchaseReceipt(_ item: String, user: String, quantity: Int = 1, requestID: String? = nil) async throws(SaleError) -> PurchaseReceipt {
         let request = try validatedPurchase(item, user: user, quantity: quantity, requestID: requestID)
+        // Only purchases without a caller's request id are shed: an explicit id always gets
+        // the answer Redis recorded for it.
+        let shedding = requestID == nil ? shedder : nil
+        if let shedding, shedding.shouldShed(item) {
+            return PurchaseReceipt(result: .soldOut(remaining: 0), requestID: request, replicasAcknowledged: nil, replicasRequired: 0, shed: true)
+        }
         let keys = ItemKeys(item: item)
-        let (answer, replicas) = try await run(
-            .purchase, keys: [keys.meta, keys.buyers, keys.orders, keys.request(request)],
-            arguments: [user, String(quantity), request, ttlSeconds], retryUnknownOutcome: true, requestID: request, durable: true)
-        return PurchaseReceipt(result: try parsePurchase(answer), requestID: request, replicasAcknowledged: replicas, replicasRequired: options.durabilityReplicas)
+        let answer: String
+        let replicas: Int?
+        do {
+            (answer, replicas) = try await run(
+                .purchase, keys: [keys.meta, keys.buyers, keys.orders, keys.request(request)],
+                arguments: [user, String(quantity), request, ttlSeconds], retryUnknownOutcome: true, requestID: request, durable: true)
+        } catch {
+            shedding?.probeFailed(item)
+            throw error
+        }
+        let result = try parsePurchase(answer)
+        if let shedding {
+            if case .soldOut(0) = result { shedding.record(item, soldOut: true) } else { shedding.record(item, soldOut: false) }
+        }
+        return PurchaseReceipt(result: result, requestID: request, replicasAcknowledged: replicas, replicasRequired: options.durabilityReplicas)
     }
 
     /// Cancels an order: its units go back to stock and to the user's allowance, and a
@@ -156,6 +180,7 @@ public final class SaleCoordinator: Sendable {
         try SaleInput.validateItem(item)
         try SaleInput.validateOrder(order)
         let keys = ItemKeys(item: item)
+        defer { shedder?.forget(item) }
         let answer = try await run(.cancel, keys: keys.all, arguments: [order], retryUnknownOutcome: true, durable: true).answer
         if answer == "U" { return .unknownItem }
         if answer == "O" { return .unknownOrder }

@@ -14,6 +14,10 @@ public struct SaleOptions: Sendable, Hashable {
     public var durabilityReplicas: Int
     /// How long `WAIT` may block. Default 100 ms.
     public var durabilityTimeout: Duration
+    /// How long a sold-out answer is reused in process for purchases without a caller's
+    /// request id before Redis is asked again (the bound on how late a restock made by
+    /// another process is noticed); nil turns shedding off. Default 100 ms.
+    public var soldOutRecheck: Duration?
 
     /// Creates options with the documented defaults.
     public init(
@@ -22,8 +26,10 @@ public struct SaleOptions: Sendable, Hashable {
         minBackoff: Duration = .milliseconds(2),
         maxBackoff: Duration = .milliseconds(100),
         durabilityReplicas: Int = 0,
-        durabilityTimeout: Duration = .milliseconds(100)
+        durabilityTimeout: Duration = .milliseconds(100),
+        soldOutRecheck: Duration? = .milliseconds(100)
     ) {
+        self.soldOutRecheck = soldOutRecheck
         self.durabilityReplicas = durabilityReplicas
         self.durabilityTimeout = durabilityTimeout
         self.requestTTL = requestTTL

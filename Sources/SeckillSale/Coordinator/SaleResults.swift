@@ -120,6 +120,8 @@ public struct PurchaseReceipt: Sendable, Hashable {
     public var replicasAcknowledged: Int?
     /// The replicas the durability setting asks for (0 when off).
     public var replicasRequired: Int
+    /// True when the answer came from the in-process sold-out cache, without Redis.
+    public var shed: Bool = false
 
     /// True when durability is off, or the required replicas acknowledged in time.
     public var isReplicated: Bool { replicasRequired == 0 || (replicasAcknowledged ?? 0) >= replicasRequired }

@@ -24,6 +24,10 @@ public struct SaleRunConfig: Sendable, Hashable {
     public var seed: UInt64 = 1
     /// Reset items of the same ids that already have sales.
     public var replace: Bool = false
+    /// Attempts sent before the measured ones, not counted (benchmarks).
+    public var warmup: Int = 0
+    /// Read every item back from Redis afterwards and check the invariants.
+    public var checkInvariants: Bool = true
 
     /// Creates a config with the defaults used by scripts/demo.sh.
     public init() {}
@@ -107,9 +111,53 @@ public struct SaleRunner: Sendable {
         try await publishAll(config)
         report.publishSeconds = (clock.now - publishStart).seconds
 
-        let router = coordinator.client.router
-        let nodes = coordinator.client.nodes
-        let nodeOfItem = (0..<config.items).map { router.map.nodeIndex(forKey: ItemKeys(item: config.item($0)).meta) }
+        if config.warmup > 0 {
+            var warm = config
+            warm.requests = config.warmup
+            warm.seed = config.seed &+ 0x5EED
+            _ = await shoot(warm) { _ in }
+        }
+        let (tallies, seconds, shared, nodes) = await shoot(config, progress: progress)
+        report.seconds = seconds
+
+        var latencies: [UInt32] = []
+        latencies.reserveCapacity(config.requests)
+        var perNode = [Int](repeating: 0, count: nodes.count)
+        for tally in tallies {
+            for (kind, count) in tally.results { report.results[kind, default: 0] += count }
+            report.errors += tally.errors
+            for sample in tally.errorSamples where report.errorSamples.count < 5 && !report.errorSamples.contains(sample) {
+                report.errorSamples.append(sample)
+            }
+            latencies += tally.latenciesMicros
+            for index in perNode.indices { perNode[index] += tally.perNode[index] }
+        }
+        report.requests = latencies.count
+        report.perNode = zip(nodes, perNode).map { ($0.name, $1) }
+        report.itemsSoldOut = shared.soldOutCount
+        latencies.sort()
+        func percentile(_ p: Double) -> Double {
+            latencies.isEmpty ? 0 : Double(latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]) / 1000
+        }
+        report.latencyMs = (percentile(0.5), percentile(0.99), percentile(0.999), Double(latencies.last ?? 0) / 1000)
+
+        if config.checkInvariants {
+            let checker = InvariantChecker(client: coordinator.client)
+            report.invariants = try await checker.check((0..<config.items).map(config.item))
+        }
+        return report
+    }
+
+    /// Sends `config.requests` attempts from `config.concurrency` tasks; returns their tallies,
+    /// the seconds they took and the shared counters.
+    private func shoot(
+        _ config: SaleRunConfig, progress: @escaping @Sendable (SaleProgress) -> Void
+    ) async -> ([WorkerTally], Double, SharedCounters, [NodeConfig]) {
+        let clock = ContinuousClock()
+        // One snapshot of the map, so node indexes stay consistent if the topology changes.
+        let map = coordinator.client.router.map
+        let nodes = map.nodes
+        let nodeOfItem = (0..<config.items).map { map.nodeIndex(forKey: ItemKeys(item: config.item($0)).meta) }
         let popularity = Popularity(items: config.items, skew: config.skew)
         let shared = SharedCounters(items: config.items)
         let coordinator = self.coordinator
@@ -160,33 +208,9 @@ public struct SaleRunner: Sendable {
             }
             return collected
         }
-        report.seconds = (clock.now - start).seconds
-        progress(shared.snapshot(seconds: report.seconds))
-
-        var latencies: [UInt32] = []
-        latencies.reserveCapacity(config.requests)
-        var perNode = [Int](repeating: 0, count: nodes.count)
-        for tally in tallies {
-            for (kind, count) in tally.results { report.results[kind, default: 0] += count }
-            report.errors += tally.errors
-            for sample in tally.errorSamples where report.errorSamples.count < 5 && !report.errorSamples.contains(sample) {
-                report.errorSamples.append(sample)
-            }
-            latencies += tally.latenciesMicros
-            for index in perNode.indices { perNode[index] += tally.perNode[index] }
-        }
-        report.requests = latencies.count
-        report.perNode = zip(nodes, perNode).map { ($0.name, $1) }
-        report.itemsSoldOut = shared.soldOutCount
-        latencies.sort()
-        func percentile(_ p: Double) -> Double {
-            latencies.isEmpty ? 0 : Double(latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]) / 1000
-        }
-        report.latencyMs = (percentile(0.5), percentile(0.99), percentile(0.999), Double(latencies.last ?? 0) / 1000)
-
-        let checker = InvariantChecker(client: coordinator.client)
-        report.invariants = try await checker.check((0..<config.items).map(config.item))
-        return report
+        let seconds = (clock.now - start).seconds
+        progress(shared.snapshot(seconds: seconds))
+        return (tallies, seconds, shared, nodes)
     }
 
     private func publishAll(_ config: SaleRunConfig) async throws(SaleError) {

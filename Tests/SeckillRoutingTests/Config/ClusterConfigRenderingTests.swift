@@ -40,6 +40,96 @@ struct ClusterConfigRenderingTests {
         #expect(try ClusterConfig.parse(tricky.render(), source: "generated.json") == tricky)
     }
 
+    @Test("a cluster config renders mode and seeds, and leaves default sections out")
+    func rendersClusterMode() throws {
+        let config = try ClusterConfig.parse(clusterDocument(), source: "cluster.json")
+        #expect(config.render() == """
+        {
+          "mode": "cluster",
+          "seeds": [
+            {"host": "127.0.0.1", "port": 7100},
+            {"host": "127.0.0.1", "port": 7101},
+            {"host": "127.0.0.1", "port": 7102}
+          ],
+          "pool": {"connectionsPerNode": 2, "maxInFlightPerNode": 1024, "acquireTimeoutMs": 500},
+          "timeouts": {"connectMs": 1000, "commandMs": 1000}
+        }
+
+        """)
+    }
+
+    @Test("topology, durability and sale are written whole when any field differs from its default")
+    func rendersSettingsSections() throws {
+        var config = ClusterConfig(nodes: [NodeConfig(name: "solo", host: "127.0.0.1", port: 7000, slots: [0...16383])])
+        config.topology.maxRedirects = 2
+        config.durability.replicas = 1
+        config.sale.requestTTL = .seconds(600)
+        #expect(config.render() == """
+        {
+          "nodes": [
+            {"name": "solo", "host": "127.0.0.1", "port": 7000, "slots": [[0, 16383]]}
+          ],
+          "pool": {"connectionsPerNode": 2, "maxInFlightPerNode": 1024, "acquireTimeoutMs": 500},
+          "timeouts": {"connectMs": 1000, "commandMs": 1000},
+          "topology": {"refreshIntervalMs": 5000, "maxRedirects": 2},
+          "durability": {"replicas": 1, "timeoutMs": 100},
+          "sale": {"requestTtlSeconds": 600, "callDeadlineMs": 3000}
+        }
+
+        """)
+        #expect(try ClusterConfig.parse(config.render(), source: config.source) == config)
+    }
+
+    @Test("render() output parses back to an equal config in both modes with every section")
+    func roundTripsEverySection() throws {
+        let settings = (
+            topology: TopologySettings(refreshInterval: .milliseconds(1500), maxRedirects: 9),
+            durability: DurabilitySettings(replicas: 0, timeout: .milliseconds(40)),
+            sale: SaleSettings(requestTTL: .seconds(7200), callDeadline: .milliseconds(900))
+        )
+        let staticConfig = ClusterConfig(
+            nodes: threeNodes([0...5460], [5461...10922], [10923...16383]),
+            auth: AuthSettings(username: "app", passwordEnv: "PW"),
+            database: 1,
+            topology: settings.topology,
+            durability: settings.durability,
+            sale: settings.sale,
+            source: "static.json"
+        )
+        #expect(staticConfig.validationProblems.isEmpty)
+        #expect(try ClusterConfig.parse(staticConfig.render(), source: "static.json") == staticConfig)
+
+        let clusterConfig = ClusterConfig(
+            mode: .cluster,
+            seeds: [NodeAddress(host: "::1", port: 7100), NodeAddress(host: "redis-\"a\"\\", port: 7101)],
+            pool: PoolSettings(connectionsPerNode: 1, reconnectMax: .seconds(5)),
+            timeouts: TimeoutSettings(connect: .milliseconds(300)),
+            topology: settings.topology,
+            durability: DurabilitySettings(replicas: 2, timeout: .milliseconds(250)),
+            sale: settings.sale,
+            source: "cluster.json"
+        )
+        #expect(try ClusterConfig.parse(clusterConfig.render(), source: "cluster.json") == clusterConfig)
+
+        let minimal = ClusterConfig(mode: .cluster, seeds: [NodeAddress(host: "10.0.0.1", port: 6379)], source: "min.json")
+        #expect(try ClusterConfig.parse(minimal.render(), source: "min.json") == minimal)
+    }
+
+    @Test("a positive TTL under a second is written as 1")
+    func subSecondTTL() throws {
+        var config = ClusterConfig(mode: .cluster, seeds: [NodeAddress(host: "127.0.0.1", port: 7100)])
+        config.sale.requestTTL = .milliseconds(300)
+        #expect(config.render().contains(#""sale": {"requestTtlSeconds": 1, "callDeadlineMs": 3000}"#))
+        #expect(try ClusterConfig.parse(config.render(), source: "x").sale.requestTTL == .seconds(1))
+    }
+
+    @Test("a config invalid for its mode renders what it holds, so parsing reports the mistake")
+    func rendersModeMismatch() {
+        var config = ClusterConfig(mode: .cluster, seeds: [NodeAddress(host: "127.0.0.1", port: 7100)])
+        config.nodes = [NodeConfig(name: "solo", host: "127.0.0.1", port: 7000, slots: [0...16383])]
+        #expect(problems(parsing: config.render()) == [#"cluster.json: nodes: not allowed when "mode" is "cluster", which discovers the nodes and their slots from "seeds"; remove "nodes""#])
+    }
+
     @Test("generated configs name nodes node-a, node-b, ... node-z, node-aa")
     func nodeNames() throws {
         #expect(ClusterConfig.nodeName(at: 0) == "node-a")
