@@ -20,6 +20,7 @@ public enum SeckillCommandLine {
         Entry(spec: SaleCommand.spec, run: SaleCommand.run),
         Entry(spec: ClusterCommand.statusSpec, run: ClusterCommand.status),
         Entry(spec: BenchCommand.spec, run: BenchCommand.run),
+        Entry(spec: ScriptsCommand.spec, run: ScriptsCommand.run),
         Entry(spec: BenchTransportCommand.spec, run: BenchTransportCommand.run),
     ] }
 

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// A reply read by ``AdminConnection``.
 public indirect enum AdminReply: Sendable, Hashable, CustomStringConvertible {

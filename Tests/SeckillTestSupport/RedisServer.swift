@@ -129,7 +129,13 @@ public final class RedisServer: @unchecked Sendable {
                 let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
                 throw StartError(description: "redis-server on port \(port) exited: \(text.suffix(400))")
             }
-            if accepts(port: port) { return child }
+            if accepts(port: port) {
+                // Someone else may have been listening there; a server that lost the race
+                // for the port exits at once, so make sure ours is still up.
+                Thread.sleep(forTimeInterval: 0.05)
+                if child.isRunning() { return child }
+                continue
+            }
             Thread.sleep(forTimeInterval: 0.02)
         }
         child.stop(signal: SIGKILL)
@@ -169,7 +175,8 @@ public final class RedisServer: @unchecked Sendable {
         // Keep clear of the ports the shipped cluster.json and scripts/cluster.sh use, and
         // never hand the same port to two servers of this process (suites start servers
         // concurrently, and a port is only known free until someone binds it).
-        if (7000...7010).contains(port) || (7100...7120).contains(port) || !handedOut.withLock({ $0.insert(port).inserted }) {
+        // Ports above 55535 cannot be used by cluster nodes (their bus port is port + 10000).
+        if port > 55535 || (7000...7010).contains(port) || (7100...7120).contains(port) || !handedOut.withLock({ $0.insert(port).inserted }) {
             return try freePort()
         }
         return port

@@ -114,9 +114,12 @@ public final class SaleCoordinator: Sendable {
         defer { shedder?.forget(item) }
         let answer = try await run(
             .restock, keys: [keys.meta, keys.restockRecord(request)],
-            arguments: [String(units), request, ttlSeconds], retryUnknownOutcome: true).answer
+            arguments: [String(units), request, ttlSeconds, String(SaleInput.maxUnits)], retryUnknownOutcome: true).answer
         let fields = answer.split(separator: "|")
         if answer == "U" { return .unknownItem }
+        if answer == "X" {
+            throw .invalidInput("restocking \(units) units would take \(item) above \(SaleInput.maxUnits) units in total")
+        }
         guard fields.count == 4, fields[0] == "OK", let total = Int(fields[1]), let remaining = Int(fields[2]), let epoch = Int(fields[3]) else {
             throw unexpected(answer, from: .restock)
         }

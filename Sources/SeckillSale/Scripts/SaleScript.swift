@@ -94,10 +94,11 @@ public enum SaleScript: String, Sendable, CaseIterable {
 
     private static let restockSource = """
         -- KEYS: item hash, request record
-        -- ARGV: units, request id, request record TTL in seconds
+        -- ARGV: units, request id, request record TTL in seconds, most units an item may hold
         local prior = redis.call('GET', KEYS[2])
         if prior then return prior end
         if redis.call('EXISTS', KEYS[1]) == 0 then return 'U' end
+        if (tonumber(redis.call('HGET', KEYS[1], 'total')) or 0) + tonumber(ARGV[1]) > tonumber(ARGV[4]) then return 'X' end
         local total = redis.call('HINCRBY', KEYS[1], 'total', ARGV[1])
         local epoch = redis.call('HINCRBY', KEYS[1], 'epoch', 1)
         local sold = tonumber(redis.call('HGET', KEYS[1], 'sold')) or 0

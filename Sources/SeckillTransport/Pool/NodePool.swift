@@ -149,11 +149,11 @@ public final class NodePool: Sendable {
         case .overloaded:
             return RedisError(
                 code: .overloaded, delivery: .notSent, node: endpoint.description,
-                message: "overloaded: \(poolOptions.maxInFlight) commands already in flight and no slot freed within \(poolOptions.acquireTimeout)")
+                message: "\(poolOptions.maxInFlight) commands already in flight and no slot freed within \(poolOptions.acquireTimeout)")
         case .tooManyWaiting:
             return RedisError(
                 code: .overloaded, delivery: .notSent, node: endpoint.description,
-                message: "overloaded: \(poolOptions.maxInFlight) commands in flight and \(poolOptions.maxWaiting) callers already waiting")
+                message: "\(poolOptions.maxInFlight) commands in flight and \(poolOptions.maxWaiting) callers already waiting")
         }
     }
 

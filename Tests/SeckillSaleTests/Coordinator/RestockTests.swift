@@ -76,16 +76,20 @@ struct RestockTests {
         #expect(try await cluster.exists(ItemKeys(item: item).meta) == false)
     }
 
-    @Test("many restocks of the largest size keep every count exact")
-    func largeTotalsStayExact() async throws {
+    @Test("restocks keep counts exact up to the largest total and refuse to go past it")
+    func largeTotalsStayExactAndCapped() async throws {
         let cluster = try await SaleCluster.start()
         let item = cluster.item()
-        _ = try await cluster.coordinator.publish(item, stock: SaleInput.maxUnits)
-        var last: RestockResult?
-        for round in 1...120 {
-            last = try await cluster.coordinator.restock(item, units: SaleInput.maxUnits, requestID: "big-\(round)")
+        _ = try await cluster.coordinator.publish(item, stock: SaleInput.maxUnits - 10)
+        let filled = try await cluster.coordinator.restock(item, units: 10, requestID: "fill")
+        #expect(filled == .restocked(total: SaleInput.maxUnits, remaining: SaleInput.maxUnits, epoch: 2))
+        await #expect {
+            try await cluster.coordinator.restock(item, units: 1, requestID: "over")
+        } throws: { error in
+            let error = try #require(error as? SaleError)
+            return error.code == .invalidInput && error.message.contains("above \(SaleInput.maxUnits)")
         }
-        let total = SaleInput.maxUnits * 121
-        #expect(last == .restocked(total: total, remaining: total, epoch: 121))
+        let status = try await cluster.coordinator.status([item])
+        #expect(status.first??.total == SaleInput.maxUnits)
     }
 }
