@@ -1,5 +1,6 @@
 import Synchronization
 internal import Foundation
+internal import Glibc
 
 /// Where a command writes: the terminal, or a buffer in tests.
 public final class Console: Sendable {
@@ -24,7 +25,7 @@ public final class Console: Sendable {
     public func out(_ text: String) {
         switch sink {
         case .standard:
-            FileHandle.standardOutput.write(Data((text + "\n").utf8))
+            Self.write(text + "\n", to: 1)
         case .buffer:
             buffers.withLock { $0.out += text + "\n" }
         }
@@ -34,7 +35,7 @@ public final class Console: Sendable {
     public func err(_ text: String) {
         switch sink {
         case .standard:
-            FileHandle.standardError.write(Data((text + "\n").utf8))
+            Self.write(text + "\n", to: 2)
         case .buffer:
             buffers.withLock { $0.err += text + "\n" }
         }
@@ -43,13 +44,30 @@ public final class Console: Sendable {
     /// Rewrites the current terminal line (progress); nothing when not a terminal.
     public func status(_ text: String) {
         guard isTerminal, case .standard = sink else { return }
-        FileHandle.standardError.write(Data("\r\u{1B}[2K\(text)".utf8))
+        Self.write("\r\u{1B}[2K\(text)", to: 2)
     }
 
     /// Clears a progress line.
     public func clearStatus() {
         guard isTerminal, case .standard = sink else { return }
-        FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8))
+        Self.write("\r\u{1B}[2K", to: 2)
+    }
+
+    /// Writes straight to a descriptor. A reader that went away (`seckill ... | head`) gives
+    /// EPIPE (SIGPIPE is ignored): the rest of the output is dropped instead of crashing.
+    private static func write(_ text: String, to fd: Int32) {
+        var bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if written > 0 {
+                offset += written
+            } else if written < 0 && errno == EINTR {
+                continue
+            } else {
+                return
+            }
+        }
     }
 
     /// What was written to standard output (capturing consoles only).
