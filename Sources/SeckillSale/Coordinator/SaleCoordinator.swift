@@ -184,7 +184,8 @@ public final class SaleCoordinator: Sendable {
         try SaleInput.validateOrder(order)
         let keys = ItemKeys(item: item)
         defer { shedder?.forget(item) }
-        let answer = try await run(.cancel, keys: keys.all, arguments: [order], retryUnknownOutcome: true, durable: true).answer
+        // A call id lets a retry after a lost reply get "cancelled" rather than "already cancelled".
+        let answer = try await run(.cancel, keys: keys.all, arguments: [order, Self.newRequestID()], retryUnknownOutcome: true, durable: true).answer
         if answer == "U" { return .unknownItem }
         if answer == "O" { return .unknownOrder }
         // C|cancellation|quantity|user or A|...: the user id comes last since it may hold '|'.

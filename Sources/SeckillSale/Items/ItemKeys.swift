@@ -6,8 +6,8 @@
 /// - `seckill:{ITEM}:orders` stream: one entry per purchase (`type purchase user U qty Q
 ///   request R`) and per cancellation (`type cancel order O user U qty Q`); a purchase's
 ///   order id is its entry id.
-/// - `seckill:{ITEM}:cancels` hash: order id -> `cancellationID|user|qty`, so a cancel is
-///   applied once.
+/// - `seckill:{ITEM}:cancels` hash: order id -> `cancellationID|qty|callID|user`, so a cancel
+///   is applied once and a retried call gets its own answer back.
 /// - `seckill:{ITEM}:req:REQUEST` string: the first answer to a purchase's request id,
 ///   expiring after ``SaleOptions/requestTTL``.
 /// - `seckill:{ITEM}:restock:REQUEST` string: the same for a restock's request id, apart from

@@ -52,10 +52,16 @@ public enum SaleScript: String, Sendable, CaseIterable {
 
     private static let cancelSource = """
         -- KEYS: item hash, buyers hash, orders stream, cancellations hash
-        -- ARGV: order id
+        -- ARGV: order id, id of this cancel call (the same on its retries)
         if redis.call('EXISTS', KEYS[1]) == 0 then return 'U' end
         local done = redis.call('HGET', KEYS[4], ARGV[1])
-        if done then return 'A|' .. done end
+        if done then
+          local id, quantity, call, user = string.match(done, '^([^|]*)|([^|]*)|([^|]*)|(.*)$')
+          -- A retry of the call that cancelled (its reply was lost) gets the same answer.
+          local kind = 'A'
+          if call == ARGV[2] then kind = 'C' end
+          return kind .. '|' .. id .. '|' .. quantity .. '|' .. user
+        end
         local entries = redis.call('XRANGE', KEYS[3], ARGV[1], ARGV[1])
         if #entries == 0 then return 'O' end
         local fields = entries[1][2]
@@ -71,9 +77,8 @@ public enum SaleScript: String, Sendable, CaseIterable {
         if held <= 0 then redis.call('HDEL', KEYS[2], user) end
         redis.call('HINCRBY', KEYS[1], 'epoch', 1)
         local id = redis.call('XADD', KEYS[3], '*', 'type', 'cancel', 'order', ARGV[1], 'user', user, 'qty', quantity)
-        local record = id .. '|' .. string.format('%d', quantity) .. '|' .. user
-        redis.call('HSET', KEYS[4], ARGV[1], record)
-        return 'C|' .. record
+        redis.call('HSET', KEYS[4], ARGV[1], id .. '|' .. string.format('%d', quantity) .. '|' .. ARGV[2] .. '|' .. user)
+        return 'C|' .. id .. '|' .. string.format('%d', quantity) .. '|' .. user
         """
 
     private static let publishSource = """

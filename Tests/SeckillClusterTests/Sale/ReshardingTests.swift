@@ -50,11 +50,9 @@ extension ClusterTests {
             let tally = await traffic.value
             let status = try await coordinator.status(items)
             var redirects: [String] = []
-            for move in moves {
-                let stats = try await cluster.command(move.source, "INFO", "errorstats").string ?? ""
-                redirects += stats.split(whereSeparator: \.isNewline).filter { $0.hasPrefix("errorstat_") }.map { "\(move.source.port) \($0.dropFirst(10))" }
-                let target = try await cluster.command(move.target, "INFO", "errorstats").string ?? ""
-                redirects += target.split(whereSeparator: \.isNewline).filter { $0.hasPrefix("errorstat_") }.map { "\(move.target.port) \($0.dropFirst(10))" }
+            for server in primaries {
+                let stats = try await cluster.command(server, "INFO", "errorstats").string ?? ""
+                redirects += stats.split(whereSeparator: \.isNewline).filter { $0.hasPrefix("errorstat_") }.map { "\(server.port) \($0.dropFirst(10))" }
             }
             print("resharding: moved \(moves.map { "slot \($0.slot.rawValue) (\($0.keys) keys) \($0.source.port)->\($0.target.port)" }); \(tally.attempts) attempts (\(doneAtMoves) by the end of the moves), \(tally.results), \(tally.errors.count) errors; hot items sold \(status.prefix(3).map { $0.map { "\($0.sold)/\($0.total)" } ?? "?" }); server errors \(redirects); test \(elapsed(since: start))")
             // The shoppers met the move (ASK / TRYAGAIN / MOVED) and followed it.
@@ -100,6 +98,7 @@ extension ClusterTests {
                 #expect(onSource == 0)
                 #expect((onTarget ?? 0) >= 3)
 
+                _ = try await coordinator.restock(item, units: 1)
                 let result = try await coordinator.purchase(item, user: "after-move")
                 guard case .purchased(let order, _) = result else {
                     Issue.record("purchase of \(item) after the move answered \(result)")
