@@ -28,6 +28,9 @@ extension ClusterClient {
             do {
                 if asking != nil {
                     replies = Array(try await pool.pipeline([RESPCommand("ASKING")] + commands).dropFirst())
+                } else if commands.count == 1 {
+                    // The common case: one command, no batch bookkeeping.
+                    replies = [try await pool.request(commands[0])]
                 } else {
                     replies = try await pool.pipeline(commands)
                 }

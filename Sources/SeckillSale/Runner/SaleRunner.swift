@@ -157,7 +157,8 @@ public struct SaleRunner: Sendable {
         // One snapshot of the map, so node indexes stay consistent if the topology changes.
         let map = coordinator.client.router.map
         let nodes = map.nodes
-        let nodeOfItem = (0..<config.items).map { map.nodeIndex(forKey: ItemKeys(item: config.item($0)).meta) }
+        let itemIDs = (0..<config.items).map(config.item)
+        let nodeOfItem = itemIDs.map { map.nodeIndex(forKey: ItemKeys(item: $0).meta) }
         let popularity = Popularity(items: config.items, skew: config.skew)
         let shared = SharedCounters(items: config.items)
         let coordinator = self.coordinator
@@ -177,8 +178,8 @@ public struct SaleRunner: Sendable {
                         tally.perNode[nodeOfItem[item]] += 1
                         let sent = clock.now
                         do throws(SaleError) {
-                            let result = try await coordinator.purchase(config.item(item), user: user)
-                            tally.results[result.kind, default: 0] += 1
+                            let result = try await coordinator.purchase(itemIDs[item], user: user)
+                            tally.count(result)
                             if case .purchased = result { shared.purchased.add(1, ordering: .relaxed) }
                             if case .soldOut(0) = result, seenSoldOut.insert(item).inserted { shared.markSoldOut(item) }
                         } catch {
@@ -239,13 +240,32 @@ public struct SaleRunner: Sendable {
 
 /// One shopper task's counts, merged after the run (no sharing while it runs).
 private struct WorkerTally: Sendable {
-    var results: [String: Int] = [:]
+    /// Counts per result kind, indexed like ``kinds`` (no string hashing per attempt).
+    var counts = [Int](repeating: 0, count: 6)
+    static let kinds = ["purchased", "soldOut", "limitReached", "notStarted", "ended", "unknownItem"]
     var errors = 0
     var errorSamples: [String] = []
     var latenciesMicros: [UInt32] = []
     var perNode: [Int]
 
     init(nodes: Int) { perNode = Array(repeating: 0, count: nodes) }
+
+    mutating func count(_ result: PurchaseResult) {
+        switch result {
+        case .purchased: counts[0] += 1
+        case .soldOut: counts[1] += 1
+        case .limitReached: counts[2] += 1
+        case .notStarted: counts[3] += 1
+        case .ended: counts[4] += 1
+        case .unknownItem: counts[5] += 1
+        }
+    }
+
+    var results: [String: Int] {
+        var results: [String: Int] = [:]
+        for (kind, count) in zip(Self.kinds, counts) where count > 0 { results[kind] = count }
+        return results
+    }
 }
 
 /// Counters the progress line reads while shoppers run.

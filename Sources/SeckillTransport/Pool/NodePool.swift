@@ -53,6 +53,16 @@ public final class NodePool: Sendable {
         return reply
     }
 
+    /// Sends one command and returns its reply, error replies included (as
+    /// ``RESPValue/error(_:)``), for callers that inspect them (redirects).
+    ///
+    /// - Throws: ``RedisError`` for a transport failure.
+    public func request(_ command: RESPCommand) async throws -> RESPValue {
+        try await withPermits(1) { connection, deadline in
+            try await connection.send(command, deadline: deadline)
+        }
+    }
+
     /// Sends `commands` in one write on one connection and returns their replies in order.
     /// Error replies are returned as values (use ``RESPValue/errorMessage``), since some
     /// commands of a batch may succeed while others fail.
