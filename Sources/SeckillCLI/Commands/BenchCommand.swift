@@ -69,6 +69,7 @@ enum BenchCommand {
                 ("perNode", .object(report.perNode.map { ($0.node, .int($0.requests)) })),
                 ("peakRSSBytes", .int(Int(peak))), ("errors", .int(report.errors)),
                 ("errorSamples", .array(report.errorSamples.map { .string($0) })), ("shedding", .bool(shedding)),
+                ("shedAnswers", .int(report.shedAnswers)),
             ]
             members.append(("results", .object(SaleCommand.kinds.map { ($0, .int(report.results[$0, default: 0])) })))
             console.out(JSONOutput.object(members).render(pretty: false))

@@ -81,7 +81,8 @@ enum SaleCommand {
             ("latencyMs", .object([("p50", .double(report.latencyMs.p50)), ("p99", .double(report.latencyMs.p99)),
                                    ("p999", .double(report.latencyMs.p999)), ("max", .double(report.latencyMs.max))])),
             ("perNode", .object(report.perNode.map { ($0.node, .int($0.requests)) })),
-            ("itemsSoldOut", .int(report.itemsSoldOut)), ("publishSeconds", .double(report.publishSeconds)),
+            ("itemsSoldOut", .int(report.itemsSoldOut)), ("shedAnswers", .int(report.shedAnswers)),
+            ("publishSeconds", .double(report.publishSeconds)),
             ("unitsTotal", .int(report.invariants.totalUnits)), ("unitsSold", .int(report.invariants.soldUnits)),
             ("orderEntries", .object([("purchases", .int(report.invariants.purchases)), ("cancellations", .int(report.invariants.cancellations))])),
             ("invariantsHold", .bool(report.invariants.holds)),
@@ -115,7 +116,7 @@ enum SaleCommand {
             nodes.add([node, Format.grouped(count), Format.percent(Double(count) / Double(total))])
         }
         lines += nodes.render().map { "  " + $0 }
-        lines.append("items sold out: \(Format.grouped(report.itemsSoldOut)) of \(Format.grouped(report.config.items))")
+        lines.append("items sold out: \(Format.grouped(report.itemsSoldOut)) of \(Format.grouped(report.config.items)); \(Format.grouped(report.shedAnswers)) sold-out answers given in process without a round trip")
         let check = report.invariants
         lines.append("invariants, read back from Redis: \(check.holds ? "HOLD" : "BROKEN") for \(Format.grouped(check.items)) items: \(Format.grouped(check.soldUnits)) of \(Format.grouped(check.totalUnits)) units sold, \(Format.grouped(check.purchases)) purchase and \(Format.grouped(check.cancellations)) cancellation entries")
         for violation in check.violations.prefix(20) { lines.append("  violation: \(violation)") }

@@ -12,7 +12,8 @@ extension ClusterClient {
     ///   run: resent after a backoff of 1 ms doubling to 100 ms, within `deadline`;
     /// - a node that cannot be reached (nothing sent): in cluster mode a refresh starts and
     ///   the commands are resent within `deadline`, so calls follow a failover.
-    /// At most `topology.maxRedirects` redirects are followed. Other error replies are
+    /// At most `topology.maxRedirects` redirects are followed in a row (a backoff for
+    /// `TRYAGAIN` and the like starts the count again). Other error replies are
     /// returned as values; failures with an unknown outcome are thrown, never resent.
     ///
     /// - Returns: The replies, in order.
@@ -65,6 +66,10 @@ extension ClusterClient {
                 guard ContinuousClock.now + backoff < deadline else { return replies }
                 try? await Task.sleep(for: backoff)
                 backoff = min(backoff * 2, .milliseconds(100))
+                // The redirect limit stops loops without a pause. A multi-key command on a
+                // migrating slot goes ASK (source) -> TRYAGAIN (target) until the move ends;
+                // counting those ASKs would give up after a few milliseconds, not at the deadline.
+                redirects = 0
             default:
                 return replies
             }

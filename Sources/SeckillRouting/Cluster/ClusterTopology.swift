@@ -101,8 +101,9 @@ public struct ClusterTopology: Sendable, Hashable {
         return ClusterTopology(shards: order.map { byPrimary[$0]! })
     }
 
-    /// The slot map: each slot served by its shard's primary, nodes named `host:port`.
-    /// Slots no shard claims (a cluster mid-change) keep their owner in `previous`.
+    /// The slot map: each slot served by its shard's primary, nodes named `host:port`;
+    /// primaries that serve no slot are left out. Slots no shard claims (a cluster
+    /// mid-change) keep their owner in `previous`.
     ///
     /// - Parameter previous: The map in use, or nil.
     /// - Throws: ``ParseError`` when some slots have no owner in either.
@@ -117,9 +118,13 @@ public struct ClusterTopology: Sendable, Hashable {
         }
         var owner = [Int](repeating: -1, count: HashSlot.count)
         for shard in shards {
-            guard let primary = shard.primary else { continue }
+            // A primary without slots is no owner: a failed primary after its replica took
+            // over, a node that just joined, or a replica others have not yet heard is one.
+            // Listing it would send `SaleCoordinator.prepare()` and pool warm-ups to it.
+            let ranges = shard.slots.filter { $0.lowerBound >= 0 && $0.upperBound < HashSlot.count }
+            guard let primary = shard.primary, !ranges.isEmpty else { continue }
             let slot = index(of: primary.nodeConfig)
-            for range in shard.slots where range.lowerBound >= 0 && range.upperBound < HashSlot.count {
+            for range in ranges {
                 for value in range { owner[value] = slot }
             }
         }

@@ -23,6 +23,7 @@ public final class SaleCoordinator: Sendable {
     public let options: SaleOptions
     let shaStore = Mutex<[SaleScript: String]>([:])
     let shedder: SoldOutShedder?
+    private let shedCount = Atomic<Int>(0)
 
     /// Creates a coordinator over `client`. Scripts are loaded on first use, or by ``prepare()``.
     ///
@@ -36,6 +37,9 @@ public final class SaleCoordinator: Sendable {
 
     /// Items whose purchases are currently answered "sold out" in process.
     public var shedItems: Int { shedder?.count ?? 0 }
+
+    /// Purchases answered "sold out" in process so far, without a Redis round trip.
+    public var shedAnswers: Int { shedCount.load(ordering: .relaxed) }
 
     /// Loads every script on every node now (`SCRIPT LOAD`), so the first purchases do not pay
     /// for it and an unreachable node is reported before the sale starts.
@@ -152,6 +156,7 @@ public final class SaleCoordinator: Sendable {
         // the answer Redis recorded for it.
         let shedding = requestID == nil ? shedder : nil
         if let shedding, shedding.shouldShed(item) {
+            shedCount.add(1, ordering: .relaxed)
             return PurchaseReceipt(result: .soldOut(remaining: 0), requestID: request, replicasAcknowledged: nil, replicasRequired: 0, shed: true)
         }
         let keys = ItemKeys(item: item)

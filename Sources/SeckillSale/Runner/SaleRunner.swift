@@ -70,6 +70,8 @@ public struct SaleRunReport: Sendable {
     public var perNode: [(node: String, requests: Int)] = []
     /// Items that answered "sold out" at least once.
     public var itemsSoldOut = 0
+    /// Attempts answered "sold out" in process (sold-out shedding), without a round trip.
+    public var shedAnswers = 0
     /// Seconds spent publishing the items.
     public var publishSeconds = 0.0
     /// The invariant check read back from Redis.
@@ -117,7 +119,9 @@ public struct SaleRunner: Sendable {
             warm.seed = config.seed &+ 0x5EED
             _ = await shoot(warm) { _ in }
         }
+        let shedBefore = coordinator.shedAnswers
         let (tallies, seconds, shared, nodes) = await shoot(config, progress: progress)
+        report.shedAnswers = coordinator.shedAnswers - shedBefore
         report.seconds = seconds
 
         var latencies: [UInt32] = []
