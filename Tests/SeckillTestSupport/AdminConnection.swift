@@ -77,6 +77,14 @@ public enum AdminConnection {
     ///   - timeout: Seconds allowed for connecting, sending and reading the reply.
     /// - Throws: ``AdminError`` when the node cannot be reached or the reply is malformed.
     public static func command(port: Int, _ arguments: [String], timeout: Double = 10) throws -> AdminReply {
+        try commands(port: port, [arguments], timeout: timeout)[0]
+    }
+
+    /// Sends several commands on one connection (a command like `WAIT` concerns the writes
+    /// of its own connection) and returns their replies in order.
+    ///
+    /// - Throws: ``AdminError`` when the node cannot be reached or a reply is malformed.
+    public static func commands(port: Int, _ commands: [[String]], timeout: Double = 10) throws -> [AdminReply] {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw AdminError("socket() failed: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
@@ -96,16 +104,20 @@ public enum AdminConnection {
         }
         guard connected else { throw AdminError("cannot connect to 127.0.0.1:\(port): \(String(cString: strerror(errno)))") }
 
-        var request = Array("*\(arguments.count)\r\n".utf8)
-        for argument in arguments {
-            let bytes = Array(argument.utf8)
-            request += Array("$\(bytes.count)\r\n".utf8) + bytes + [13, 10]
+        var request: [UInt8] = []
+        for arguments in commands {
+            request += Array("*\(arguments.count)\r\n".utf8)
+            for argument in arguments {
+                let bytes = Array(argument.utf8)
+                request += Array("$\(bytes.count)\r\n".utf8) + bytes + [13, 10]
+            }
         }
+        let name = commands.first?.prefix(3).joined(separator: " ") ?? ""
         var offset = 0
         while offset < request.count {
             let written = request[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             if written < 0 && errno == EINTR { continue }
-            guard written > 0 else { throw AdminError("cannot send \(arguments.first ?? "") to 127.0.0.1:\(port): \(String(cString: strerror(errno)))") }
+            guard written > 0 else { throw AdminError("cannot send \(name) to 127.0.0.1:\(port): \(String(cString: strerror(errno)))") }
             offset += written
         }
 
@@ -113,12 +125,14 @@ public enum AdminConnection {
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
             var parser = Parser(bytes: buffer)
-            if let reply = try parser.parse() { return reply }
+            var replies: [AdminReply] = []
+            while replies.count < commands.count, let reply = try parser.parse() { replies.append(reply) }
+            if replies.count == commands.count { return replies }
             let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if count < 0 && errno == EINTR { continue }
             guard count > 0 else {
                 let reason = count == 0 ? "connection closed" : String(cString: strerror(errno))
-                throw AdminError("no reply to \(arguments.prefix(3).joined(separator: " ")) from 127.0.0.1:\(port): \(reason)")
+                throw AdminError("no reply to \(name) from 127.0.0.1:\(port): \(reason)")
             }
             buffer += chunk[0..<count]
         }

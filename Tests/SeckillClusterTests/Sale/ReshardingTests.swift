@@ -110,5 +110,32 @@ extension ClusterTests {
             let after = try await InvariantChecker(client: harness.client).check(items)
             #expect(after.holds, "\(after.violations.prefix(5))")
         }
+
+        @Test func multiKeyCommandOnAMigratingSlotWaitsForTheMoveInsteadOfGivingUp() async throws {
+            let harness = try await ClusterHarness.start(primaries: 3, replicas: 0)
+            let cluster = harness.cluster
+            let client = harness.client
+            let slot = HashSlot(key: "{move}")
+            let source = try await cluster.primary(ofSlot: Int(slot.rawValue))
+            let target = try #require(try await cluster.primaries().first { $0.port != source.port })
+            _ = try await client.send(RESPCommand("SET", "{move}old", "1"), key: "{move}old")
+            let migration = try await cluster.beginMigration(slot: Int(slot.rawValue), from: source, to: target)
+            try await cluster.moveKeys(migration)
+
+            // New keys only: the source answers ASK, the target TRYAGAIN (keys missing) until
+            // the slot is its own. The call waits within its deadline and then lands there.
+            let sent = ContinuousClock.now
+            let call = Task {
+                try await client.execute([RESPCommand("MSET", "{move}a", "1", "{move}b", "2")], slot: slot, deadline: .now + .seconds(10))
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            try await cluster.finishMigration(migration)
+            let replies = try await call.value
+            #expect(replies.first?.string == "OK", "\(replies)")
+            #expect(ContinuousClock.now - sent >= .milliseconds(300))
+            #expect(client.router.node(for: slot).name == ClusterHarness.name(of: target))
+            let stored = try await cluster.command(target, "MGET", "{move}a", "{move}b", "{move}old")
+            #expect(stored.array?.compactMap(\.string) == ["1", "2", "1"])
+        }
     }
 }

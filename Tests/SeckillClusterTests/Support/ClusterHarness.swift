@@ -110,3 +110,8 @@ func elapsed(since start: ContinuousClock.Instant) -> String {
     let duration = ContinuousClock.now - start
     return String(format: "%.1f s", Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
 }
+
+extension Duration {
+    /// The duration in seconds, for the lines the suites print.
+    var secondsValue: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

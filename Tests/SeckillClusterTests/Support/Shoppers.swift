@@ -28,6 +28,10 @@ final class Shoppers: Sendable {
         var kind: String
     }
 
+    /// The answers an item with stock to spare gives: a purchase, or, for a user drawn twice,
+    /// the per-user limit.
+    static let inStockAnswers: Set<String> = ["purchased", "limitReached"]
+
     /// What the shoppers saw.
     struct Tally: Sendable {
         var attempts = 0
