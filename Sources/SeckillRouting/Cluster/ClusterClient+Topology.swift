@@ -14,12 +14,27 @@ extension ClusterClient {
         }
     }
 
+    /// How many online replicas the shard serving `slot` has in the last topology read, or nil
+    /// when unknown (static mode).
+    public func onlineReplicas(for slot: HashSlot) -> Int? {
+        guard let topology else { return nil }
+        let value = Int(slot.rawValue)
+        for shard in topology.shards where shard.slots.contains(where: { $0.contains(value) }) {
+            return shard.replicas.filter { $0.health == "online" }.count
+        }
+        return nil
+    }
+
     /// Starts a background refresh unless one is already running: however many redirects
     /// arrive at once, one refresh runs at a time.
-    public func requestRefresh() {
+    ///
+    /// - Parameter minimumAge: Skip it when the last refresh finished less than this ago.
+    public func requestRefresh(ifOlderThan minimumAge: Duration = .zero) {
         guard config.mode == .cluster else { return }
+        let now = ContinuousClock.now
         let start = withState { state -> Bool in
             if state.refreshing { return false }
+            if let last = state.lastRefresh, now - last < minimumAge { return false }
             state.refreshing = true
             return true
         }
@@ -38,7 +53,7 @@ extension ClusterClient {
     }
 
     private func refreshTopology(alreadyMarked: Bool) async throws {
-        defer { withState { $0.refreshing = false; $0.refreshes += 1 } }
+        defer { withState { $0.refreshing = false; $0.refreshes += 1; $0.lastRefresh = .now } }
         if !alreadyMarked { withState { $0.refreshing = true } }
         let known = router.map.nodes.map(\.endpoint) + config.seeds.map { RedisEndpoint(host: $0.host, port: $0.port) }
         let pools = withState { $0.pools }

@@ -25,6 +25,7 @@ public final class ClusterClient: Sendable {
         var topology: ClusterTopology?
         var refreshing = false
         var refreshes = 0
+        var lastRefresh: ContinuousClock.Instant?
     }
 
     /// Creates a client for a static config. No connection is opened until the first command.

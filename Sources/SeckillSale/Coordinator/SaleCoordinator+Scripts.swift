@@ -15,7 +15,17 @@ extension SaleCoordinator {
         let slot = HashSlot(key: keys[0])
         let clock = ContinuousClock()
         let deadline = clock.now + options.callDeadline
-        let wait = durable && options.durabilityReplicas > 0
+        var wait = durable && options.durabilityReplicas > 0
+        // WAIT blocks the whole shared connection until it returns: when the shard is known
+        // to have fewer online replicas than asked (a freshly promoted primary), it would
+        // block for its full timeout on every call. Skip it and report what is known.
+        var knownReplicas: Int?
+        if wait, let online = client.onlineReplicas(for: slot), online < options.durabilityReplicas {
+            wait = false
+            knownReplicas = online
+            // A replica may have come back (or finished loading) since the last read.
+            client.requestRefresh(ifOlderThan: .milliseconds(250))
+        }
         var backoff = options.minBackoff
         var uncertain: RedisError?
         var sendSource = false
@@ -52,7 +62,7 @@ extension SaleCoordinator {
                 guard let text = replies[0].string else {
                     throw unexpected("\(replies[0])", from: script)
                 }
-                return (text, wait ? replies[1].int.map(Int.init) : nil)
+                return (text, wait ? replies[1].int.map(Int.init) : knownReplicas)
             } catch let error as RedisError {
                 if error.outcomeUnknown { uncertain = error }
                 let retryable: Bool
