@@ -204,11 +204,18 @@ public struct SaleRunner: Sendable {
                 }
                 return nil
             }
+            // In cluster mode the topology is refreshed periodically while the shoppers run.
+            let client = coordinator.client
+            group.addTask {
+                await client.run()
+                return nil
+            }
             var collected: [WorkerTally] = []
             for await tally in group {
                 if let tally {
                     collected.append(tally)
                     shared.finished.add(1, ordering: .relaxed)
+                    if collected.count == config.concurrency { group.cancelAll() }
                 }
             }
             return collected
