@@ -111,18 +111,19 @@ extension SaleCoordinator {
         return SaleError(code: .redis, message: "\(script.rawValue) failed\(tries): \(error)", redis: error)
     }
 
+    /// `EVAL source numkeys keys... args...`: runs the script and caches it on the node.
     static func eval(_ source: String, keys: [String], arguments: [String]) -> RESPCommand {
-        var command = RESPCommand("EVAL")
-        command.append(source)
-        command.append(keys.count)
-        for key in keys { command.append(key) }
-        for argument in arguments { command.append(argument) }
-        return command
+        scriptCommand("EVAL", source, keys: keys, arguments: arguments)
     }
 
+    /// `EVALSHA sha numkeys keys... args...`.
     static func evalsha(_ sha: String, keys: [String], arguments: [String]) -> RESPCommand {
-        var command = RESPCommand("EVALSHA")
-        command.append(sha)
+        scriptCommand("EVALSHA", sha, keys: keys, arguments: arguments)
+    }
+
+    private static func scriptCommand(_ name: String, _ script: String, keys: [String], arguments: [String]) -> RESPCommand {
+        var command = RESPCommand(name)
+        command.append(script)
         command.append(keys.count)
         for key in keys { command.append(key) }
         for argument in arguments { command.append(argument) }

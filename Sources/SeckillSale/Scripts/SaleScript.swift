@@ -31,12 +31,15 @@ public enum SaleScript: String, Sendable, CaseIterable {
         local item = redis.call('HMGET', KEYS[1], 'total', 'sold', 'limit', 'start', 'end')
         local total = tonumber(item[1])
         if total == nil then return answer('U') end
-        local clock = redis.call('TIME')
-        local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
         local starts = tonumber(item[4])
-        if starts ~= nil and now < starts then return answer('N|' .. item[4]) end
         local ends = tonumber(item[5])
-        if ends ~= nil and now >= ends then return answer('E|' .. item[5]) end
+        if starts ~= nil or ends ~= nil then
+          -- The server's clock, read only for items with a window.
+          local clock = redis.call('TIME')
+          local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+          if starts ~= nil and now < starts then return answer('N|' .. item[4]) end
+          if ends ~= nil and now >= ends then return answer('E|' .. item[5]) end
+        end
         local remaining = total - (tonumber(item[2]) or 0)
         if remaining <= 0 then return answer('S|0') end
         local quantity = tonumber(ARGV[2])
