@@ -5,7 +5,7 @@ public struct PoolOptions: Sendable, Hashable {
     /// Commands allowed in flight (written or queued for writing) on the node at once. Default 1024.
     public var maxInFlight: Int
     /// Callers allowed to wait for an in-flight slot; beyond this a call fails with
-    /// ``RedisError/Code/overloaded`` at once. Default 8 x ``maxInFlight``.
+    /// ``RedisError/Code/overloaded`` at once. Default 2 x ``maxInFlight`` (a waiting caller is a suspended task of a few KB).
     public var maxWaiting: Int
     /// How long a caller waits for an in-flight slot before failing with overloaded. Default 500 ms.
     public var acquireTimeout: Duration
@@ -25,7 +25,7 @@ public struct PoolOptions: Sendable, Hashable {
     ) {
         self.connections = max(1, connections)
         self.maxInFlight = max(1, maxInFlight)
-        self.maxWaiting = max(0, maxWaiting ?? maxInFlight * 8)
+        self.maxWaiting = max(0, maxWaiting ?? maxInFlight * 2)
         self.acquireTimeout = acquireTimeout
         self.reconnectMin = reconnectMin
         self.reconnectMax = reconnectMax
