@@ -21,8 +21,8 @@ public struct ItemKeys: Sendable, Hashable {
     public let buyers: String
     /// `seckill:{ITEM}:orders`
     public let orders: String
-    /// `seckill:{ITEM}:cancels`
-    public let cancels: String
+    /// `seckill:{ITEM}:cancels` (built on use: purchases never need it)
+    public var cancels: String { meta + ":cancels" }
 
     /// The keys of `item`; the id must already be valid (see ``SaleInput/validateItem(_:)``).
     public init(item: String) {
@@ -30,7 +30,6 @@ public struct ItemKeys: Sendable, Hashable {
         meta = "seckill:{\(item)}"
         buyers = meta + ":buyers"
         orders = meta + ":orders"
-        cancels = meta + ":cancels"
     }
 
     /// `seckill:{ITEM}:req:REQUEST`: the record of one purchase request id.
