@@ -25,10 +25,10 @@ final class SoldOutShedder: Sendable {
     /// True when the purchase may be answered "sold out" without Redis; false means send it
     /// (and, when it is the probe, report its answer with ``record(_:soldOut:)``).
     func shouldShed(_ item: String) -> Bool {
-        let now = ContinuousClock.now
-        return entries.withLock { entries in
+        entries.withLock { entries in
             guard var entry = entries[item] else { return false }
-            if now - entry.confirmedAt < recheck || entry.probing { return true }
+            // The clock is read only for items being shed, not on every purchase.
+            if entry.probing || ContinuousClock.now - entry.confirmedAt < recheck { return true }
             entry.probing = true
             entries[item] = entry
             return false
@@ -37,12 +37,12 @@ final class SoldOutShedder: Sendable {
 
     /// Records what Redis answered for `item`.
     func record(_ item: String, soldOut: Bool) {
-        let now = ContinuousClock.now
-        entries.withLock { entries in
-            if soldOut {
-                entries[item] = Entry(confirmedAt: now, probing: false)
-            } else {
-                entries[item] = nil
+        if soldOut {
+            let now = ContinuousClock.now
+            entries.withLock { $0[item] = Entry(confirmedAt: now, probing: false) }
+        } else {
+            entries.withLock { entries in
+                if !entries.isEmpty { entries[item] = nil }
             }
         }
     }
