@@ -2,7 +2,7 @@
 # Benchmarks the purchase path side by side with redis-benchmark, in one run on the same
 # nodes and the same purchase script, and prints a table of throughputs and ratios.
 #
-#   scripts/bench.sh [--requests N] [--quick]
+#   scripts/bench.sh [--requests N] [--rounds K] [--quick]
 #
 # Starts its own nodes (one node, and three nodes) on free loopback ports and stops them at
 # the end. Runs:
@@ -10,7 +10,9 @@
 #   seckill bench at concurrency 50, 200 and 1,000 on one node, and 200 on three nodes;
 #   the end of a sale (most items sold out) with and without sold-out shedding;
 #   10,000 concurrent callers (peak memory, errors).
-# --quick runs a few thousand requests per step (what CI does to keep the harness working).
+# The machine is shared and noisy: the redis-benchmark and seckill steps are interleaved in
+# K rounds (default 3) and the table shows each step's median and the median of the per-round
+# ratios. --quick runs one round of a few thousand requests per step.
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
@@ -19,11 +21,13 @@ source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 ROOT="$(seckill_root)"
 cd "$ROOT"
 REQUESTS=300000
+ROUNDS=3
 QUICK=0
 while (($# > 0)); do
     case "$1" in
         --requests) REQUESTS="$2"; shift 2 ;;
-        --quick) QUICK=1; REQUESTS=3000; shift ;;
+        --rounds) ROUNDS="$2"; shift 2 ;;
+        --quick) QUICK=1; REQUESTS=3000; ROUNDS=1; shift ;;
         -h | --help) sed -n '2,15p' "$0"; exit 0 ;;
         *) die "unknown argument $1 (see --help)" ;;
     esac
@@ -90,22 +94,26 @@ bench() {
     "$SECKILL" bench --json "$@"
 }
 
-log_info "redis-benchmark -c 50 -P 16"
-RB_P16="$(rb "$REQUESTS" -c 50 -P 16)"
-log_info "redis-benchmark -c 50"
-RB_C50="$(rb "$((REQUESTS / 3))" -c 50)"
-
-declare -A TP P99 ERR
-for conc in 50 200 1000; do
-    log_info "seckill bench, one node, concurrency $conc"
-    out="$(bench --config "$WORK/one.json" --concurrency "$conc" --requests "$REQUESTS" --items 100)"
-    TP[$conc]="$(json_field "['throughput']" <<<"$out")"
-    P99[$conc]="$(json_field "['latencyMs']['p99']" <<<"$out")"
-    ERR[$conc]="$(json_field "['errors']" <<<"$out")"
+RB_P16=(); RB_C50=(); TP50=(); TP200=(); TP1000=(); P99_50=(); P99_200=(); P99_1000=(); TP3=(); ERRS=0
+for ((round = 1; round <= ROUNDS; round++)); do
+    log_info "round $round of $ROUNDS: redis-benchmark -c 50 -P 16, -c 50; seckill bench at 50, 200, 1000 on one node, 200 on three"
+    RB_P16+=("$(rb "$REQUESTS" -c 50 -P 16)")
+    RB_C50+=("$(rb "$((REQUESTS / 3))" -c 50)")
+    for conc in 50 200 1000; do
+        out="$(bench --config "$WORK/one.json" --concurrency "$conc" --requests "$REQUESTS" --items 100)"
+        tp="$(json_field "['throughput']" <<<"$out")"
+        p99="$(json_field "['latencyMs']['p99']" <<<"$out")"
+        ERRS=$((ERRS + $(json_field "['errors']" <<<"$out")))
+        case "$conc" in
+            50) TP50+=("$tp"); P99_50+=("$p99") ;;
+            200) TP200+=("$tp"); P99_200+=("$p99") ;;
+            1000) TP1000+=("$tp"); P99_1000+=("$p99") ;;
+        esac
+    done
+    out3="$(bench --config "$WORK/three.json" --concurrency 200 --requests "$REQUESTS" --items 100)"
+    TP3+=("$(json_field "['throughput']" <<<"$out3")")
+    ERRS=$((ERRS + $(json_field "['errors']" <<<"$out3")))
 done
-log_info "seckill bench, three nodes, concurrency 200"
-out3="$(bench --config "$WORK/three.json" --concurrency 200 --requests "$REQUESTS" --items 100)"
-TP3="$(json_field "['throughput']" <<<"$out3")"
 
 log_info "end of sale (stock 10 per item), with and without shedding"
 shed="$(bench --config "$WORK/one.json" --concurrency 200 --requests "$REQUESTS" --items 100 --stock 10 --warmup 0)"
@@ -119,27 +127,33 @@ BIG_RSS="$(json_field "['peakRSSBytes']" <<<"$big")"
 BIG_ERR="$(json_field "['errors']" <<<"$big")"
 BIG_SAMPLES="$(json_field "['errorSamples']" <<<"$big")"
 
-python3 - "$RB_P16" "$RB_C50" "${TP[50]}" "${TP[200]}" "${TP[1000]}" "${P99[50]}" "${P99[200]}" "${P99[1000]}" \
-    "${ERR[50]}" "${ERR[200]}" "${ERR[1000]}" "$TP3" "$SHED" "$NOSHED" "$BIG_RSS" "$BIG_ERR" "$BIG_SAMPLES" "$REQUESTS" <<'PY'
-import sys
+join() { local IFS=,; printf '%s' "$*"; }
+python3 - "$(join "${RB_P16[@]}")" "$(join "${RB_C50[@]}")" "$(join "${TP50[@]}")" "$(join "${TP200[@]}")" \
+    "$(join "${TP1000[@]}")" "$(join "${P99_50[@]}")" "$(join "${P99_200[@]}")" "$(join "${P99_1000[@]}")" \
+    "$(join "${TP3[@]}")" "$ERRS" "$SHED" "$NOSHED" "$BIG_RSS" "$BIG_ERR" "$BIG_SAMPLES" "$REQUESTS" "$ROUNDS" <<'PY'
+import statistics, sys
 a = sys.argv[1:]
-rb16, rb50 = float(a[0] or 0), float(a[1] or 0)
-tp = {50: float(a[2]), 200: float(a[3]), 1000: float(a[4])}
-p99 = {50: float(a[5]), 200: float(a[6]), 1000: float(a[7])}
-err = {50: a[8], 200: a[9], 1000: a[10]}
-tp3, shed, noshed = float(a[11]), float(a[12]), float(a[13])
-rss, big_err, samples, requests = int(a[14]), a[15], a[16], a[17]
-def r(x, y): return f"{x / y:.2f}x" if y else "n/a"
+def series(text): return [float(x or 0) for x in text.split(",")]
+rb16, rb50, tp50, tp200, tp1000, p50, p200, p1000, tp3 = (series(x) for x in a[:9])
+errs, shed, noshed = a[9], float(a[10]), float(a[11])
+rss, big_err, samples, requests, rounds = int(a[12]), a[13], a[14], a[15], a[16]
+med = statistics.median
+def ratio(xs, ys): return med([x / y for x, y in zip(xs, ys) if y]) if any(ys) else 0
+def row(name, tp, p99, vs16, vs50, extra=""):
+    p = f"{med(p99):>9.2f}" if p99 else f"{'':>9}"
+    print(f"{name:<44}{med(tp):>12,.0f}{p}{vs16:>11.2f}x{vs50:>11.2f}x{extra}")
 print()
-print(f"Purchase script, {requests} requests per step, same nodes, same run")
+print(f"Purchase script, {requests} requests per step, {rounds} interleaved round(s); medians, and medians of per-round ratios")
 print(f"{'run':<44}{'purchases/s':>12}{'p99 ms':>9}{'vs rb -P16':>12}{'vs rb -c50':>12}")
-print(f"{'redis-benchmark EVALSHA -c 50 -P 16':<44}{rb16:>12,.0f}{'':>9}{'1.00x':>12}{r(rb16, rb50):>12}")
-print(f"{'redis-benchmark EVALSHA -c 50':<44}{rb50:>12,.0f}{'':>9}{r(rb50, rb16):>12}{'1.00x':>12}")
-for c in (50, 200, 1000):
-    name = f"seckill bench, 1 node, concurrency {c}"
-    print(f"{name:<44}{tp[c]:>12,.0f}{p99[c]:>9.2f}{r(tp[c], rb16):>12}{r(tp[c], rb50):>12}   errors {err[c]}")
-print(f"{'seckill bench, 3 nodes, concurrency 200':<44}{tp3:>12,.0f}{'':>9}{r(tp3, rb16):>12}{r(tp3, rb50):>12}   3 nodes / 1 node: {r(tp3, tp[200])}")
+row("redis-benchmark EVALSHA -c 50 -P 16", rb16, None, 1.0, ratio(rb16, rb50))
+row("redis-benchmark EVALSHA -c 50", rb50, None, ratio(rb50, rb16), 1.0)
+row("seckill bench, 1 node, concurrency 50", tp50, p50, ratio(tp50, rb16), ratio(tp50, rb50))
+row("seckill bench, 1 node, concurrency 200", tp200, p200, ratio(tp200, rb16), ratio(tp200, rb50))
+row("seckill bench, 1 node, concurrency 1000", tp1000, p1000, ratio(tp1000, rb16), ratio(tp1000, rb50))
+row("seckill bench, 3 nodes, concurrency 200", tp3, None, ratio(tp3, rb16), ratio(tp3, rb50), f"   3 nodes / 1 node: {ratio(tp3, tp200):.2f}x")
+print(f"per-round purchases/s at concurrency 200: {', '.join(f'{x:,.0f}' for x in tp200)}; redis-benchmark -P 16: {', '.join(f'{x:,.0f}' for x in rb16)}")
+print(f"errors in the bench steps: {errs}")
 print(f"{'end of sale, shedding on':<44}{shed:>12,.0f}")
-print(f"{'end of sale, shedding off':<44}{noshed:>12,.0f}   shedding speed-up: {r(shed, noshed)}")
+print(f"{'end of sale, shedding off':<44}{noshed:>12,.0f}   shedding speed-up: {shed / noshed if noshed else 0:.2f}x")
 print(f"10,000 concurrent callers: peak RSS {rss / 1048576:.1f} MiB, errors {big_err} {samples if big_err != '0' else ''}")
 PY
