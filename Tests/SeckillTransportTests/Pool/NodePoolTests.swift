@@ -320,4 +320,23 @@ struct NodePoolTests {
             (error as? RedisError)?.code == .poolClosed
         }
     }
+
+    @Test("a batch larger than the socket buffers is written in pieces and every reply matches")
+    func writesLargerThanTheSocketBuffer() async throws {
+        let server = try RedisServer()
+        let pool = Self.pool(server, connections: 1, maxInFlight: 50_000, acquireTimeout: .seconds(30), commandTimeout: .seconds(30))
+        defer { pool.close() }
+        _ = try await pool.send(RESPCommand("PING"))
+        // While the server reads nothing, ~24 MB of commands fill the kernel's buffers and the
+        // connection has to wait for the socket to become writable again.
+        try server.cli("CLIENT", "PAUSE", "700", "ALL")
+        let value = String(repeating: "v", count: 1_000)
+        let commands = (0..<24_000).map { RESPCommand("ECHO", "\($0)-" + value) }
+        let replies = try await pool.pipeline(commands)
+        #expect(replies.count == commands.count)
+        var mismatched = 0
+        for (index, reply) in replies.enumerated() where reply.string != "\(index)-" + value { mismatched += 1 }
+        #expect(mismatched == 0)
+        #expect(try await pool.send(RESPCommand("PING")).string == "PONG")
+    }
 }
