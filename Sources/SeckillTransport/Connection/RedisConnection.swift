@@ -64,7 +64,10 @@ final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Se
     /// True once the connection failed or was closed; it never reopens.
     var isClosed: Bool { closedFlag.load(ordering: .acquiring) }
 
-    var hasPendingOutput: Bool { needsFlush.load(ordering: .sequentiallyConsistent) }
+    /// Loop thread only. A connection waiting for its socket to drain has nothing the loop
+    /// can write now: counting it would keep the loop from sleeping and spin a core at 100%
+    /// for as long as the peer does not read (a paused or stuck server).
+    var hasPendingOutput: Bool { !watchingWritable && needsFlush.load(ordering: .sequentiallyConsistent) }
 
     // MARK: Sending
 
