@@ -43,7 +43,7 @@ final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Se
     private var writingOffset = 0
     private var bytesWritten: UInt64 = 0
     private var watchingWritable = false
-    private var readBuffer = [UInt8](repeating: 0, count: 16 * 1024)
+    private var readBuffer = [UInt8](repeating: 0, count: RedisConnection.readBufferSize)
     private var readStart = 0
     private var readEnd = 0
     private var decoded: [RESPValue] = []
@@ -182,6 +182,9 @@ final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Se
         if readable || failed { readAvailable() }
     }
 
+    /// Reads what the socket has (at most 16 reads, so one busy connection cannot hold the
+    /// loop), decoding after every read: the buffer only grows when a single reply is larger
+    /// than it, never because many replies arrived at once.
     private func readAvailable() {
         var endOfStream = false
         var readError: Int32 = 0
@@ -190,7 +193,8 @@ final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Se
                 if readStart > 0 {
                     compactReadBuffer()
                 } else {
-                    readBuffer.append(contentsOf: repeatElement(0, count: readBuffer.count))
+                    // One reply larger than the whole buffer.
+                    readBuffer.append(contentsOf: [UInt8](repeating: 0, count: readBuffer.count))
                 }
             }
             let room = readBuffer.count - readEnd
@@ -199,6 +203,7 @@ final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Se
             }
             if received > 0 {
                 readEnd += received
+                guard decodeAvailable() else { return }
                 if received < room { break }
                 continue
             }
@@ -211,7 +216,18 @@ final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Se
             }
             break
         }
+        deliverDecoded()
 
+        if endOfStream {
+            fail(closed(code: .connectionClosed, "server closed the connection"))
+        } else if readError != 0 {
+            fail(closed(code: .connectionClosed, "read failed: \(Self.describe(errno: readError))"))
+        }
+    }
+
+    /// Decodes every complete reply in the buffer; false after a protocol error (the
+    /// connection is then failed).
+    private func decodeAvailable() -> Bool {
         do {
             while readStart < readEnd {
                 let result = try readBuffer.withUnsafeBytes { bytes in
@@ -224,20 +240,20 @@ final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Se
         } catch {
             deliverDecoded()
             fail(closed(code: .protocolError, "invalid reply from server: \(error)"))
-            return
+            return false
         }
         if readStart == readEnd {
             readStart = 0
             readEnd = 0
+            // A buffer grown for one huge reply goes back to its usual size.
+            if readBuffer.count > Self.readBufferSize * 64 {
+                readBuffer = [UInt8](repeating: 0, count: Self.readBufferSize)
+            }
         }
-        deliverDecoded()
-
-        if endOfStream {
-            fail(closed(code: .connectionClosed, "server closed the connection"))
-        } else if readError != 0 {
-            fail(closed(code: .connectionClosed, "read failed: \(Self.describe(errno: readError))"))
-        }
+        return true
     }
+
+    static let readBufferSize = 16 * 1024
 
     private func compactReadBuffer() {
         let live = readEnd - readStart

@@ -210,7 +210,9 @@ struct RetryTests {
         try await Task.sleep(for: .milliseconds(50))
         task.cancel()
         guard case .failure(let error) = await task.value else { Issue.record("the purchase succeeded on a dead node"); return }
-        #expect(error.code == .redis)
+        // `.outcomeUnknown` when the first attempt went out on the old connection before the
+        // loop had seen it close (possible on a loaded machine); `.redis` otherwise.
+        #expect(error.code == .redis || error.code == .outcomeUnknown, "\(error.message)")
         // The retry pause of a cancelled task ends at once; without a check the call would
         // retry in a hot loop (over 100,000 attempts) until the deadline. A few attempts may
         // fit in the 50 ms before the cancellation.
