@@ -32,13 +32,17 @@ extension SaleCoordinator {
         var attempts = 0
         while true {
             attempts += 1
-            let node = client.router.node(for: slot)
+            // Looked up only when needed (loading a script, naming a node in an error):
+            // `execute` routes the call itself.
+            var node: NodeConfig { client.router.node(for: slot) }
             do {
                 var commands: [RESPCommand]
                 if sendSource {
                     commands = [Self.eval(script.source, keys: keys, arguments: arguments)]
+                } else if let sha = knownSHA(script) {
+                    commands = [Self.evalsha(sha, keys: keys, arguments: arguments)]
                 } else {
-                    let sha = try await sha(for: script, on: client.pool(for: node))
+                    let sha = try await load(script, on: client.pool(for: node))
                     commands = [Self.evalsha(sha, keys: keys, arguments: arguments)]
                 }
                 if wait {
@@ -128,12 +132,6 @@ extension SaleCoordinator {
         for key in keys { command.append(key) }
         for argument in arguments { command.append(argument) }
         return command
-    }
-
-    /// The script's SHA1, loading it on `pool`'s node when not known yet.
-    func sha(for script: SaleScript, on pool: NodePool) async throws -> String {
-        if let known = knownSHA(script) { return known }
-        return try await load(script, on: pool)
     }
 
     /// `SCRIPT LOAD` on one node; Redis computes the SHA1 (Foundation on Linux has none).

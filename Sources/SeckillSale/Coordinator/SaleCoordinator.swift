@@ -23,6 +23,7 @@ public final class SaleCoordinator: Sendable {
     public let options: SaleOptions
     let shaStore = Mutex<[SaleScript: String]>([:])
     let shedder: SoldOutShedder?
+    private let requestTTLText: String
     private let shedCount = Atomic<Int>(0)
 
     /// Creates a coordinator over `client`. Scripts are loaded on first use, or by ``prepare()``.
@@ -32,6 +33,7 @@ public final class SaleCoordinator: Sendable {
     public init(client: ClusterClient, options: SaleOptions? = nil) {
         self.client = client
         self.options = options ?? SaleOptions(config: client.config)
+        self.requestTTLText = String(max(1, self.options.requestTTL.components.seconds))
         self.shedder = self.options.soldOutRecheck.map(SoldOutShedder.init(recheck:))
     }
 
@@ -205,7 +207,8 @@ public final class SaleCoordinator: Sendable {
 
     // MARK: Helpers
 
-    var ttlSeconds: String { String(max(1, options.requestTTL.components.seconds)) }
+    /// ``SaleOptions/requestTTL`` in whole seconds, as the scripts take it (made once).
+    var ttlSeconds: String { requestTTLText }
 
     /// A request id unique to this process and attempt: a random 64-bit prefix drawn once,
     /// then a counter. (Foundation's UUID reads /dev/urandom on every call on Linux: three
