@@ -65,8 +65,11 @@ enum SaleCommand {
         } else {
             for line in textReport(report) { console.out(line) }
         }
-        if !report.invariants.holds {
-            throw CLIError("invariants do not hold: \(report.invariants.violations[0])\(report.invariants.violations.count > 1 ? " (and \(report.invariants.violations.count - 1) more)" : "")")
+        if let first = report.invariants.violations.first {
+            throw CLIError("invariants do not hold: \(first)\(report.invariants.violations.count > 1 ? " (and \(report.invariants.violations.count - 1) more)" : "")")
+        }
+        if let first = report.invariants.unreadable.first {
+            throw CLIError("invariants not checked for \(report.invariants.unreadable.count) items: \(first)")
         }
     }
 
@@ -87,6 +90,7 @@ enum SaleCommand {
             ("orderEntries", .object([("purchases", .int(report.invariants.purchases)), ("cancellations", .int(report.invariants.cancellations))])),
             ("invariantsHold", .bool(report.invariants.holds)),
             ("violations", .array(report.invariants.violations.prefix(50).map { .string($0) })),
+            ("unreadableItems", .int(report.invariants.unreadable.count)),
             ("config", .object([
                 ("items", .int(report.config.items)), ("stock", .int(report.config.stock)), ("limit", .int(report.config.limit)),
                 ("users", .int(report.config.users)), ("requests", .int(report.config.requests)),
@@ -120,6 +124,9 @@ enum SaleCommand {
         let check = report.invariants
         lines.append("invariants, read back from Redis: \(check.holds ? "HOLD" : "BROKEN") for \(Format.grouped(check.items)) items: \(Format.grouped(check.soldUnits)) of \(Format.grouped(check.totalUnits)) units sold, \(Format.grouped(check.purchases)) purchase and \(Format.grouped(check.cancellations)) cancellation entries")
         for violation in check.violations.prefix(20) { lines.append("  violation: \(violation)") }
+        if !check.unreadable.isEmpty {
+            lines.append("  \(Format.grouped(check.unreadable.count)) items could not be read, so nothing is claimed for them: \(check.unreadable[0])")
+        }
         lines.append("invariantsHold: \(check.holds)")
         return lines
     }

@@ -16,9 +16,12 @@ public struct InvariantReport: Sendable {
     public var cancellations = 0
     /// Every broken invariant, one line each.
     public var violations: [String] = []
+    /// Items that could not be read (a node down), one line each: nothing is known of them,
+    /// so the invariants are not claimed to hold.
+    public var unreadable: [String] = []
 
-    /// True when no invariant is broken.
-    public var holds: Bool { violations.isEmpty }
+    /// True when every item was read and no invariant is broken.
+    public var holds: Bool { violations.isEmpty && unreadable.isEmpty }
 }
 
 /// Checks a sale's invariants from what Redis holds, independently of any counter kept by
@@ -38,7 +41,8 @@ public struct InvariantChecker: Sendable {
     /// item on the nodes).
     ///
     /// - Returns: What was read and every violation found.
-    /// - Throws: ``SaleError`` for an invalid item id or when a node cannot be read.
+    /// - Throws: ``SaleError`` for an invalid item id. Items on a node that cannot be read are
+    ///   listed in ``InvariantReport/unreadable``.
     public func check(_ items: [String]) async throws(SaleError) -> InvariantReport {
         for item in items { try SaleInput.validateItem(item) }
         var report = InvariantReport()
@@ -57,7 +61,14 @@ public struct InvariantChecker: Sendable {
                 return collected
             }
             for partial in partials {
-                let value = try partial.get()
+                // A node that cannot be read does not hide what the others hold.
+                let value: InvariantReport
+                switch partial {
+                case .success(let read): value = read
+                case .failure(let error):
+                    report.unreadable.append(error.message)
+                    continue
+                }
                 report.items += value.items
                 report.totalUnits += value.totalUnits
                 report.soldUnits += value.soldUnits

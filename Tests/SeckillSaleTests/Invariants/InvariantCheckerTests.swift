@@ -36,6 +36,23 @@ struct InvariantCheckerTests {
         #expect(report.cancellations == 3)
     }
 
+    @Test("a node that cannot be read is reported, the others are still checked, and nothing is claimed")
+    func unreadableNode() async throws {
+        let (cluster, _) = try await Self.cleanSale(items: 0)
+        let perNode = cluster.items(perNode: 2)
+        for item in perNode.flatMap({ $0 }) {
+            _ = try await cluster.coordinator.publish(item, stock: 5)
+            _ = try await cluster.coordinator.purchase(item, user: "a")
+        }
+        cluster.servers[1].stop()
+        let report = try await check(cluster, perNode.flatMap { $0 })
+        #expect(!report.holds)
+        #expect(report.violations.isEmpty, "\(report.violations)")
+        #expect(report.unreadable.count == 2, "\(report.unreadable)")
+        #expect(report.items == 2)
+        #expect(report.soldUnits == 2)
+    }
+
     @Test("sold raised behind the coordinator's back is caught and names the item")
     func soldTampered() async throws {
         let (cluster, items) = try await Self.cleanSale()
