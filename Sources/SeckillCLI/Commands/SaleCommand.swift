@@ -73,7 +73,7 @@ enum SaleCommand {
         }
     }
 
-    static let kinds = ["purchased", "soldOut", "limitReached", "notStarted", "ended", "unknownItem"]
+    static let kinds = PurchaseResult.kinds
 
     static func jsonReport(_ report: SaleRunReport) -> JSONOutput {
         var members: [(String, JSONOutput)] = [("requests", .int(report.requests))]

@@ -33,13 +33,7 @@ extension ConfigLoading {
         let config = try load(arguments)
         var options = SaleOptions(config: config)
         adjust(&options)
-        do {
-            return SaleCoordinator(client: try await ClusterClient.connect(config: config, environment: environment), options: options)
-        } catch let error as ConfigError {
-            throw CLIError(oneLine(error))
-        } catch {
-            throw CLIError("\(config.source): cannot read the cluster topology from the seeds: \(error)")
-        }
+        return SaleCoordinator(client: try await client(config), options: options)
     }
 
     /// The slot map in force: the config's in static mode, the cluster's (read from the

@@ -22,22 +22,19 @@ public final class Console: Sendable {
     }
 
     /// Writes `text` and a newline to standard output.
-    public func out(_ text: String) {
-        switch sink {
-        case .standard:
-            Self.write(text + "\n", to: 1)
-        case .buffer:
-            buffers.withLock { $0.out += text + "\n" }
-        }
-    }
+    public func out(_ text: String) { line(text, to: 1) }
 
     /// Writes `text` and a newline to standard error.
-    public func err(_ text: String) {
+    public func err(_ text: String) { line(text, to: 2) }
+
+    private func line(_ text: String, to fd: Int32) {
         switch sink {
         case .standard:
-            Self.write(text + "\n", to: 2)
+            Self.write(text + "\n", to: fd)
         case .buffer:
-            buffers.withLock { $0.err += text + "\n" }
+            buffers.withLock { buffers in
+                if fd == 1 { buffers.out += text + "\n" } else { buffers.err += text + "\n" }
+            }
         }
     }
 

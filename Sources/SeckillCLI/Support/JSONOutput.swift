@@ -1,3 +1,5 @@
+import SeckillRouting
+
 /// A JSON value built for output, keeping keys in the order given.
 indirect enum JSONOutput {
     case object([(String, JSONOutput)])
@@ -67,21 +69,6 @@ indirect enum JSONOutput {
     }
 
     static func quote(_ value: String, into text: inout String) {
-        text += "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": text += "\\\""
-            case "\\": text += "\\\\"
-            case "\n": text += "\\n"
-            case "\r": text += "\\r"
-            case "\t": text += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                text += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default:
-                text.unicodeScalars.append(scalar)
-            }
-        }
-        text += "\""
+        text += JSONWriter.quoted(value)
     }
 }

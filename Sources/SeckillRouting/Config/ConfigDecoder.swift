@@ -208,19 +208,19 @@ struct ConfigDecoder {
     private mutating func decodePool(_ object: JSONObject) -> PoolSettings {
         rejectUnknownFields(of: object, at: "pool", known: Self.poolFields)
         var pool = PoolSettings()
-        if let value = object["connectionsPerNode"], let number = integer(value, at: "pool.connectionsPerNode") {
+        if let number = integer("connectionsPerNode", in: object, at: "pool") {
             pool.connectionsPerNode = number
         }
-        if let value = object["maxInFlightPerNode"], let number = integer(value, at: "pool.maxInFlightPerNode") {
+        if let number = integer("maxInFlightPerNode", in: object, at: "pool") {
             pool.maxInFlightPerNode = number
         }
-        if let value = object["acquireTimeoutMs"], let number = integer(value, at: "pool.acquireTimeoutMs") {
+        if let number = integer("acquireTimeoutMs", in: object, at: "pool") {
             pool.acquireTimeout = .milliseconds(number)
         }
-        if let value = object["reconnectMinMs"], let number = integer(value, at: "pool.reconnectMinMs") {
+        if let number = integer("reconnectMinMs", in: object, at: "pool") {
             pool.reconnectMin = .milliseconds(number)
         }
-        if let value = object["reconnectMaxMs"], let number = integer(value, at: "pool.reconnectMaxMs") {
+        if let number = integer("reconnectMaxMs", in: object, at: "pool") {
             pool.reconnectMax = .milliseconds(number)
         }
         return pool
@@ -229,10 +229,10 @@ struct ConfigDecoder {
     private mutating func decodeTimeouts(_ object: JSONObject) -> TimeoutSettings {
         rejectUnknownFields(of: object, at: "timeouts", known: Self.timeoutFields)
         var timeouts = TimeoutSettings()
-        if let value = object["connectMs"], let number = integer(value, at: "timeouts.connectMs") {
+        if let number = integer("connectMs", in: object, at: "timeouts") {
             timeouts.connect = .milliseconds(number)
         }
-        if let value = object["commandMs"], let number = integer(value, at: "timeouts.commandMs") {
+        if let number = integer("commandMs", in: object, at: "timeouts") {
             timeouts.command = .milliseconds(number)
         }
         return timeouts
@@ -253,10 +253,10 @@ struct ConfigDecoder {
     private mutating func decodeTopology(_ object: JSONObject) -> TopologySettings {
         rejectUnknownFields(of: object, at: "topology", known: Self.topologyFields)
         var topology = TopologySettings()
-        if let value = object["refreshIntervalMs"], let number = integer(value, at: "topology.refreshIntervalMs") {
+        if let number = integer("refreshIntervalMs", in: object, at: "topology") {
             topology.refreshInterval = .milliseconds(number)
         }
-        if let value = object["maxRedirects"], let number = integer(value, at: "topology.maxRedirects") {
+        if let number = integer("maxRedirects", in: object, at: "topology") {
             topology.maxRedirects = number
         }
         return topology
@@ -265,10 +265,10 @@ struct ConfigDecoder {
     private mutating func decodeDurability(_ object: JSONObject) -> DurabilitySettings {
         rejectUnknownFields(of: object, at: "durability", known: Self.durabilityFields)
         var durability = DurabilitySettings()
-        if let value = object["replicas"], let number = integer(value, at: "durability.replicas") {
+        if let number = integer("replicas", in: object, at: "durability") {
             durability.replicas = number
         }
-        if let value = object["timeoutMs"], let number = integer(value, at: "durability.timeoutMs") {
+        if let number = integer("timeoutMs", in: object, at: "durability") {
             durability.timeout = .milliseconds(number)
         }
         return durability
@@ -277,10 +277,10 @@ struct ConfigDecoder {
     private mutating func decodeSale(_ object: JSONObject) -> SaleSettings {
         rejectUnknownFields(of: object, at: "sale", known: Self.saleFields)
         var sale = SaleSettings()
-        if let value = object["requestTtlSeconds"], let number = integer(value, at: "sale.requestTtlSeconds") {
+        if let number = integer("requestTtlSeconds", in: object, at: "sale") {
             sale.requestTTL = .seconds(number)
         }
-        if let value = object["callDeadlineMs"], let number = integer(value, at: "sale.callDeadlineMs") {
+        if let number = integer("callDeadlineMs", in: object, at: "sale") {
             sale.callDeadline = .milliseconds(number)
         }
         return sale
@@ -302,6 +302,13 @@ struct ConfigDecoder {
             return nil
         }
         return string
+    }
+
+    /// The optional integer field `key` of a section, checked; nil when absent or invalid
+    /// (the problem is recorded).
+    private mutating func integer(_ key: String, in object: JSONObject, at section: String) -> Int? {
+        guard let value = object[key] else { return nil }
+        return integer(value, at: "\(section).\(key)")
     }
 
     private mutating func integer(_ value: JSONValue, at path: String) -> Int? {

@@ -1,7 +1,10 @@
 /// Writes JSON text: string quoting and compact rendering of ``JSONValue``s.
-enum JSONWriter {
+public enum JSONWriter {
     /// A string as a JSON string literal, escaping what RFC 8259 requires.
-    static func quoted(_ string: String) -> String {
+    ///
+    /// - Parameter string: The text.
+    /// - Returns: The quoted literal.
+    public static func quoted(_ string: String) -> String {
         var out = "\""
         for scalar in string.unicodeScalars {
             switch scalar {

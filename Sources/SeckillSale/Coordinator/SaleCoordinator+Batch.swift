@@ -45,14 +45,11 @@ extension SaleCoordinator {
             .map { group in (node: group.node, indexes: group.indexes.map { prepared[$0].index }) }
 
         if let sha = knownSHA(.purchase) {
-            let ttl = ttlSeconds
             let replies = try? await perNode(groups) { _, indexes in
                 indexes.map { index in
                     let request = requests[index]
-                    let keys = ItemKeys(item: request.item)
-                    let id = ids[index]!
-                    return Self.evalsha(sha, keys: [keys.meta, keys.buyers, keys.orders, keys.request(id)],
-                                        arguments: [request.user, String(request.quantity), id, ttl])
+                    let call = self.purchaseCall(request.item, user: request.user, quantity: request.quantity, request: ids[index]!)
+                    return Self.evalsha(sha, keys: call.keys, arguments: call.arguments)
                 }
             }
             for (_, indexes, values) in replies ?? [] {

@@ -161,21 +161,18 @@ public final class SaleCoordinator: Sendable {
             shedCount.add(1, ordering: .relaxed)
             return PurchaseReceipt(result: .soldOut(remaining: 0), requestID: request, replicasAcknowledged: nil, replicasRequired: 0, shed: true)
         }
-        let keys = ItemKeys(item: item)
+        let call = purchaseCall(item, user: user, quantity: quantity, request: request)
         let answer: String
         let replicas: Int?
         do {
             (answer, replicas) = try await run(
-                .purchase, keys: [keys.meta, keys.buyers, keys.orders, keys.request(request)],
-                arguments: [user, String(quantity), request, ttlSeconds], retryUnknownOutcome: true, requestID: request, durable: true)
+                .purchase, keys: call.keys, arguments: call.arguments, retryUnknownOutcome: true, requestID: request, durable: true)
         } catch {
             shedding?.probeFailed(item)
             throw error
         }
         let result = try parsePurchase(answer)
-        if let shedding {
-            if case .soldOut(0) = result { shedding.record(item, soldOut: true) } else { shedding.record(item, soldOut: false) }
-        }
+        shedding?.record(item, soldOut: result == .soldOut(remaining: 0))
         return PurchaseReceipt(result: result, requestID: request, replicasAcknowledged: replicas, replicasRequired: options.durabilityReplicas)
     }
 
@@ -232,9 +229,15 @@ public final class SaleCoordinator: Sendable {
         guard (1...SaleInput.maxQuantity).contains(quantity) else {
             throw .invalidInput("quantity must be from 1 to \(SaleInput.maxQuantity), got \(quantity)")
         }
-        let request = requestID ?? Self.newRequestID()
-        try SaleInput.validateRequestID(request)
-        return request
+        guard let requestID else { return Self.newRequestID() }
+        try SaleInput.validateRequestID(requestID)
+        return requestID
+    }
+
+    /// The KEYS and ARGV of the purchase script for one attempt.
+    func purchaseCall(_ item: String, user: String, quantity: Int, request: String) -> (keys: [String], arguments: [String]) {
+        let keys = ItemKeys(item: item)
+        return ([keys.meta, keys.buyers, keys.orders, keys.request(request)], [user, String(quantity), request, ttlSeconds])
     }
 
     func parsePurchase(_ answer: String) throws(SaleError) -> PurchaseResult {

@@ -13,17 +13,23 @@ public enum PurchaseResult: Sendable, Hashable {
     /// No item with this id was published.
     case unknownItem
 
-    /// A short name for reports: `purchased`, `soldOut`, `limitReached`, `notStarted`, `ended`, `unknownItem`.
-    public var kind: String {
+    /// The short names of the result kinds, in the order of ``kindIndex``.
+    public static let kinds = ["purchased", "soldOut", "limitReached", "notStarted", "ended", "unknownItem"]
+
+    /// The position of this result's kind in ``kinds`` (for counting without string keys).
+    public var kindIndex: Int {
         switch self {
-        case .purchased: "purchased"
-        case .soldOut: "soldOut"
-        case .limitReached: "limitReached"
-        case .notStarted: "notStarted"
-        case .ended: "ended"
-        case .unknownItem: "unknownItem"
+        case .purchased: 0
+        case .soldOut: 1
+        case .limitReached: 2
+        case .notStarted: 3
+        case .ended: 4
+        case .unknownItem: 5
         }
     }
+
+    /// A short name for reports: `purchased`, `soldOut`, `limitReached`, `notStarted`, `ended`, `unknownItem`.
+    public var kind: String { Self.kinds[kindIndex] }
 }
 
 /// The answer to a cancellation.

@@ -251,9 +251,8 @@ public struct SaleRunner: Sendable {
 
 /// One shopper task's counts, merged after the run (no sharing while it runs).
 private struct WorkerTally: Sendable {
-    /// Counts per result kind, indexed like ``kinds`` (no string hashing per attempt).
-    var counts = [Int](repeating: 0, count: 6)
-    static let kinds = ["purchased", "soldOut", "limitReached", "notStarted", "ended", "unknownItem"]
+    /// Counts per result kind, indexed like ``PurchaseResult/kinds`` (no string hashing per attempt).
+    var counts = [Int](repeating: 0, count: PurchaseResult.kinds.count)
     var errors = 0
     var errorSamples: [String] = []
     var latenciesMicros: [UInt32] = []
@@ -261,20 +260,11 @@ private struct WorkerTally: Sendable {
 
     init(nodes: Int) { perNode = Array(repeating: 0, count: nodes) }
 
-    mutating func count(_ result: PurchaseResult) {
-        switch result {
-        case .purchased: counts[0] += 1
-        case .soldOut: counts[1] += 1
-        case .limitReached: counts[2] += 1
-        case .notStarted: counts[3] += 1
-        case .ended: counts[4] += 1
-        case .unknownItem: counts[5] += 1
-        }
-    }
+    mutating func count(_ result: PurchaseResult) { counts[result.kindIndex] += 1 }
 
     var results: [String: Int] {
         var results: [String: Int] = [:]
-        for (kind, count) in zip(Self.kinds, counts) where count > 0 { results[kind] = count }
+        for (kind, count) in zip(PurchaseResult.kinds, counts) where count > 0 { results[kind] = count }
         return results
     }
 }

@@ -46,9 +46,7 @@ public final class NodePool: Sendable {
     /// - Throws: ``RedisError``: `serverError` for an error reply (with ``RedisError/serverCode``),
     ///   or a transport failure whose ``RedisError/delivery`` says whether it may have run.
     public func send(_ command: RESPCommand) async throws -> RESPValue {
-        let reply = try await withPermits(1) { connection, deadline in
-            try await connection.send(command, deadline: deadline)
-        }
+        let reply = try await request(command)
         if let message = reply.errorMessage { throw RedisError.server(message, node: endpoint.description) }
         return reply
     }
@@ -173,7 +171,7 @@ public final class NodePool: Sendable {
         var waited = false
         while true {
             let now = MonotonicClock.now()
-            let decision = state.withLock { $0.chooseConnection(now: now) }
+            let decision = state.withLock { $0.chooseConnection(now: now, waitedForAttempt: waited) }
             switch decision {
             case .use(let connection, let fillSlot):
                 if let fillSlot { startConnecting(slot: fillSlot) }
@@ -186,9 +184,6 @@ public final class NodePool: Sendable {
                 await waitForConnectAttempt()
                 waited = true
             case .fail(let error):
-                // A caller that waited for the attempt gets its error as it is; later callers
-                // also learn when the next attempt will be made.
-                if waited, let fresh = state.withLock({ $0.lastConnectError }) { throw fresh }
                 throw error
             }
         }

@@ -41,7 +41,7 @@ struct PoolState {
     private var nextSlot = 0
     private var retryAt: UInt64 = 0
     private var backoff: UInt64 = 0
-    private(set) var lastConnectError: RedisError?
+    private var lastConnectError: RedisError?
 
     init(options: PoolOptions, node: String) {
         self.options = options
@@ -99,7 +99,9 @@ struct PoolState {
 
     // MARK: Connections
 
-    mutating func chooseConnection(now: UInt64) -> Choice {
+    /// - Parameter waitedForAttempt: The caller waited for a connect attempt that just ended:
+    ///   if it failed, the caller gets that attempt's error as it is.
+    mutating func chooseConnection(now: UInt64, waitedForAttempt: Bool = false) -> Choice {
         if closed {
             return .fail(RedisError(code: .poolClosed, delivery: .notSent, node: node, message: "the pool was closed"))
         }
@@ -138,6 +140,8 @@ struct PoolState {
             return .connect(slot: emptySlot)
         }
         let error = lastConnectError ?? RedisError(code: .connectFailed, delivery: .notSent, node: node, message: "not connected")
+        if waitedForAttempt, lastConnectError != nil { return .fail(error) }
+        // Later callers also learn when the next attempt will be made.
         let waitMs = (retryAt > now ? retryAt - now : 0) / 1_000_000
         return .fail(RedisError(
             code: error.code, delivery: .notSent, node: error.node, serverCode: error.serverCode,
