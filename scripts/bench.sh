@@ -93,20 +93,31 @@ rb() {
 bench() {
     "$SECKILL" bench --json "$@"
 }
+# CPU seconds (user + system) the one-node server has used so far, to show what a purchase
+# costs the server in each step.
+node_cpu() {
+    redis-cli -p "$ONE" INFO cpu | tr -d '\r' | awk -F: '/^used_cpu_(user|sys):/ { total += $2 } END { printf "%.6f", total }'
+}
+WARMUP=$((REQUESTS / 10 < 20000 ? REQUESTS / 10 : 20000))
 
 RB_P16=(); RB_C50=(); TP50=(); TP200=(); TP1000=(); P99_50=(); P99_200=(); P99_1000=(); TP3=(); ERRS=0
+CPU_RB=(); CPU_200=()
 for ((round = 1; round <= ROUNDS; round++)); do
     log_info "round $round of $ROUNDS: redis-benchmark -c 50 -P 16, -c 50; seckill bench at 50, 200, 1000 on one node, 200 on three"
+    before="$(node_cpu)"
     RB_P16+=("$(rb "$REQUESTS" -c 50 -P 16)")
+    CPU_RB+=("$(python3 -c "print(($(node_cpu) - $before) / $REQUESTS * 1e6)")")
     RB_C50+=("$(rb "$((REQUESTS / 3))" -c 50)")
     for conc in 50 200 1000; do
+        before="$(node_cpu)"
         out="$(bench --config "$WORK/one.json" --concurrency "$conc" --requests "$REQUESTS" --items 100)"
         tp="$(json_field "['throughput']" <<<"$out")"
         p99="$(json_field "['latencyMs']['p99']" <<<"$out")"
         ERRS=$((ERRS + $(json_field "['errors']" <<<"$out")))
         case "$conc" in
             50) TP50+=("$tp"); P99_50+=("$p99") ;;
-            200) TP200+=("$tp"); P99_200+=("$p99") ;;
+            200) TP200+=("$tp"); P99_200+=("$p99")
+                CPU_200+=("$(python3 -c "print(($(node_cpu) - $before) / ($REQUESTS + $WARMUP) * 1e6)")") ;;
             1000) TP1000+=("$tp"); P99_1000+=("$p99") ;;
         esac
     done
@@ -130,13 +141,14 @@ BIG_SAMPLES="$(json_field "['errorSamples']" <<<"$big")"
 join() { local IFS=,; printf '%s' "$*"; }
 python3 - "$(join "${RB_P16[@]}")" "$(join "${RB_C50[@]}")" "$(join "${TP50[@]}")" "$(join "${TP200[@]}")" \
     "$(join "${TP1000[@]}")" "$(join "${P99_50[@]}")" "$(join "${P99_200[@]}")" "$(join "${P99_1000[@]}")" \
-    "$(join "${TP3[@]}")" "$ERRS" "$SHED" "$NOSHED" "$BIG_RSS" "$BIG_ERR" "$BIG_SAMPLES" "$REQUESTS" "$ROUNDS" <<'PY'
+    "$(join "${TP3[@]}")" "$ERRS" "$SHED" "$NOSHED" "$BIG_RSS" "$BIG_ERR" "$BIG_SAMPLES" "$REQUESTS" "$ROUNDS" "$(join "${CPU_RB[@]}")" "$(join "${CPU_200[@]}")" <<'PY'
 import statistics, sys
 a = sys.argv[1:]
 def series(text): return [float(x or 0) for x in text.split(",")]
 rb16, rb50, tp50, tp200, tp1000, p50, p200, p1000, tp3 = (series(x) for x in a[:9])
 errs, shed, noshed = a[9], float(a[10]), float(a[11])
 rss, big_err, samples, requests, rounds = int(a[12]), a[13], a[14], a[15], a[16]
+cpu_rb, cpu_200 = series(a[17]), series(a[18])
 med = statistics.median
 def ratio(xs, ys): return med([x / y for x, y in zip(xs, ys) if y]) if any(ys) else 0
 def row(name, tp, p99, vs16, vs50, extra=""):
@@ -153,6 +165,7 @@ row("seckill bench, 1 node, concurrency 1000", tp1000, p1000, ratio(tp1000, rb16
 row("seckill bench, 3 nodes, concurrency 200", tp3, None, ratio(tp3, rb16), ratio(tp3, rb50), f"   3 nodes / 1 node: {ratio(tp3, tp200):.2f}x")
 print(f"per-round purchases/s at concurrency 200: {', '.join(f'{x:,.0f}' for x in tp200)}; redis-benchmark -P 16: {', '.join(f'{x:,.0f}' for x in rb16)}")
 print(f"errors in the bench steps: {errs}")
+print(f"server CPU per purchase (median): redis-benchmark -P 16 {med(cpu_rb):.1f} us, seckill bench at 200 {med(cpu_200):.1f} us (publishing included)")
 print(f"{'end of sale, shedding on':<44}{shed:>12,.0f}")
 print(f"{'end of sale, shedding off':<44}{noshed:>12,.0f}   shedding speed-up: {shed / noshed if noshed else 0:.2f}x")
 print(f"10,000 concurrent callers: peak RSS {rss / 1048576:.1f} MiB, errors {big_err} {samples if big_err != '0' else ''}")

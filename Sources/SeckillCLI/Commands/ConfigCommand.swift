@@ -75,7 +75,7 @@ enum ConfigCommand {
                        Format.percent(map.share(ofNode: index)), ranges.joined(separator: ", ")])
         }
         for line in table.render() { console.out(line) }
-        console.out("pool: \(config.pool.connectionsPerNode) connections/node, \(config.pool.maxInFlightPerNode) in flight/node, acquire timeout \(Format.duration(config.pool.acquireTimeout))")
+        console.out("pool: \(config.connectionsPerNode) connections/node, \(config.pool.maxInFlightPerNode) in flight/node, acquire timeout \(Format.duration(config.pool.acquireTimeout))")
         console.out("timeouts: connect \(Format.duration(config.timeouts.connect)), command \(Format.duration(config.timeouts.command))")
         if let auth = config.auth {
             let set = ConfigLoading.environment[auth.passwordEnv].map { !$0.isEmpty } ?? false

@@ -16,10 +16,19 @@ extension ClusterConfig {
         return options
     }
 
+    /// Connections per node: `pool.connectionsPerNode` when set; otherwise 1 without
+    /// durability and 4 with it. One connection carries the most commands per write and read
+    /// (measured 1.18x the purchases/s of two at concurrency 200); with durability each `WAIT`
+    /// holds its connection until the replicas answer, and a shard that just lost its replica
+    /// holds it for the whole timeout, so more connections keep purchases moving meanwhile.
+    public var connectionsPerNode: Int {
+        pool.connectionsPerNode ?? (durability.replicas > 0 ? 4 : 1)
+    }
+
     /// The pool limits for every node.
     public var poolOptions: PoolOptions {
         PoolOptions(
-            connections: pool.connectionsPerNode, maxInFlight: pool.maxInFlightPerNode,
+            connections: connectionsPerNode, maxInFlight: pool.maxInFlightPerNode,
             acquireTimeout: pool.acquireTimeout, reconnectMin: pool.reconnectMin, reconnectMax: pool.reconnectMax)
     }
 }

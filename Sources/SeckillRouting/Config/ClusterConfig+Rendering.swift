@@ -34,8 +34,8 @@ extension ClusterConfig {
             sections.append(Self.renderedList("seeds", seedLines))
         }
 
-        var poolFields = [
-            "\"connectionsPerNode\": \(pool.connectionsPerNode)",
+        var poolFields = pool.connectionsPerNode.map { ["\"connectionsPerNode\": \($0)"] } ?? []
+        poolFields += [
             "\"maxInFlightPerNode\": \(pool.maxInFlightPerNode)",
             "\"acquireTimeoutMs\": \(Self.renderedMilliseconds(pool.acquireTimeout))",
         ]

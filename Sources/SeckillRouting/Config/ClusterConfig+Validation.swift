@@ -149,8 +149,8 @@ extension ClusterConfig {
     }
 
     private func validatePool(into list: inout ProblemList) {
-        if pool.connectionsPerNode <= 0 {
-            list.add(at: "pool.connectionsPerNode", "must be positive, got \(pool.connectionsPerNode)")
+        if let connections = pool.connectionsPerNode, connections <= 0 {
+            list.add(at: "pool.connectionsPerNode", "must be positive, got \(connections)")
         }
         if pool.maxInFlightPerNode <= 0 {
             list.add(at: "pool.maxInFlightPerNode", "must be positive, got \(pool.maxInFlightPerNode)")

@@ -10,7 +10,7 @@
 ///     {"name": "node-b", "host": "127.0.0.1", "port": 7001, "slots": [[5461, 10922]]},
 ///     {"name": "node-c", "host": "127.0.0.1", "port": 7002, "slots": [[10923, 16383]]}
 ///   ],
-///   "pool": {"connectionsPerNode": 2, "maxInFlightPerNode": 1024, "acquireTimeoutMs": 500},
+///   "pool": {"maxInFlightPerNode": 1024, "acquireTimeoutMs": 500},
 ///   "timeouts": {"connectMs": 1000, "commandMs": 1000},
 ///   "auth": {"username": "default", "passwordEnv": "SECKILL_REDIS_PASSWORD"}
 /// }

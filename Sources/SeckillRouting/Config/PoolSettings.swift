@@ -1,7 +1,10 @@
 /// Connection pool sizing and timing per node (`pool` in cluster.json).
 public struct PoolSettings: Sendable, Hashable {
-    /// Connections opened to each node (`connectionsPerNode`, default 2).
-    public var connectionsPerNode: Int
+    /// Connections opened to each node (`connectionsPerNode`); nil, the default, means
+    /// ``ClusterConfig/connectionsPerNode``: 1 without durability (one multiplexed connection
+    /// moves the most commands per write and read) and 4 with it (each `WAIT` holds its
+    /// connection until the replicas answer or it times out).
+    public var connectionsPerNode: Int?
     /// Commands allowed in flight per node before callers wait (`maxInFlightPerNode`, default 1024).
     public var maxInFlightPerNode: Int
     /// How long a caller waits for in-flight capacity before failing (`acquireTimeoutMs`, default 500 ms).
@@ -17,13 +20,13 @@ public struct PoolSettings: Sendable, Hashable {
     /// Creates pool settings; every parameter defaults to the documented value.
     ///
     /// - Parameters:
-    ///   - connectionsPerNode: Connections per node.
+    ///   - connectionsPerNode: Connections per node; nil for the default that suits the durability setting.
     ///   - maxInFlightPerNode: In-flight command limit per node.
     ///   - acquireTimeout: Wait limit for in-flight capacity.
     ///   - reconnectMin: First reconnect delay.
     ///   - reconnectMax: Largest reconnect delay.
     public init(
-        connectionsPerNode: Int = 2,
+        connectionsPerNode: Int? = nil,
         maxInFlightPerNode: Int = 1024,
         acquireTimeout: Duration = .milliseconds(500),
         reconnectMin: Duration = .milliseconds(50),

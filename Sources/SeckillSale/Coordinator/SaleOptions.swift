@@ -11,6 +11,9 @@ public struct SaleOptions: Sendable, Hashable {
     /// Longest pause between retries. Default 100 ms.
     public var maxBackoff: Duration
     /// Replicas that must acknowledge a purchase or cancel (`WAIT`); 0, the default, sends no WAIT.
+    /// Each `WAIT` holds its connection until it returns: cluster.json's `durability` also
+    /// raises the default connections per node to 4, but setting durability only here does
+    /// not, so set `pool.connectionsPerNode` (2-4) as well.
     public var durabilityReplicas: Int
     /// How long `WAIT` may block. Default 100 ms.
     public var durabilityTimeout: Duration

@@ -172,6 +172,8 @@ public struct SaleRunner: Sendable {
             for worker in 0..<config.concurrency {
                 group.addTask {
                     var tally = WorkerTally(nodes: nodes.count)
+                    // About this worker's share, so recording latencies does not regrow the array.
+                    tally.latenciesMicros.reserveCapacity(config.requests / config.concurrency + 16)
                     var random = SeededRandom(seed: config.seed &* 0x9E37_79B9 &+ UInt64(worker))
                     var seenSoldOut = Set<Int>()
                     while true {

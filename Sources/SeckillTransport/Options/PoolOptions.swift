@@ -1,6 +1,7 @@
 /// The size and limits of one node's connection pool.
 public struct PoolOptions: Sendable, Hashable {
-    /// Connections kept open to the node; commands are spread over them. Default 2.
+    /// Connections kept open to the node; commands are spread over them (the least busy
+    /// takes the next). Default 1.
     public var connections: Int
     /// Commands allowed in flight (written or queued for writing) on the node at once. Default 1024.
     public var maxInFlight: Int
@@ -16,7 +17,7 @@ public struct PoolOptions: Sendable, Hashable {
 
     /// Creates options with the documented defaults.
     public init(
-        connections: Int = 2,
+        connections: Int = 1,
         maxInFlight: Int = 1024,
         maxWaiting: Int? = nil,
         acquireTimeout: Duration = .milliseconds(500),

@@ -36,7 +36,9 @@ final class ClusterHarness: Sendable {
         try ClusterConfig(
             mode: .cluster,
             seeds: ports.map { NodeAddress(host: "127.0.0.1", port: $0) },
-            pool: PoolSettings(reconnectMin: .milliseconds(10), reconnectMax: .milliseconds(200)),
+            // Two connections per node: some tests turn durability on in SaleOptions only,
+            // where the config cannot see it to choose its default (each WAIT holds a connection).
+            pool: PoolSettings(connectionsPerNode: 2, reconnectMin: .milliseconds(10), reconnectMax: .milliseconds(200)),
             timeouts: TimeoutSettings(connect: .seconds(2), command: .seconds(3)),
             topology: TopologySettings(refreshInterval: .seconds(1), maxRedirects: 5),
             durability: durability,

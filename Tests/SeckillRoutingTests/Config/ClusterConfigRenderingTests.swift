@@ -14,7 +14,7 @@ struct ClusterConfigRenderingTests {
             {"name": "node-b", "host": "127.0.0.1", "port": 7001, "slots": [[5461, 10922]]},
             {"name": "node-c", "host": "127.0.0.1", "port": 7002, "slots": [[10923, 16383]]}
           ],
-          "pool": {"connectionsPerNode": 2, "maxInFlightPerNode": 1024, "acquireTimeoutMs": 500},
+          "pool": {"maxInFlightPerNode": 1024, "acquireTimeoutMs": 500},
           "timeouts": {"connectMs": 1000, "commandMs": 1000}
         }
 
@@ -51,7 +51,7 @@ struct ClusterConfigRenderingTests {
             {"host": "127.0.0.1", "port": 7101},
             {"host": "127.0.0.1", "port": 7102}
           ],
-          "pool": {"connectionsPerNode": 2, "maxInFlightPerNode": 1024, "acquireTimeoutMs": 500},
+          "pool": {"maxInFlightPerNode": 1024, "acquireTimeoutMs": 500},
           "timeouts": {"connectMs": 1000, "commandMs": 1000}
         }
 
@@ -69,7 +69,7 @@ struct ClusterConfigRenderingTests {
           "nodes": [
             {"name": "solo", "host": "127.0.0.1", "port": 7000, "slots": [[0, 16383]]}
           ],
-          "pool": {"connectionsPerNode": 2, "maxInFlightPerNode": 1024, "acquireTimeoutMs": 500},
+          "pool": {"maxInFlightPerNode": 1024, "acquireTimeoutMs": 500},
           "timeouts": {"connectMs": 1000, "commandMs": 1000},
           "topology": {"refreshIntervalMs": 5000, "maxRedirects": 2},
           "durability": {"replicas": 1, "timeoutMs": 100},
