@@ -24,6 +24,36 @@ struct SaleScriptTests {
         #expect(try await cluster.orders(item).count == 3)
     }
 
+    @Test("a purchase reads the buyer's holding (HGET) only when the item has a per-user limit")
+    func holdingReadOnlyWithALimit() async throws {
+        let cluster = try await SaleCluster.start(nodes: 1)
+        // Calls the scripts made, from the server's own counters (scripts' calls included).
+        func calls(_ command: String, _ item: String) async throws -> Int {
+            let meta = ItemKeys(item: item).meta
+            let text = try await cluster.redis("INFO", "commandstats", key: meta).string ?? ""
+            guard let line = text.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("cmdstat_\(command):") }),
+                  let field = line.split(separator: ",").first(where: { $0.contains("calls=") }) else { return 0 }
+            return Int(field.split(separator: "=").last ?? "") ?? -1
+        }
+        let free = cluster.item("free")
+        _ = try await cluster.coordinator.publish(free, stock: 10)
+        _ = try await cluster.redis("CONFIG", "RESETSTAT", key: ItemKeys(item: free).meta)
+        for user in 0..<3 { _ = try await cluster.coordinator.purchase(free, user: "u\(user)") }
+        #expect(try await calls("hget", free) == 0)
+        #expect(try await calls("hincrby", free) == 6)
+
+        let limited = cluster.item("limited")
+        _ = try await cluster.coordinator.publish(limited, stock: 10, limitPerUser: 2)
+        _ = try await cluster.redis("CONFIG", "RESETSTAT", key: ItemKeys(item: limited).meta)
+        let results = [
+            try await cluster.coordinator.purchase(limited, user: "u"), try await cluster.coordinator.purchase(limited, user: "u"),
+            try await cluster.coordinator.purchase(limited, user: "u"),
+        ]
+        #expect(results.map(\.kind) == ["purchased", "purchased", "limitReached"])
+        #expect(results[2] == .limitReached(held: 2))
+        #expect(try await calls("hget", limited) == 3)
+    }
+
     @Test("a quantity equal to what remains is sold; one more than remains is refused with what remains")
     func quantityAtTheEdge() async throws {
         let cluster = try await SaleCluster.start()
