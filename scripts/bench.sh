@@ -98,7 +98,11 @@ bench() {
 node_cpu() {
     redis-cli -p "$ONE" INFO cpu | tr -d '\r' | awk -F: '/^used_cpu_(user|sys):/ { total += $2 } END { printf "%.6f", total }'
 }
-WARMUP=$((REQUESTS / 10 < 20000 ? REQUESTS / 10 : 20000))
+# Microseconds of the one-node server's CPU per purchase since BEFORE (a node_cpu reading),
+# over PURCHASES purchases.
+cpu_per_purchase() {
+    python3 -c "print(($(node_cpu) - $1) / $2 * 1e6)"
+}
 
 RB_P16=(); RB_C50=(); TP50=(); TP200=(); TP1000=(); P99_50=(); P99_200=(); P99_1000=(); TP3=(); ERRS=0
 CPU_RB=(); CPU_200=()
@@ -106,7 +110,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
     log_info "round $round of $ROUNDS: redis-benchmark -c 50 -P 16, -c 50; seckill bench at 50, 200, 1000 on one node, 200 on three"
     before="$(node_cpu)"
     RB_P16+=("$(rb "$REQUESTS" -c 50 -P 16)")
-    CPU_RB+=("$(python3 -c "print(($(node_cpu) - $before) / $REQUESTS * 1e6)")")
+    CPU_RB+=("$(cpu_per_purchase "$before" "$REQUESTS")")
     RB_C50+=("$(rb "$((REQUESTS / 3))" -c 50)")
     for conc in 50 200 1000; do
         before="$(node_cpu)"
@@ -117,7 +121,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
         case "$conc" in
             50) TP50+=("$tp"); P99_50+=("$p99") ;;
             200) TP200+=("$tp"); P99_200+=("$p99")
-                CPU_200+=("$(python3 -c "print(($(node_cpu) - $before) / ($REQUESTS + $WARMUP) * 1e6)")") ;;
+                CPU_200+=("$(cpu_per_purchase "$before" "$((REQUESTS + $(json_field "['warmup']" <<<"$out")))")") ;;
             1000) TP1000+=("$tp"); P99_1000+=("$p99") ;;
         esac
     done

@@ -17,7 +17,7 @@ enum BenchCommand {
             ("--prefix", "P: item ids P-0, P-1, ... (default bench-UNIXTIME)"), ConfigLoading.option,
         ],
         flags: [("--no-shedding", "Send every attempt to Redis, also for sold-out items."),
-                ("--json", "Print {requests, throughput, latencyMs {p50, p99, p999, max}, perNode, peakRSSBytes, ...}.")],
+                ("--json", "Print {requests, warmup, throughput, latencyMs {p50, p99, p999, max}, perNode, peakRSSBytes, ...}.")],
         details: "Items are published fresh (replacing earlier ones of the same ids). With a small --stock the run measures the\nend of a sale, when most items are sold out; compare it with --no-shedding.")
 
     static func run(_ arguments: Arguments, console: Console) async throws(CLIError) {
@@ -62,7 +62,7 @@ enum BenchCommand {
         let peak = ProcessStats.peakResidentBytes
         if arguments.flag("--json") {
             var members: [(String, JSONOutput)] = [
-                ("requests", .int(report.requests)), ("concurrency", .int(config.concurrency)), ("items", .int(config.items)),
+                ("requests", .int(report.requests)), ("warmup", .int(config.warmup)), ("concurrency", .int(config.concurrency)), ("items", .int(config.items)),
                 ("seconds", .double(report.seconds)), ("throughput", .double(report.throughput)),
                 ("latencyMs", .object([("p50", .double(report.latencyMs.p50)), ("p99", .double(report.latencyMs.p99)),
                                        ("p999", .double(report.latencyMs.p999)), ("max", .double(report.latencyMs.max))])),
