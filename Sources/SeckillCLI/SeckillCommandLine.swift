@@ -12,6 +12,7 @@ public enum SeckillCommandLine {
         Entry(spec: ConfigCommand.initSpec, run: ConfigCommand.initialize),
         Entry(spec: DistributionCommand.spec, run: DistributionCommand.run),
         Entry(spec: ItemCommands.publishSpec, run: ItemCommands.publish),
+        Entry(spec: ItemCommands.unpublishSpec, run: ItemCommands.unpublish),
         Entry(spec: ItemCommands.restockSpec, run: ItemCommands.restock),
         Entry(spec: ItemCommands.buySpec, run: ItemCommands.buy),
         Entry(spec: ItemCommands.cancelSpec, run: ItemCommands.cancel),

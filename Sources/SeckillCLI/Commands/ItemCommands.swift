@@ -1,9 +1,11 @@
 internal import Foundation
 import SeckillSale
 
-/// `seckill publish`, `restock`, `buy`, `cancel`: one item at a time, for operators.
+/// `seckill publish`, `unpublish`, `restock`, `buy`, `cancel`: one item at a time, for operators.
 enum ItemCommands {
     static let jsonFlag = ("--json", "Print the answer as JSON.")
+    static let evictionFlag = (
+        "--allow-eviction-policy", "Run even on nodes whose maxmemory-policy is not noeviction (they may evict sale state).")
 
     static let publishSpec = CommandSpec(
         name: "publish",
@@ -12,8 +14,19 @@ enum ItemCommands {
         options: [("--stock", "N: units on sale"), ("--limit", "L: units per user, 0 for no limit (default 1)"),
                   ("--starts", "TIME: when the sale opens, ISO 8601 (2026-11-21T20:00:00+08:00) or unix ms"),
                   ("--ends", "TIME: when the sale closes, ISO 8601 or unix ms"), ConfigLoading.option],
-        flags: [("--replace", "Reset the item even if it has sales (deletes its buyers and orders)."), jsonFlag],
-        details: "Refuses to reset an item that already has sales unless --replace is given.")
+        flags: [("--replace", "Reset the item even if it has sales (deletes its buyers and orders)."), evictionFlag, jsonFlag],
+        details: """
+            Refuses to reset an item that already has sales unless --replace is given. Refuses a node whose
+            maxmemory-policy is not noeviction (an evicted request record could let a retry buy twice).
+            """)
+
+    static let unpublishSpec = CommandSpec(
+        name: "unpublish",
+        summary: "Removes an item and every key under its hash tag (counters, buyers, orders, request records).",
+        usage: "ITEM [--force] [--config FILE] [--json]",
+        options: [ConfigLoading.option],
+        flags: [("--force", "Remove the item even if it has sales (deletes its buyers and orders)."), jsonFlag],
+        details: "Refuses an item that has sales unless --force is given. Exits 1 when the item is not published.")
 
     static let restockSpec = CommandSpec(
         name: "restock",
@@ -64,6 +77,23 @@ enum ItemCommands {
             }
         } catch {
             throw ConfigLoading.failure(error)
+        }
+    }
+
+    static func unpublish(_ arguments: Arguments, console: Console) async throws(CLIError) {
+        let item = try item(arguments)
+        let coordinator = try await ConfigLoading.coordinator(arguments)
+        let result: UnpublishResult
+        do {
+            result = try await coordinator.unpublish(item, force: arguments.flag("--force"))
+        } catch {
+            throw ConfigLoading.failure(error)
+        }
+        guard case .removed(let keys) = result else { throw CLIError("item \(item) is not published") }
+        if arguments.flag("--json") {
+            console.out(JSONOutput.object([("item", .string(item)), ("result", .string("removed")), ("keys", .int(keys))]).render(pretty: false))
+        } else {
+            console.out("unpublished \(item): \(keys) key\(keys == 1 ? "" : "s") removed")
         }
     }
 

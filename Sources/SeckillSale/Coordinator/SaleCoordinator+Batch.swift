@@ -23,51 +23,53 @@ public struct PurchaseRequest: Sendable, Hashable {
 }
 
 extension SaleCoordinator {
-    /// Purchases for many items at once: grouped by node and pipelined, one round trip per
-    /// node. Each entry that fails in the pipeline (lost connection, `NOSCRIPT`, ...) is retried
-    /// on its own with its request id, so no purchase is applied twice.
+    /// The most purchases of one batch in flight at once: 256, or the pool's in-flight limit
+    /// if lower, so a batch never overloads a node's pool by itself. Concurrent purchases to
+    /// one node are pipelined on its connections, so this is enough to fill them without
+    /// queueing a large batch in front of other callers.
+    var batchWidth: Int { max(1, min(256, client.config.pool.maxInFlightPerNode)) }
+
+    /// Purchases for many items at once, each through exactly the path of a single
+    /// ``purchaseReceipt(_:user:quantity:requestID:)``: validation, sold-out shedding (only
+    /// for requests without a request id), retries with the request id, `WAIT` and receipts,
+    /// and the same errors. Up to ``batchWidth`` run concurrently, so the purchases of one node
+    /// are pipelined over its connections.
+    ///
+    /// - Parameter requests: The purchases.
+    /// - Returns: One receipt or error per request, in order.
+    public func purchaseReceipts(_ requests: [PurchaseRequest]) async -> [Result<PurchaseReceipt, SaleError>] {
+        var results = [Result<PurchaseReceipt, SaleError>?](repeating: nil, count: requests.count)
+        await withTaskGroup(of: (Int, Result<PurchaseReceipt, SaleError>).self) { group in
+            var next = 0
+            func start() {
+                let index = next
+                next += 1
+                let request = requests[index]
+                group.addTask {
+                    do throws(SaleError) {
+                        let receipt = try await self.purchaseReceipt(
+                            request.item, user: request.user, quantity: request.quantity, requestID: request.requestID)
+                        return (index, .success(receipt))
+                    } catch {
+                        return (index, .failure(error))
+                    }
+                }
+            }
+            let width = batchWidth
+            while next < min(requests.count, width) { start() }
+            for await (index, result) in group {
+                results[index] = result
+                if next < requests.count { start() }
+            }
+        }
+        return results.map { $0! }
+    }
+
+    /// ``purchaseReceipts(_:)`` without the receipts.
     ///
     /// - Parameter requests: The purchases.
     /// - Returns: One result per request, in order.
     public func purchase(_ requests: [PurchaseRequest]) async -> [Result<PurchaseResult, SaleError>] {
-        var results = [Result<PurchaseResult, SaleError>?](repeating: nil, count: requests.count)
-        var prepared: [(index: Int, request: String)] = []
-        for (index, request) in requests.enumerated() {
-            do {
-                let id = try validatedPurchase(request.item, user: request.user, quantity: request.quantity, requestID: request.requestID)
-                prepared.append((index, id))
-            } catch {
-                results[index] = .failure(error)
-            }
-        }
-        let ids = Dictionary(uniqueKeysWithValues: prepared.map { ($0.index, $0.request) })
-        let groups = client.router.group(prepared.map(\.index)) { ItemKeys(item: requests[$0].item).meta }
-            .map { group in (node: group.node, indexes: group.indexes.map { prepared[$0].index }) }
-
-        if let sha = knownSHA(.purchase) {
-            let replies = try? await perNode(groups) { _, indexes in
-                indexes.map { index in
-                    let request = requests[index]
-                    let call = self.purchaseCall(request.item, user: request.user, quantity: request.quantity, request: ids[index]!)
-                    return Self.evalsha(sha, keys: call.keys, arguments: call.arguments)
-                }
-            }
-            for (_, indexes, values) in replies ?? [] {
-                for (position, index) in indexes.enumerated() {
-                    guard let text = values[position].string, values[position].errorMessage == nil else { continue }
-                    do { results[index] = .success(try parsePurchase(text)) } catch { results[index] = .failure(error) }
-                }
-            }
-        }
-        // Whatever the pipeline did not settle goes through the single path with the same id.
-        for (index, id) in prepared where results[index] == nil {
-            let request = requests[index]
-            do {
-                results[index] = .success(try await purchase(request.item, user: request.user, quantity: request.quantity, requestID: id))
-            } catch {
-                results[index] = .failure(error)
-            }
-        }
-        return results.map { $0! }
+        await purchaseReceipts(requests).map { $0.map(\.result) }
     }
 }

@@ -110,9 +110,18 @@ extension SaleCoordinator {
             return SaleError(
                 code: .outcomeUnknown,
                 message: "\(script.rawValue) on \(node.name) may or may not have been applied\(tries): \(uncertain.message)\(hint)",
-                redis: error)
+                redis: error, requestID: requestID)
         }
-        return SaleError(code: .redis, message: "\(script.rawValue) failed\(tries): \(error)", redis: error)
+        if error.serverCode == "OOM" {
+            // The script's first write was refused, so nothing of it was applied (Redis refuses
+            // only a script that has not written yet).
+            return SaleError(
+                code: .outOfMemory,
+                message: "\(script.rawValue) not applied: \(node.name) is out of memory (used memory above maxmemory, "
+                    + "policy noeviction); free memory or raise maxmemory on that node",
+                redis: error, requestID: requestID)
+        }
+        return SaleError(code: .redis, message: "\(script.rawValue) failed\(tries): \(error)", redis: error, requestID: requestID)
     }
 
     /// `EVAL source numkeys keys... args...`: runs the script and caches it on the node.

@@ -8,8 +8,15 @@ import Synchronization
 ///
 /// Every state change is one Lua script on the node owning the item (see ``SaleScript``): a
 /// purchase checks the window, stock and per-user limit, decrements, records the buyer and
-/// appends the order in one atomic step, and stores its answer under the request id so a
-/// retry returns the first answer instead of buying twice.
+/// appends the order in one atomic step, and stores its answer under the request id in the
+/// item's request records so a retry returns that purchase instead of buying twice.
+///
+/// Request ids: at most one purchase per request id for as long as the item exists (until
+/// ``unpublish(_:force:)`` or a ``publish(_:stock:limitPerUser:window:replace:)`` with
+/// `replace`). Only purchases that bought are recorded; a refusal (sold out, limit reached,
+/// not started, ended, unknown item) records nothing, so a retry of a refused attempt is
+/// evaluated afresh and may answer differently (bought after a restock or cancellation,
+/// another refusal): it can never buy twice, because the first attempt bought nothing.
 ///
 /// Retries: a failure where Redis certainly did not run the script (not sent, `NOSCRIPT`,
 /// `TRYAGAIN`, `LOADING`, ...) is retried within ``SaleOptions/callDeadline``. A failure with
@@ -23,8 +30,9 @@ public final class SaleCoordinator: Sendable {
     public let options: SaleOptions
     let shaStore = Mutex<[SaleScript: String]>([:])
     let shedder: SoldOutShedder?
-    private let requestTTLText: String
     private let shedCount = Atomic<Int>(0)
+    /// Nodes whose `maxmemory-policy` was read and accepted (see ``checkNodes()``).
+    let checkedNodes = Mutex<Set<String>>([])
 
     /// Creates a coordinator over `client`. Scripts are loaded on first use, or by ``prepare()``.
     ///
@@ -33,7 +41,6 @@ public final class SaleCoordinator: Sendable {
     public init(client: ClusterClient, options: SaleOptions? = nil) {
         self.client = client
         self.options = options ?? SaleOptions(config: client.config)
-        self.requestTTLText = String(max(1, self.options.requestTTL.components.seconds))
         self.shedder = self.options.soldOutRecheck.map(SoldOutShedder.init(recheck:))
     }
 
@@ -43,11 +50,13 @@ public final class SaleCoordinator: Sendable {
     /// Purchases answered "sold out" in process so far, without a Redis round trip.
     public var shedAnswers: Int { shedCount.load(ordering: .relaxed) }
 
-    /// Loads every script on every node now (`SCRIPT LOAD`), so the first purchases do not pay
-    /// for it and an unreachable node is reported before the sale starts.
+    /// Checks every node's `maxmemory-policy` (see ``checkNodes()``) and loads every script on
+    /// every node now (`SCRIPT LOAD`), so the first purchases do not pay for it and an
+    /// unreachable or unsafe node is reported before the sale starts.
     ///
-    /// - Throws: ``SaleError`` naming the first node that could not load them.
+    /// - Throws: ``SaleError`` naming the first node that is unsafe or could not load them.
     public func prepare() async throws(SaleError) {
+        try await checkNodes()
         for node in client.nodes {
             guard let pool = client.pool(named: node.name) else { continue }
             for script in SaleScript.allCases {
@@ -83,6 +92,7 @@ public final class SaleCoordinator: Sendable {
             throw .invalidInput("the sale window must end after it starts (start \(start) ms, end \(end) ms)")
         }
         let keys = ItemKeys(item: item)
+        try await checkNode(owning: keys.meta)
         defer { shedder?.forget(item) }
         let answer = try await run(
             .publish, keys: keys.all,
@@ -119,8 +129,8 @@ public final class SaleCoordinator: Sendable {
         let keys = ItemKeys(item: item)
         defer { shedder?.forget(item) }
         let answer = try await run(
-            .restock, keys: [keys.meta, keys.restockRecord(request)],
-            arguments: [String(units), request, ttlSeconds, String(SaleInput.maxUnits)], retryUnknownOutcome: true).answer
+            .restock, keys: [keys.meta, keys.restocks],
+            arguments: [String(units), request, String(SaleInput.maxUnits)], retryUnknownOutcome: true, requestID: request).answer
         let fields = answer.split(separator: "|")
         if answer == "U" { return .unknownItem }
         if answer == "X" {
@@ -143,7 +153,8 @@ public final class SaleCoordinator: Sendable {
     /// - Returns: The outcome.
     /// - Throws: ``SaleError`` for refused input, or when Redis stayed unavailable for the
     ///   whole call deadline (``SaleError/Code/outcomeUnknown`` when an attempt may have
-    ///   been applied: repeat the call with the same request id).
+    ///   been applied: repeat the call with ``SaleError/requestID``, the id it was sent with);
+    ///   ``SaleError/Code/outOfMemory`` when the node is full (nothing applied).
     public func purchase(_ item: String, user: String, quantity: Int = 1, requestID: String? = nil) async throws(SaleError) -> PurchaseResult {
         try await purchaseReceipt(item, user: user, quantity: quantity, requestID: requestID).result
     }
@@ -162,18 +173,22 @@ public final class SaleCoordinator: Sendable {
             return PurchaseReceipt(result: .soldOut(remaining: 0), requestID: request, replicasAcknowledged: nil, replicasRequired: 0, shed: true)
         }
         let call = purchaseCall(item, user: user, quantity: quantity, request: request)
-        let answer: String
+        let answer: (result: PurchaseResult, replayed: Bool)
         let replicas: Int?
         do {
-            (answer, replicas) = try await run(
+            let reply = try await run(
                 .purchase, keys: call.keys, arguments: call.arguments, retryUnknownOutcome: true, requestID: request, durable: true)
+            replicas = reply.replicas
+            answer = try parsePurchase(reply.answer)
         } catch {
+            // Also for an answer that cannot be parsed: a failed probe never leaves the item shed.
             shedding?.probeFailed(item)
             throw error
         }
-        let result = try parsePurchase(answer)
-        shedding?.record(item, soldOut: result == .soldOut(remaining: 0))
-        return PurchaseReceipt(result: result, requestID: request, replicasAcknowledged: replicas, replicasRequired: options.durabilityReplicas)
+        shedding?.record(item, soldOut: answer.result == .soldOut(remaining: 0))
+        return PurchaseReceipt(
+            result: answer.result, requestID: request, replicasAcknowledged: replicas, replicasRequired: options.durabilityReplicas,
+            replayed: answer.replayed)
     }
 
     /// Cancels an order: its units go back to stock and to the user's allowance, and a
@@ -203,9 +218,6 @@ public final class SaleCoordinator: Sendable {
     }
 
     // MARK: Helpers
-
-    /// ``SaleOptions/requestTTL`` in whole seconds, as the scripts take it (made once).
-    var ttlSeconds: String { requestTTLText }
 
     /// A request id unique to this process and attempt: a random 64-bit prefix drawn once,
     /// then a counter. (Foundation's UUID reads /dev/urandom on every call on Linux: three
@@ -237,17 +249,30 @@ public final class SaleCoordinator: Sendable {
     /// The KEYS and ARGV of the purchase script for one attempt.
     func purchaseCall(_ item: String, user: String, quantity: Int, request: String) -> (keys: [String], arguments: [String]) {
         let keys = ItemKeys(item: item)
-        return ([keys.meta, keys.buyers, keys.orders, keys.request(request)], [user, String(quantity), request, ttlSeconds])
+        let waits = options.durabilityReplicas > 0 ? "1" : "0"
+        return ([keys.meta, keys.buyers, keys.orders, keys.requests], [user, String(quantity), request, waits])
     }
 
-    func parsePurchase(_ answer: String) throws(SaleError) -> PurchaseResult {
+    /// The purchase script's answer, and whether it was replayed from the request's record.
+    func parsePurchase(_ answer: String) throws(SaleError) -> (result: PurchaseResult, replayed: Bool) {
         // Split on the UTF-8 bytes: the answers are ASCII, and splitting a String on a
         // Character walks grapheme clusters, which showed up in profiles of the hot path.
         let fields = answer.utf8.split(separator: UInt8(ascii: "|"), omittingEmptySubsequences: false).map { Substring($0) }
         switch (fields.first, fields.count) {
         case ("P", 3):
             guard let remaining = Int(fields[2]) else { break }
-            return .purchased(order: String(fields[1]), remaining: remaining)
+            return (.purchased(order: String(fields[1]), remaining: remaining), false)
+        case ("P", 4) where fields[3] == "R":
+            guard let remaining = Int(fields[2]) else { break }
+            return (.purchased(order: String(fields[1]), remaining: remaining), true)
+        default:
+            if let result = parseRefusal(fields) { return (result, false) }
+        }
+        throw unexpected(answer, from: .purchase)
+    }
+
+    private func parseRefusal(_ fields: [Substring]) -> PurchaseResult? {
+        switch (fields.first, fields.count) {
         case ("S", 2):
             guard let remaining = Int(fields[1]) else { break }
             return .soldOut(remaining: remaining)
@@ -265,7 +290,7 @@ public final class SaleCoordinator: Sendable {
         default:
             break
         }
-        throw unexpected(answer, from: .purchase)
+        return nil
     }
 
     func unexpected(_ answer: String, from script: SaleScript) -> SaleError {

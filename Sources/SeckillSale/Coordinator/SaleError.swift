@@ -4,7 +4,7 @@ public import SeckillTransport
 public struct SaleError: Error, Sendable, CustomStringConvertible {
     /// What went wrong, for matching in code.
     public struct Code: Hashable, Sendable {
-        private enum Base: Hashable, Sendable { case invalidInput, hasSales, redis, outcomeUnknown, unexpectedReply }
+        private enum Base: Hashable, Sendable { case invalidInput, hasSales, redis, outcomeUnknown, unexpectedReply, outOfMemory, unsafeNode }
         private let base: Base
         private init(_ base: Base) { self.base = base }
         /// An id or number was refused before any Redis call.
@@ -18,6 +18,12 @@ public struct SaleError: Error, Sendable, CustomStringConvertible {
         public static let outcomeUnknown = Code(.outcomeUnknown)
         /// A script answered something this version does not understand.
         public static let unexpectedReply = Code(.unexpectedReply)
+        /// The node is at its `maxmemory` under `noeviction` and refused the write: nothing was
+        /// applied. Free memory or raise `maxmemory`; retrying at once will fail the same way.
+        public static let outOfMemory = Code(.outOfMemory)
+        /// A node is configured in a way that can lose sale state (a `maxmemory-policy` other
+        /// than `noeviction`); the message names the node, the setting and the fix.
+        public static let unsafeNode = Code(.unsafeNode)
     }
 
     /// What went wrong.
@@ -26,11 +32,16 @@ public struct SaleError: Error, Sendable, CustomStringConvertible {
     public let message: String
     /// The Redis failure behind ``Code/redis`` and ``Code/outcomeUnknown``.
     public let redis: RedisError?
+    /// The request id the call was sent with (the caller's, or the one made for it), for
+    /// purchases and restocks. After ``Code/outcomeUnknown`` call again with this id: it
+    /// returns the first attempt's purchase if there was one and never buys twice.
+    public let requestID: String?
 
-    init(code: Code, message: String, redis: RedisError? = nil) {
+    init(code: Code, message: String, redis: RedisError? = nil, requestID: String? = nil) {
         self.code = code
         self.message = message
         self.redis = redis
+        self.requestID = requestID
     }
 
     static func invalidInput(_ message: String) -> SaleError { SaleError(code: .invalidInput, message: message) }

@@ -1,9 +1,7 @@
 public import SeckillRouting
 
-/// How the coordinator retries and how long it keeps request records.
+/// How the coordinator retries, waits for replicas and sheds sold-out items.
 public struct SaleOptions: Sendable, Hashable {
-    /// How long a request id's first answer is kept, so retries get it back. Default 24 h.
-    public var requestTTL: Duration
     /// The most one call may take, retries included. Default 3 s.
     public var callDeadline: Duration
     /// First pause between retries; doubles each time up to ``maxBackoff``. Default 2 ms.
@@ -21,21 +19,25 @@ public struct SaleOptions: Sendable, Hashable {
     /// request id before Redis is asked again (the bound on how late a restock made by
     /// another process is noticed); nil turns shedding off. Default 100 ms.
     public var soldOutRecheck: Duration?
+    /// Run on nodes whose `maxmemory-policy` is not `noeviction`. Off by default: an evicting
+    /// node may drop an item's request records or buyers, and then a retried request can buy
+    /// twice or a user exceed the limit. Turn it on only for nodes that never reach `maxmemory`.
+    public var allowEvictionPolicy: Bool
 
     /// Creates options with the documented defaults.
     public init(
-        requestTTL: Duration = .seconds(24 * 3600),
         callDeadline: Duration = .seconds(3),
         minBackoff: Duration = .milliseconds(2),
         maxBackoff: Duration = .milliseconds(100),
         durabilityReplicas: Int = 0,
         durabilityTimeout: Duration = .milliseconds(100),
-        soldOutRecheck: Duration? = .milliseconds(100)
+        soldOutRecheck: Duration? = .milliseconds(100),
+        allowEvictionPolicy: Bool = false
     ) {
+        self.allowEvictionPolicy = allowEvictionPolicy
         self.soldOutRecheck = soldOutRecheck
         self.durabilityReplicas = durabilityReplicas
         self.durabilityTimeout = durabilityTimeout
-        self.requestTTL = requestTTL
         self.callDeadline = callDeadline
         self.minBackoff = minBackoff
         self.maxBackoff = maxBackoff
@@ -48,11 +50,11 @@ extension Duration {
 }
 
 extension SaleOptions {
-    /// The options cluster.json sets: `sale.requestTtlSeconds`, `sale.callDeadlineMs` and
+    /// The options cluster.json sets: `sale.callDeadlineMs`, `sale.allowEvictionPolicy` and
     /// `durability`; the backoff keeps its defaults.
     public init(config: ClusterConfig) {
         self.init(
-            requestTTL: config.sale.requestTTL, callDeadline: config.sale.callDeadline,
+            callDeadline: config.sale.callDeadline,
             durabilityReplicas: config.durability.replicas, durabilityTimeout: config.durability.timeout)
     }
 }

@@ -128,6 +128,11 @@ public struct PurchaseReceipt: Sendable, Hashable {
     public var replicasRequired: Int
     /// True when the answer came from the in-process sold-out cache, without Redis.
     public var shed: Bool = false
+    /// True when Redis answered from the request id's record: an earlier call with this id
+    /// bought, and this one changed nothing. With durability on, ``replicasAcknowledged``
+    /// still counts replicas that have the original purchase (the replay writes the record
+    /// again before `WAIT`, so `WAIT` cannot return early on a fresh connection).
+    public var replayed: Bool = false
 
     /// True when durability is off, or the required replicas acknowledged in time.
     public var isReplicated: Bool { replicasRequired == 0 || (replicasAcknowledged ?? 0) >= replicasRequired }

@@ -83,21 +83,17 @@ public struct InvariantChecker: Sendable {
     private func check(_ item: String, into report: inout InvariantReport) async throws(SaleError) {
         let keys = ItemKeys(item: item)
         let slot = HashSlot(key: keys.meta)
-        let replies: [RESPValue]
+        let meta: [RESPValue]
         do {
             // Through the cluster client, so a check during resharding follows MOVED / ASK.
-            replies = try await client.execute([
-                RESPCommand("HMGET", keys.meta, "total", "sold", "limit"),
-                RESPCommand("HGETALL", keys.buyers),
-            ], slot: slot, deadline: ContinuousClock.now + .seconds(10))
-            if let message = replies.first(where: { $0.errorMessage != nil })?.errorMessage {
-                throw RedisError.server(message, node: client.router.node(for: slot).name)
-            }
+            let reply = try await client.execute(
+                [RESPCommand("HMGET", keys.meta, "total", "sold", "limit")], slot: slot, deadline: ContinuousClock.now + .seconds(10))[0]
+            if let message = reply.errorMessage { throw RedisError.server(message, node: client.router.node(for: slot).name) }
+            meta = reply.array ?? []
         } catch {
             throw SaleError(code: .redis, message: "invariant check of \(item): \(error)", redis: error as? RedisError)
         }
         report.items += 1
-        let meta = replies[0].array ?? []
         guard meta.count == 3, let total = meta[0].int else {
             report.violations.append("\(item): item hash missing")
             return
@@ -108,13 +104,30 @@ public struct InvariantChecker: Sendable {
         report.soldUnits += sold
         if sold < 0 || sold > Int(total) { report.violations.append("\(item): sold \(sold) is outside 0...\(total)") }
 
+        // Buyers page by page (HSCAN): a hot item's hash can hold millions of users, and one
+        // HGETALL reply that size would stall the node and this client's event loop.
         var held: [String: Int] = [:]
-        let flat = replies[1].array ?? []
-        var index = 0
-        while index + 1 < flat.count {
-            held[flat[index].string ?? "", default: 0] += Int(flat[index + 1].int ?? 0)
-            index += 2
-        }
+        var cursor = "0"
+        repeat {
+            let page: RESPValue
+            do {
+                page = try await client.execute(
+                    [RESPCommand("HSCAN", keys.buyers, cursor, "COUNT", "1000")], slot: slot, deadline: ContinuousClock.now + .seconds(10))[0]
+                if let message = page.errorMessage { throw RedisError.server(message, node: client.router.node(for: slot).name) }
+            } catch {
+                throw SaleError(code: .redis, message: "invariant check of \(item): \(error)", redis: error as? RedisError)
+            }
+            guard let parts = page.array, parts.count == 2, let next = parts[0].string, let flat = parts[1].array else {
+                throw SaleError(code: .unexpectedReply, message: "invariant check of \(item): HSCAN answered \(page)")
+            }
+            var index = 0
+            while index + 1 < flat.count {
+                // HSCAN may return a field twice while the hash is rehashed: keep the last value.
+                held[flat[index].string ?? ""] = Int(flat[index + 1].int ?? 0)
+                index += 2
+            }
+            cursor = next
+        } while cursor != "0"
         let heldSum = held.values.reduce(0, +)
         if heldSum != sold { report.violations.append("\(item): sold is \(sold) but the buyers hold \(heldSum)") }
         for (user, units) in held {

@@ -8,10 +8,15 @@
 ///   order id is its entry id.
 /// - `seckill:{ITEM}:cancels` hash: order id -> `cancellationID|qty|callID|user`, so a cancel
 ///   is applied once and a retried call gets its own answer back.
-/// - `seckill:{ITEM}:req:REQUEST` string: the first answer to a purchase's request id,
-///   expiring after ``SaleOptions/requestTTL``.
-/// - `seckill:{ITEM}:restock:REQUEST` string: the same for a restock's request id, apart from
-///   purchases so that no purchase id can read or pre-empt a restock's record.
+/// - `seckill:{ITEM}:requests` hash: request id -> the answer of the purchase that bought
+///   with it (`P|order|remaining`). Only purchases that bought are recorded, so the hash grows
+///   with units sold, never with refused attempts; it lives as long as the item.
+/// - `seckill:{ITEM}:restocks` hash: the same for restocks, apart from purchases so that no
+///   purchase id can read or pre-empt a restock's record.
+///
+/// Nothing is stored per attempt: a crowd of refused attempts adds no key and no byte, and no
+/// purchase names a key that does not exist yet once the item has sold, so a migrating slot
+/// keeps serving purchases instead of answering `TRYAGAIN`.
 public struct ItemKeys: Sendable, Hashable {
     /// The item id.
     public let item: String
@@ -21,6 +26,8 @@ public struct ItemKeys: Sendable, Hashable {
     public let buyers: String
     /// `seckill:{ITEM}:orders`
     public let orders: String
+    /// `seckill:{ITEM}:requests`
+    public let requests: String
     /// `seckill:{ITEM}:cancels` (built on use: purchases never need it)
     public var cancels: String { meta + ":cancels" }
 
@@ -30,16 +37,14 @@ public struct ItemKeys: Sendable, Hashable {
         meta = "seckill:{\(item)}"
         buyers = meta + ":buyers"
         orders = meta + ":orders"
+        requests = meta + ":requests"
     }
 
-    /// `seckill:{ITEM}:req:REQUEST`: the record of one purchase request id.
-    public func request(_ requestID: String) -> String { meta + ":req:" + requestID }
+    /// `seckill:{ITEM}:restocks` (built on use: purchases never need it)
+    public var restocks: String { meta + ":restocks" }
 
-    /// `seckill:{ITEM}:restock:REQUEST`: the record of one restock request id.
-    public func restockRecord(_ requestID: String) -> String { meta + ":restock:" + requestID }
-
-    /// Every key of the item, request records aside.
-    public var all: [String] { [meta, buyers, orders, cancels] }
+    /// Every key of the item, the item hash first.
+    public var all: [String] { [meta, buyers, orders, cancels, requests, restocks] }
 
     /// The item id in a key of the form `seckill:{ITEM}`, or nil for any other key.
     public static func item(fromMetaKey key: String) -> String? {

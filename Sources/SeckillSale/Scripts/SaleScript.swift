@@ -2,9 +2,10 @@
 /// receives every key it touches in KEYS, so it works unchanged on a Redis Cluster.
 ///
 /// Answers are short strings (`P|order|remaining`, `S|remaining`, ...) so that a purchase can
-/// store its own answer as the request record and return it again on a retry.
+/// store its own answer as the request record and return it again on a retry (with `|R`
+/// appended, so the caller knows the answer is a replay).
 public enum SaleScript: String, Sendable, CaseIterable {
-    case purchase, cancel, publish, restock
+    case purchase, cancel, publish, restock, unpublish
 
     /// The Lua source.
     public var source: String {
@@ -13,47 +14,54 @@ public enum SaleScript: String, Sendable, CaseIterable {
         case .cancel: Self.cancelSource
         case .publish: Self.publishSource
         case .restock: Self.restockSource
+        case .unpublish: Self.unpublishSource
         }
     }
 
     // Checks compare numbers explicitly (`== 1`, `> remaining`) because 0 is true in Lua, and
-    // nothing is decremented before every check has passed: the script either applies the
-    // whole purchase or nothing.
+    // nothing is written before every check has passed: the script either applies the whole
+    // purchase or nothing. Refusals write nothing at all, so a crowd of refused attempts
+    // leaves no trace in Redis; only a purchase that bought stores its answer under its
+    // request id, in a hash the item already has.
     private static let purchaseSource = """
-        -- KEYS: item hash, buyers hash, orders stream, request record
-        -- ARGV: user, quantity, request id, request record TTL in seconds
-        local prior = redis.call('GET', KEYS[4])
-        if prior then return prior end
-        local function answer(result)
-          redis.call('SET', KEYS[4], result, 'EX', ARGV[4])
-          return result
+        -- KEYS: item hash, buyers hash, orders stream, request records hash
+        -- ARGV: user, quantity, request id, '1' when the caller will WAIT for replicas
+        local prior = redis.call('HGET', KEYS[4], ARGV[3])
+        if prior then
+          -- A replay. Writing the record again moves this connection's replication offset
+          -- past the original purchase, so a WAIT sent after it counts only replicas that
+          -- have the purchase (after a write-free command WAIT may return at once).
+          if ARGV[4] == '1' then redis.call('HSET', KEYS[4], ARGV[3], prior) end
+          return prior .. '|R'
         end
         local item = redis.call('HMGET', KEYS[1], 'total', 'sold', 'limit', 'start', 'end')
         local total = tonumber(item[1])
-        if total == nil then return answer('U') end
+        if total == nil then return 'U' end
         local starts = tonumber(item[4])
         local ends = tonumber(item[5])
         if starts ~= nil or ends ~= nil then
           -- The server's clock, read only for items with a window.
           local clock = redis.call('TIME')
           local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
-          if starts ~= nil and now < starts then return answer('N|' .. item[4]) end
-          if ends ~= nil and now >= ends then return answer('E|' .. item[5]) end
+          if starts ~= nil and now < starts then return 'N|' .. item[4] end
+          if ends ~= nil and now >= ends then return 'E|' .. item[5] end
         end
         local remaining = total - (tonumber(item[2]) or 0)
-        if remaining <= 0 then return answer('S|0') end
+        if remaining <= 0 then return 'S|0' end
         local quantity = tonumber(ARGV[2])
         local limit = tonumber(item[3]) or 0
         if limit > 0 then
           -- Read only when there is a limit: one call fewer per purchase without one.
           local held = tonumber(redis.call('HGET', KEYS[2], ARGV[1])) or 0
-          if held + quantity > limit then return answer('L|' .. held) end
+          if held + quantity > limit then return 'L|' .. held end
         end
-        if quantity > remaining then return answer('S|' .. remaining) end
+        if quantity > remaining then return 'S|' .. remaining end
         redis.call('HINCRBY', KEYS[1], 'sold', quantity)
         redis.call('HINCRBY', KEYS[2], ARGV[1], quantity)
         local order = redis.call('XADD', KEYS[3], '*', 'type', 'purchase', 'user', ARGV[1], 'qty', ARGV[2], 'request', ARGV[3])
-        return answer('P|' .. order .. '|' .. string.format('%d', remaining - quantity))
+        local answer = 'P|' .. order .. '|' .. string.format('%d', remaining - quantity)
+        redis.call('HSET', KEYS[4], ARGV[3], answer)
+        return answer
         """
 
     private static let cancelSource = """
@@ -88,7 +96,8 @@ public enum SaleScript: String, Sendable, CaseIterable {
         """
 
     private static let publishSource = """
-        -- KEYS: item hash, buyers hash, orders stream, cancellations hash
+        -- KEYS: every key of the item (item hash, buyers, orders, cancellations, request and
+        --       restock records)
         -- ARGV: stock, limit per user, start ms or '', end ms or '', replace '1' or '0'
         local sold = tonumber(redis.call('HGET', KEYS[1], 'sold')) or 0
         local history = redis.call('XLEN', KEYS[3])
@@ -96,7 +105,7 @@ public enum SaleScript: String, Sendable, CaseIterable {
           return 'H|' .. string.format('%d', sold) .. '|' .. history
         end
         local epoch = (tonumber(redis.call('HGET', KEYS[1], 'epoch')) or 0) + 1
-        redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+        redis.call('DEL', unpack(KEYS))
         redis.call('HSET', KEYS[1], 'total', ARGV[1], 'sold', 0, 'limit', ARGV[2], 'epoch', epoch)
         if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'start', ARGV[3]) end
         if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'end', ARGV[4]) end
@@ -104,17 +113,28 @@ public enum SaleScript: String, Sendable, CaseIterable {
         """
 
     private static let restockSource = """
-        -- KEYS: item hash, request record
-        -- ARGV: units, request id, request record TTL in seconds, most units an item may hold
-        local prior = redis.call('GET', KEYS[2])
+        -- KEYS: item hash, restock records hash
+        -- ARGV: units, request id, most units an item may hold
+        local prior = redis.call('HGET', KEYS[2], ARGV[2])
         if prior then return prior end
         if redis.call('EXISTS', KEYS[1]) == 0 then return 'U' end
-        if (tonumber(redis.call('HGET', KEYS[1], 'total')) or 0) + tonumber(ARGV[1]) > tonumber(ARGV[4]) then return 'X' end
+        if (tonumber(redis.call('HGET', KEYS[1], 'total')) or 0) + tonumber(ARGV[1]) > tonumber(ARGV[3]) then return 'X' end
         local total = redis.call('HINCRBY', KEYS[1], 'total', ARGV[1])
         local epoch = redis.call('HINCRBY', KEYS[1], 'epoch', 1)
         local sold = tonumber(redis.call('HGET', KEYS[1], 'sold')) or 0
         local result = 'OK|' .. string.format('%d', total) .. '|' .. string.format('%d', total - sold) .. '|' .. string.format('%d', epoch)
-        redis.call('SET', KEYS[2], result, 'EX', ARGV[3])
+        redis.call('HSET', KEYS[2], ARGV[2], result)
         return result
+        """
+
+    private static let unpublishSource = """
+        -- KEYS: every key of the item, the item hash first
+        -- ARGV: '1' to remove an item that has sales, '0' to refuse
+        local sold = tonumber(redis.call('HGET', KEYS[1], 'sold')) or 0
+        local history = redis.call('XLEN', KEYS[3])
+        if (sold ~= 0 or history ~= 0) and ARGV[1] ~= '1' then
+          return 'H|' .. string.format('%d', sold) .. '|' .. history
+        end
+        return 'OK|' .. redis.call('DEL', unpack(KEYS))
         """
 }

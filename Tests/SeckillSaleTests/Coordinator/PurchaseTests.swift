@@ -33,15 +33,41 @@ struct PurchaseTests {
         #expect(try await cluster.orders(item).count == 1)
     }
 
-    @Test("a request record expires after the request TTL")
-    func requestRecordExpires() async throws {
-        let cluster = try await SaleCluster.start(options: SaleOptions(requestTTL: .seconds(60)))
+    @Test("only a purchase that bought is recorded, in the item's request hash, without a TTL")
+    func recordsOnlyPurchases() async throws {
+        let cluster = try await SaleCluster.start()
         let item = cluster.item()
-        _ = try await cluster.coordinator.publish(item, stock: 10)
-        _ = try await cluster.coordinator.purchase(item, user: "alice", requestID: "req-1")
-        let key = ItemKeys(item: item).request("req-1")
-        let ttl = try await cluster.redis("TTL", key, key: key).int
-        #expect((1...60).contains(ttl ?? -1))
+        let keys = ItemKeys(item: item)
+        _ = try await cluster.coordinator.publish(item, stock: 1, limitPerUser: 1)
+        guard case .purchased(let order, 0) = try await cluster.coordinator.purchase(item, user: "alice", requestID: "req-1") else {
+            Issue.record("the first unit was not sold"); return
+        }
+        #expect(try await cluster.coordinator.purchase(item, user: "bob", requestID: "req-2") == .soldOut(remaining: 0))
+        #expect(try await cluster.coordinator.purchase(item, user: "alice", requestID: "req-3") == .soldOut(remaining: 0))
+        let records = try await cluster.redis("HGETALL", keys.requests, key: keys.meta).array?.compactMap(\.string) ?? []
+        #expect(records == ["req-1", "P|\(order)|0"])
+        #expect(try await cluster.redis("TTL", keys.requests, key: keys.meta).int == -1)
+        // Nothing else under the tag: a refusal adds no key.
+        let all = try await cluster.redis("KEYS", "seckill:{\(item)}*", key: keys.meta).array?.compactMap(\.string) ?? []
+        #expect(Set(all) == [keys.meta, keys.buyers, keys.orders, keys.requests])
+    }
+
+    @Test("a retried refusal is evaluated afresh: refused while sold out, bought after a restock, then replayed")
+    func refusalRetriedAfresh() async throws {
+        let cluster = try await SaleCluster.start()
+        let item = cluster.item()
+        _ = try await cluster.coordinator.publish(item, stock: 0, limitPerUser: 0)
+        #expect(try await cluster.coordinator.purchase(item, user: "alice", requestID: "req-1") == .soldOut(remaining: 0))
+        _ = try await cluster.coordinator.restock(item, units: 1)
+        let bought = try await cluster.coordinator.purchaseReceipt(item, user: "alice", requestID: "req-1")
+        guard case .purchased = bought.result else { Issue.record("the retry did not buy: \(bought.result)"); return }
+        #expect(!bought.replayed)
+        _ = try await cluster.coordinator.restock(item, units: 5)
+        let again = try await cluster.coordinator.purchaseReceipt(item, user: "alice", requestID: "req-1")
+        #expect(again.result == bought.result)
+        #expect(again.replayed)
+        #expect(try await cluster.meta(item, "sold") == 1)
+        #expect(try await cluster.orders(item).count == 1)
     }
 
     @Test("limit 3: buying 2 then 2 is refused with the units held, then 1 more is sold")
