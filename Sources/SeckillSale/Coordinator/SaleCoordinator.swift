@@ -34,7 +34,8 @@ public final class SaleCoordinator: Sendable {
         self.client = client
         self.options = options ?? SaleOptions(config: client.config)
         self.requestTTLText = String(max(1, self.options.requestTTL.components.seconds))
-        self.shedder = self.options.soldOutRecheck.map(SoldOutShedder.init(recheck:))
+        // An unanswered probe holds its item shed for at most one command timeout.
+        self.shedder = self.options.soldOutRecheck.map { SoldOutShedder(recheck: $0, probeTimeout: client.config.timeouts.command) }
     }
 
     /// Items whose purchases are currently answered "sold out" in process.
@@ -156,23 +157,28 @@ public final class SaleCoordinator: Sendable {
         let request = try validatedPurchase(item, user: user, quantity: quantity, requestID: requestID)
         // Only purchases without a caller's request id are shed: an explicit id always gets
         // the answer Redis recorded for it.
-        let shedding = requestID == nil ? shedder : nil
-        if let shedding, shedding.shouldShed(item) {
-            shedCount.add(1, ordering: .relaxed)
-            return PurchaseReceipt(result: .soldOut(remaining: 0), requestID: request, replicasAcknowledged: nil, replicasRequired: 0, shed: true)
+        var ticket: SoldOutShedder.Ticket?
+        if requestID == nil, let shedder {
+            guard case .send(let admitted) = shedder.admit(item) else {
+                shedCount.add(1, ordering: .relaxed)
+                return PurchaseReceipt(result: .soldOut(remaining: 0), requestID: request, replicasAcknowledged: nil, replicasRequired: 0, shed: true)
+            }
+            ticket = admitted
         }
         let call = purchaseCall(item, user: user, quantity: quantity, request: request)
-        let answer: String
+        let result: PurchaseResult
         let replicas: Int?
         do {
+            let answer: String
             (answer, replicas) = try await run(
                 .purchase, keys: call.keys, arguments: call.arguments, retryUnknownOutcome: true, requestID: request, durable: true)
+            result = try parsePurchase(answer)
         } catch {
-            shedding?.probeFailed(item)
+            // Also an answer that cannot be parsed: a probe must never be left in flight.
+            if let ticket { shedder?.abandon(item, ticket: ticket) }
             throw error
         }
-        let result = try parsePurchase(answer)
-        shedding?.record(item, soldOut: result == .soldOut(remaining: 0))
+        if let ticket { shedder?.record(item, soldOut: result == .soldOut(remaining: 0), ticket: ticket) }
         return PurchaseReceipt(result: result, requestID: request, replicasAcknowledged: replicas, replicasRequired: options.durabilityReplicas)
     }
 
