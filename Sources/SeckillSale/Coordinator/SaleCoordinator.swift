@@ -41,7 +41,8 @@ public final class SaleCoordinator: Sendable {
     public init(client: ClusterClient, options: SaleOptions? = nil) {
         self.client = client
         self.options = options ?? SaleOptions(config: client.config)
-        self.shedder = self.options.soldOutRecheck.map(SoldOutShedder.init(recheck:))
+        // An unanswered probe holds its item shed for at most one command timeout.
+        self.shedder = self.options.soldOutRecheck.map { SoldOutShedder(recheck: $0, probeTimeout: client.config.timeouts.command) }
     }
 
     /// Items whose purchases are currently answered "sold out" in process.
@@ -167,10 +168,13 @@ public final class SaleCoordinator: Sendable {
         let request = try validatedPurchase(item, user: user, quantity: quantity, requestID: requestID)
         // Only purchases without a caller's request id are shed: an explicit id always gets
         // the answer Redis recorded for it.
-        let shedding = requestID == nil ? shedder : nil
-        if let shedding, shedding.shouldShed(item) {
-            shedCount.add(1, ordering: .relaxed)
-            return PurchaseReceipt(result: .soldOut(remaining: 0), requestID: request, replicasAcknowledged: nil, replicasRequired: 0, shed: true)
+        var ticket: SoldOutShedder.Ticket?
+        if requestID == nil, let shedder {
+            guard case .send(let admitted) = shedder.admit(item) else {
+                shedCount.add(1, ordering: .relaxed)
+                return PurchaseReceipt(result: .soldOut(remaining: 0), requestID: request, replicasAcknowledged: nil, replicasRequired: 0, shed: true)
+            }
+            ticket = admitted
         }
         let call = purchaseCall(item, user: user, quantity: quantity, request: request)
         let answer: (result: PurchaseResult, replayed: Bool)
@@ -181,11 +185,11 @@ public final class SaleCoordinator: Sendable {
             replicas = reply.replicas
             answer = try parsePurchase(reply.answer)
         } catch {
-            // Also for an answer that cannot be parsed: a failed probe never leaves the item shed.
-            shedding?.probeFailed(item)
+            // Also for an answer that cannot be parsed: a probe must never be left in flight.
+            if let ticket { shedder?.abandon(item, ticket: ticket) }
             throw error
         }
-        shedding?.record(item, soldOut: answer.result == .soldOut(remaining: 0))
+        if let ticket { shedder?.record(item, soldOut: answer.result == .soldOut(remaining: 0), ticket: ticket) }
         return PurchaseReceipt(
             result: answer.result, requestID: request, replicasAcknowledged: replicas, replicasRequired: options.durabilityReplicas,
             replayed: answer.replayed)
