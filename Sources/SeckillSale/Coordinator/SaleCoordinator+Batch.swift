@@ -32,34 +32,50 @@ extension SaleCoordinator {
     /// Purchases for many items at once, each through exactly the path of a single
     /// ``purchaseReceipt(_:user:quantity:requestID:)``: validation, sold-out shedding (only
     /// for requests without a request id), retries with the request id, `WAIT` and receipts,
-    /// and the same errors. Up to ``batchWidth`` run concurrently, so the purchases of one node
-    /// are pipelined over its connections.
+    /// and the same errors. Purchases of one item are applied in the batch's order, one after
+    /// another; different items run concurrently, up to ``batchWidth`` at once, so the
+    /// purchases of one node are pipelined over its connections.
     ///
     /// - Parameter requests: The purchases.
     /// - Returns: One receipt or error per request, in order.
     public func purchaseReceipts(_ requests: [PurchaseRequest]) async -> [Result<PurchaseReceipt, SaleError>] {
+        // One chain per item, in the order of first appearance.
+        var chains: [[Int]] = []
+        var chainOfItem: [String: Int] = [:]
+        for (index, request) in requests.enumerated() {
+            if let chain = chainOfItem[request.item] {
+                chains[chain].append(index)
+            } else {
+                chainOfItem[request.item] = chains.count
+                chains.append([index])
+            }
+        }
         var results = [Result<PurchaseReceipt, SaleError>?](repeating: nil, count: requests.count)
-        await withTaskGroup(of: (Int, Result<PurchaseReceipt, SaleError>).self) { group in
+        await withTaskGroup(of: [(Int, Result<PurchaseReceipt, SaleError>)].self) { group in
             var next = 0
             func start() {
-                let index = next
+                let chain = chains[next]
                 next += 1
-                let request = requests[index]
                 group.addTask {
-                    do throws(SaleError) {
-                        let receipt = try await self.purchaseReceipt(
-                            request.item, user: request.user, quantity: request.quantity, requestID: request.requestID)
-                        return (index, .success(receipt))
-                    } catch {
-                        return (index, .failure(error))
+                    var answers: [(Int, Result<PurchaseReceipt, SaleError>)] = []
+                    for index in chain {
+                        let request = requests[index]
+                        do throws(SaleError) {
+                            let receipt = try await self.purchaseReceipt(
+                                request.item, user: request.user, quantity: request.quantity, requestID: request.requestID)
+                            answers.append((index, .success(receipt)))
+                        } catch {
+                            answers.append((index, .failure(error)))
+                        }
                     }
+                    return answers
                 }
             }
             let width = batchWidth
-            while next < min(requests.count, width) { start() }
-            for await (index, result) in group {
-                results[index] = result
-                if next < requests.count { start() }
+            while next < min(chains.count, width) { start() }
+            for await answers in group {
+                for (index, result) in answers { results[index] = result }
+                if next < chains.count { start() }
             }
         }
         return results.map { $0! }
