@@ -4,7 +4,7 @@ public import SeckillTransport
 public struct SaleError: Error, Sendable, CustomStringConvertible {
     /// What went wrong, for matching in code.
     public struct Code: Hashable, Sendable {
-        private enum Base: Hashable, Sendable { case invalidInput, hasSales, redis, outcomeUnknown, unexpectedReply }
+        private enum Base: Hashable, Sendable { case invalidInput, hasSales, redis, outcomeUnknown, unexpectedReply, requestLog }
         private let base: Base
         private init(_ base: Base) { self.base = base }
         /// An id or number was refused before any Redis call.
@@ -18,6 +18,9 @@ public struct SaleError: Error, Sendable, CustomStringConvertible {
         public static let outcomeUnknown = Code(.outcomeUnknown)
         /// A script answered something this version does not understand.
         public static let unexpectedReply = Code(.unexpectedReply)
+        /// A request log (``RequestLog``) could not be opened, read or written; an attempt
+        /// whose line could not be written was not sent.
+        public static let requestLog = Code(.requestLog)
     }
 
     /// What went wrong.
