@@ -147,10 +147,10 @@ struct RetryCommandTests {
             boughtInAll += state.purchases.count
         }
         let twice = purchasesByRequest.filter { $0.value > 1 }
-        #expect(twice.isEmpty, "request ids with more than one purchase entry: \(twice.prefix(5))")
+        #expect(twice.count == 0, "request ids with more than one purchase entry: \(twice.prefix(5).map(\.key))")
         // Every purchase comes from a logged attempt: its line was written before it was sent.
         let unlogged = purchasesByRequest.keys.filter { log.attempts[$0] == nil }
-        #expect(unlogged.isEmpty, "purchases whose request id is not in the log: \(unlogged.prefix(5))")
+        #expect(unlogged.count == 0, "purchases whose request id is not in the log, e.g. \(unlogged.prefix(5))")
         for (request, order) in log.acknowledged {
             let found = orderOfRequest[request]
             #expect(found?.order == order && found?.item == log.attempts[request]?.item,
