@@ -109,8 +109,10 @@ enum SaleCommand {
             ("invariantsHold", .bool(report.invariants.holds)),
             ("violations", .array(report.invariants.violations.prefix(50).map { .string($0) })),
             ("unreadableItems", .int(report.invariants.unreadable.count)),
-            ("requestLog", .object([("attempts", .int(report.loggedAttempts)), ("acknowledged", .int(report.loggedAcknowledgements)),
-                                    ("failure", .optional(report.requestLogFailure))])),
+            ("requestLog", report.requestLogPath.map { path in
+                .object([("path", .string(path)), ("attempts", .int(report.loggedAttempts)), ("acknowledged", .int(report.loggedAcknowledgements)),
+                         ("failedAcknowledgements", .int(report.failedAcknowledgements)), ("failure", .optional(report.requestLogFailure))])
+            } ?? .null),
             ("config", .object([
                 ("items", .int(report.config.items)), ("stock", .int(report.config.stock)), ("limit", .int(report.config.limit)),
                 ("users", .int(report.config.users)), ("requests", .int(report.config.requests)),
@@ -140,8 +142,8 @@ enum SaleCommand {
             nodes.add([node, Format.grouped(count), Format.percent(Double(count) / Double(total))])
         }
         lines += nodes.render().map { "  " + $0 }
-        if report.loggedAttempts > 0 || report.requestLogFailure != nil {
-            lines.append("request log: \(Format.grouped(report.loggedAttempts)) attempts and \(Format.grouped(report.loggedAcknowledgements)) purchases written")
+        if let path = report.requestLogPath {
+            lines.append("request log \(path): \(Format.grouped(report.loggedAttempts)) attempts and \(Format.grouped(report.loggedAcknowledgements)) purchases written (retry them with seckill retry \(path))")
             if let failure = report.requestLogFailure { lines.append("  \(failure)") }
         }
         lines.append("items sold out: \(Format.grouped(report.itemsSoldOut)) of \(Format.grouped(report.config.items)); \(Format.grouped(report.shedAnswers)) sold-out answers given in process without a round trip")

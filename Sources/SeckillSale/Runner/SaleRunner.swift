@@ -76,10 +76,14 @@ public struct SaleRunReport: Sendable {
     public var publishSeconds = 0.0
     /// The invariant check read back from Redis.
     public var invariants = InvariantReport()
-    /// Attempt lines written to the request log (0 without one), warm-up included.
+    /// The request log's path, nil when the run had none.
+    public var requestLogPath: String?
+    /// Attempt lines written to the request log, warm-up included.
     public var loggedAttempts = 0
     /// Acknowledgement lines written to the request log.
     public var loggedAcknowledgements = 0
+    /// Acknowledgement lines that could not be written (their purchases stand).
+    public var failedAcknowledgements = 0
     /// The first failure to write the request log, if any.
     public var requestLogFailure: String?
 
@@ -140,6 +144,8 @@ public struct SaleRunner: Sendable {
         report.shedAnswers = coordinator.shedAnswers - shedBefore
         report.seconds = seconds
         if let requestLog {
+            report.requestLogPath = requestLog.path
+            report.failedAcknowledgements = requestLog.failedAcknowledgements
             report.loggedAttempts = requestLog.attempts
             report.loggedAcknowledgements = requestLog.acknowledgements
             report.requestLogFailure = requestLog.failure
