@@ -19,6 +19,7 @@ public enum SeckillCommandLine {
         Entry(spec: StatusCommands.statusSpec, run: StatusCommands.status),
         Entry(spec: StatusCommands.buyersSpec, run: StatusCommands.buyers),
         Entry(spec: SaleCommand.spec, run: SaleCommand.run),
+        Entry(spec: RetryCommand.spec, run: RetryCommand.run),
         Entry(spec: ClusterCommand.statusSpec, run: ClusterCommand.status),
         Entry(spec: BenchCommand.spec, run: BenchCommand.run),
         Entry(spec: ScriptsCommand.spec, run: ScriptsCommand.run),

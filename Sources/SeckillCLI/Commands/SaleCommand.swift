@@ -6,14 +6,16 @@ enum SaleCommand {
     static let spec = CommandSpec(
         name: "sale",
         summary: "Publishes N items, sends R purchase attempts from C concurrent shoppers with skewed item popularity, then checks the invariants in Redis.",
-        usage: "[--items N] [--stock S] [--limit L] [--users U] [--requests R] [--concurrency C] [--prefix P] [--skew X] [--seed N] [--replace] [--config FILE] [--json]",
+        usage: "[--items N] [--stock S] [--limit L] [--users U] [--requests R] [--concurrency C] [--prefix P] [--skew X] [--seed N] [--replace] [--request-log FILE] [--config FILE] [--json]",
         options: [
             ("--items", "N: items on sale (default 1000)"), ("--stock", "S: units per item (default 100)"),
             ("--limit", "L: units per user per item, 0 for none (default 1)"), ("--users", "U: distinct shoppers (default 20000)"),
             ("--requests", "R: purchase attempts (default 200000)"), ("--concurrency", "C: attempts in flight (default 256)"),
             ("--prefix", "P: item ids are P-0, P-1, ... (default sale-UNIXTIME)"),
             ("--skew", "X: Zipf exponent of item popularity, 0 uniform (default 1.0)"),
-            ("--seed", "N: seeds the shoppers' choices (default 1)"), ConfigLoading.option,
+            ("--seed", "N: seeds the shoppers' choices (default 1)"),
+            ("--request-log", "FILE: append every attempt and every purchase to FILE, for seckill retry (see below)"),
+            ConfigLoading.option,
         ],
         flags: [("--replace", "Reset items of the same ids that already have sales."),
                 ("--json", "Print the report as one JSON object.")],
@@ -21,6 +23,13 @@ enum SaleCommand {
             The invariant check reads every item back from Redis, independent of the run's counters: sold == sum of
             buyers == purchases minus cancellations in the orders stream, 0 <= sold <= total, no user above the limit.
             Exits 1 when an invariant fails.
+
+            --request-log FILE: every attempt gets a request id, and the line "ITEM USER QUANTITY REQUEST" is appended to
+            FILE (one write(2), O_APPEND, no buffering) before the attempt is sent; after an attempt bought, the line
+            "A REQUEST ORDER" with its order id. Lines starting with # are comments. If this process dies, even by
+            SIGKILL, seckill retry FILE re-sends every logged attempt with its own request id: none buys twice, and every
+            acknowledged order comes back with the same order id. Attempts with a request id are never answered by the
+            in-process sold-out shedder, so with this option every attempt goes to Redis. An existing FILE is appended to.
             """)
 
     static func run(_ arguments: Arguments, console: Console) async throws(CLIError) {
@@ -44,7 +53,16 @@ enum SaleCommand {
         } catch {
             throw CLIError.usage("sale", "--prefix: \(error.message)")
         }
+        if let path = arguments.value("--request-log"), config.prefix.utf8.contains(UInt8(ascii: " ")) {
+            throw CLIError.usage("sale", "--prefix must contain no spaces with --request-log \(path) (its fields are separated by spaces)")
+        }
         let coordinator = try await ConfigLoading.coordinator(arguments)
+        let requestLog: RequestLog?
+        do {
+            requestLog = try arguments.value("--request-log").map { path throws(SaleError) in try RequestLog(path: path) }
+        } catch {
+            throw ConfigLoading.failure(error)
+        }
         let json = arguments.flag("--json")
         if !json {
             console.out("Flash sale: \(Format.grouped(config.items)) items x \(Format.grouped(config.stock)) units, limit \(config.limit == 0 ? "none" : String(config.limit)), \(Format.grouped(config.users)) users, \(Format.grouped(config.requests)) attempts at concurrency \(config.concurrency), items \(config.item(0))...")
@@ -52,7 +70,7 @@ enum SaleCommand {
         let report: SaleRunReport
         do {
             let requests = config.requests
-            report = try await SaleRunner(coordinator: coordinator).run(config) { progress in
+            report = try await SaleRunner(coordinator: coordinator).run(config, requestLog: requestLog) { progress in
                 console.status("\(Format.grouped(progress.done))/\(Format.grouped(requests)) attempts, \(Format.grouped(progress.purchased)) purchased, \(Format.grouped(progress.itemsSoldOut)) items sold out, \(Format.grouped(progress.seconds > 0 ? Int(Double(progress.done) / progress.seconds) : 0)) req/s, \(progress.errors) errors")
             }
         } catch {
@@ -91,6 +109,10 @@ enum SaleCommand {
             ("invariantsHold", .bool(report.invariants.holds)),
             ("violations", .array(report.invariants.violations.prefix(50).map { .string($0) })),
             ("unreadableItems", .int(report.invariants.unreadable.count)),
+            ("requestLog", report.requestLogPath.map { path in
+                .object([("path", .string(path)), ("attempts", .int(report.loggedAttempts)), ("acknowledged", .int(report.loggedAcknowledgements)),
+                         ("failedAcknowledgements", .int(report.failedAcknowledgements)), ("failure", .optional(report.requestLogFailure))])
+            } ?? .null),
             ("config", .object([
                 ("items", .int(report.config.items)), ("stock", .int(report.config.stock)), ("limit", .int(report.config.limit)),
                 ("users", .int(report.config.users)), ("requests", .int(report.config.requests)),
@@ -120,6 +142,10 @@ enum SaleCommand {
             nodes.add([node, Format.grouped(count), Format.percent(Double(count) / Double(total))])
         }
         lines += nodes.render().map { "  " + $0 }
+        if let path = report.requestLogPath {
+            lines.append("request log \(path): \(Format.grouped(report.loggedAttempts)) attempts and \(Format.grouped(report.loggedAcknowledgements)) purchases written (retry them with seckill retry \(path))")
+            if let failure = report.requestLogFailure { lines.append("  \(failure)") }
+        }
         lines.append("items sold out: \(Format.grouped(report.itemsSoldOut)) of \(Format.grouped(report.config.items)); \(Format.grouped(report.shedAnswers)) sold-out answers given in process without a round trip")
         let check = report.invariants
         lines.append("invariants, read back from Redis: \(check.holds ? "HOLD" : "BROKEN") for \(Format.grouped(check.items)) items: \(Format.grouped(check.soldUnits)) of \(Format.grouped(check.totalUnits)) units sold, \(Format.grouped(check.purchases)) purchase and \(Format.grouped(check.cancellations)) cancellation entries")

@@ -4,7 +4,7 @@ public import SeckillTransport
 public struct SaleError: Error, Sendable, CustomStringConvertible {
     /// What went wrong, for matching in code.
     public struct Code: Hashable, Sendable {
-        private enum Base: Hashable, Sendable { case invalidInput, hasSales, redis, outcomeUnknown, unexpectedReply, outOfMemory, unsafeNode }
+        private enum Base: Hashable, Sendable { case invalidInput, hasSales, redis, outcomeUnknown, unexpectedReply, outOfMemory, unsafeNode, requestLog }
         private let base: Base
         private init(_ base: Base) { self.base = base }
         /// An id or number was refused before any Redis call.
@@ -24,6 +24,9 @@ public struct SaleError: Error, Sendable, CustomStringConvertible {
         /// A node is configured in a way that can lose sale state (a `maxmemory-policy` other
         /// than `noeviction`); the message names the node, the setting and the fix.
         public static let unsafeNode = Code(.unsafeNode)
+        /// A request log (``RequestLog``) could not be opened, read or written; an attempt
+        /// whose line could not be written was not sent.
+        public static let requestLog = Code(.requestLog)
     }
 
     /// What went wrong.

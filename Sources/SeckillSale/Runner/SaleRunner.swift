@@ -76,6 +76,16 @@ public struct SaleRunReport: Sendable {
     public var publishSeconds = 0.0
     /// The invariant check read back from Redis.
     public var invariants = InvariantReport()
+    /// The request log's path, nil when the run had none.
+    public var requestLogPath: String?
+    /// Attempt lines written to the request log, warm-up included.
+    public var loggedAttempts = 0
+    /// Acknowledgement lines written to the request log.
+    public var loggedAcknowledgements = 0
+    /// Acknowledgement lines that could not be written (their purchases stand).
+    public var failedAcknowledgements = 0
+    /// The first failure to write the request log, if any.
+    public var requestLogFailure: String?
 
     /// Attempts per second.
     public var throughput: Double { seconds > 0 ? Double(requests) / seconds : 0 }
@@ -96,15 +106,25 @@ public struct SaleRunner: Sendable {
     ///
     /// - Parameters:
     ///   - config: The sale's shape.
+    ///   - requestLog: When given, every attempt gets a request id made here, its line is
+    ///     written to the log before it is sent, and a purchase's acknowledgement after its
+    ///     answer (see ``RequestLog``), so a new process can retry them all after this one is
+    ///     killed. Purchases with a request id are never answered by the sold-out shedder: every
+    ///     attempt goes to Redis.
     ///   - progress: Called about four times a second while attempts run.
     /// - Returns: The report.
     /// - Throws: ``SaleError`` when publishing or the final check fails; failed attempts are
     ///   counted in the report instead.
-    public func run(_ config: SaleRunConfig, progress: @escaping @Sendable (SaleProgress) -> Void = { _ in }) async throws(SaleError) -> SaleRunReport {
+    public func run(
+        _ config: SaleRunConfig, requestLog: RequestLog? = nil, progress: @escaping @Sendable (SaleProgress) -> Void = { _ in }
+    ) async throws(SaleError) -> SaleRunReport {
         guard config.items >= 1, config.users >= 1, config.requests >= 0, config.concurrency >= 1 else {
             throw .invalidInput("items, users and concurrency must be at least 1 and requests at least 0")
         }
         try SaleInput.validateItem(config.item(config.items - 1))
+        if requestLog != nil && config.prefix.utf8.contains(UInt8(ascii: " ")) {
+            throw .invalidInput("the item prefix must contain no spaces when attempts are written to a request log")
+        }
         var report = SaleRunReport(config: config)
         let clock = ContinuousClock()
 
@@ -117,12 +137,19 @@ public struct SaleRunner: Sendable {
             var warm = config
             warm.requests = config.warmup
             warm.seed = config.seed &+ 0x5EED
-            _ = await shoot(warm) { _ in }
+            _ = await shoot(warm, log: requestLog) { _ in }
         }
         let shedBefore = coordinator.shedAnswers
-        let (tallies, seconds, shared, nodes) = await shoot(config, progress: progress)
+        let (tallies, seconds, shared, nodes) = await shoot(config, log: requestLog, progress: progress)
         report.shedAnswers = coordinator.shedAnswers - shedBefore
         report.seconds = seconds
+        if let requestLog {
+            report.requestLogPath = requestLog.path
+            report.failedAcknowledgements = requestLog.failedAcknowledgements
+            report.loggedAttempts = requestLog.attempts
+            report.loggedAcknowledgements = requestLog.acknowledgements
+            report.requestLogFailure = requestLog.failure
+        }
 
         var latencies: [UInt32] = []
         latencies.reserveCapacity(config.requests)
@@ -155,7 +182,7 @@ public struct SaleRunner: Sendable {
     /// Sends `config.requests` attempts from `config.concurrency` tasks; returns their tallies,
     /// the seconds they took and the shared counters.
     private func shoot(
-        _ config: SaleRunConfig, progress: @escaping @Sendable (SaleProgress) -> Void
+        _ config: SaleRunConfig, log: RequestLog?, progress: @escaping @Sendable (SaleProgress) -> Void
     ) async -> ([WorkerTally], Double, SharedCounters, [NodeConfig]) {
         let clock = ContinuousClock()
         // One snapshot of the map, so node indexes stay consistent if the topology changes.
@@ -184,7 +211,16 @@ public struct SaleRunner: Sendable {
                         tally.perNode[nodeOfItem[item]] += 1
                         let sent = clock.now
                         do throws(SaleError) {
-                            let result = try await coordinator.purchase(itemIDs[item], user: user)
+                            var requestID: String?
+                            if let log {
+                                let id = SaleCoordinator.newRequestID()
+                                try log.attempt(item: itemIDs[item], user: user, quantity: 1, request: id)
+                                requestID = id
+                            }
+                            let result = try await coordinator.purchase(itemIDs[item], user: user, requestID: requestID)
+                            if let log, let requestID, case .purchased(let order, _) = result {
+                                log.acknowledge(request: requestID, order: order)
+                            }
                             tally.count(result)
                             if case .purchased = result { shared.purchased.add(1, ordering: .relaxed) }
                             if case .soldOut(0) = result, seenSoldOut.insert(item).inserted { shared.markSoldOut(item) }

@@ -40,6 +40,77 @@ enum SeckillExecutable {
     ///   - arguments: The command line after the program name.
     ///   - environment: Variables added to (or replacing those of) this process's environment.
     static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+        try start(arguments, environment: environment).wait()
+    }
+
+    /// A `seckill` child process started by ``start(_:environment:)``, for tests that signal
+    /// it while it runs. Used by one test at a time (not shared between tasks).
+    final class Running {
+        /// The process id.
+        let pid: pid_t
+        private let directory: TemporaryDirectory
+        private var status: Int32?
+
+        fileprivate init(pid: pid_t, directory: TemporaryDirectory) {
+            self.pid = pid
+            self.directory = directory
+        }
+
+        deinit {
+            // A test that failed before stopping its child must not leave it running.
+            if status == nil { _ = kill(SIGKILL) }
+        }
+
+        /// True while the process has not exited (reaps it if it has).
+        var isRunning: Bool {
+            guard status == nil else { return false }
+            var raw: Int32 = 0
+            guard waitpid(pid, &raw, WNOHANG) == pid else { return true }
+            status = Self.exitStatus(raw)
+            return false
+        }
+
+        /// Sends `signal` (unless the process already exited) and waits for it to exit.
+        ///
+        /// - Returns: The exit status, 128 + the signal's number when a signal ended it.
+        @discardableResult
+        func kill(_ signal: Int32) -> Int32 {
+            if isRunning { Glibc.kill(pid, signal) }
+            return waitForExit()
+        }
+
+        /// Waits for the process to exit and returns its status and output.
+        func wait() throws -> Result {
+            let exit = waitForExit()
+            return Result(
+                status: exit,
+                stdout: (try? String(contentsOfFile: directory.file("stdout"), encoding: .utf8)) ?? "",
+                stderr: (try? String(contentsOfFile: directory.file("stderr"), encoding: .utf8)) ?? "")
+        }
+
+        private func waitForExit() -> Int32 {
+            if let status { return status }
+            var raw: Int32 = 0
+            while waitpid(pid, &raw, 0) < 0 {
+                guard errno == EINTR else { return -1 }
+            }
+            let exit = Self.exitStatus(raw)
+            status = exit
+            return exit
+        }
+
+        // A signal is reported as 128 + its number, as shells do.
+        private static func exitStatus(_ raw: Int32) -> Int32 {
+            raw & 0x7f == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f)
+        }
+    }
+
+    /// Starts `seckill arguments...` and returns at once.
+    ///
+    /// - Parameters:
+    ///   - arguments: The command line after the program name.
+    ///   - environment: Variables added to (or replacing those of) this process's environment.
+    static func start(_ arguments: [String], environment: [String: String] = [:]) throws -> Running {
         let program = try path()
         let directory = try TemporaryDirectory()
         let outPath = directory.file("stdout")
@@ -63,15 +134,6 @@ enum SeckillExecutable {
         guard spawned == 0 else {
             throw LaunchError(description: "cannot start \(program): \(String(cString: strerror(spawned)))")
         }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 {
-            guard errno == EINTR else { throw LaunchError(description: "waitpid failed: \(String(cString: strerror(errno)))") }
-        }
-        // A signal is reported as 128 + its number, as shells do.
-        let exit = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return Result(
-            status: exit,
-            stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
-            stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
+        return Running(pid: pid, directory: directory)
     }
 }
