@@ -77,8 +77,28 @@ public final class RedisServer: @unchecked Sendable {
         process = nil
         lock.unlock()
         guard let running else { return }
+        // A server left paused would never act on SIGTERM.
+        kill(running.pid, SIGCONT)
         running.stop(signal: hard ? SIGKILL : SIGTERM)
         Self.removePidFile(running.pid)
+    }
+
+    /// Freezes the server (SIGSTOP): it keeps its connections but answers nothing, and a
+    /// replica stops acknowledging its primary. ``resume()`` continues it.
+    public func pause() {
+        signal(SIGSTOP)
+    }
+
+    /// Continues a server frozen by ``pause()`` (SIGCONT).
+    public func resume() {
+        signal(SIGCONT)
+    }
+
+    private func signal(_ number: Int32) {
+        lock.lock()
+        let pid = process?.pid
+        lock.unlock()
+        if let pid { kill(pid, number) }
     }
 
     /// Starts the server again on the same port after ``stop(hard:)``.

@@ -142,3 +142,42 @@ struct BatchTests {
         #expect(await cluster.coordinator.purchase([PurchaseRequest]()).isEmpty)
     }
 }
+
+@Suite("Batch purchase: the single path", .timeLimit(.minutes(1)))
+struct BatchSinglePathTests {
+    @Test("a batch sheds sold-out items like single purchases: requests without an id are answered in process")
+    func batchSheds() async throws {
+        let cluster = try await SaleCluster.start()
+        let item = cluster.item()
+        _ = try await cluster.coordinator.publish(item, stock: 0)
+        let receipts = await cluster.coordinator.purchaseReceipts((0..<20).map { PurchaseRequest(item: item, user: "u\($0)") })
+        let values = try receipts.map { try $0.get() }
+        #expect(values.allSatisfy { $0.result == .soldOut(remaining: 0) })
+        #expect(values.filter(\.shed).count == 19)
+        #expect(cluster.coordinator.shedAnswers == 19)
+        // With request ids nothing is shed.
+        let explicit = await cluster.coordinator.purchaseReceipts((0..<5).map { PurchaseRequest(item: item, user: "u\($0)", requestID: "x-\($0)") })
+        #expect(try explicit.map { try $0.get() }.allSatisfy { !$0.shed })
+    }
+
+    @Test("a batch replays a request id like a single purchase, and reports invalid input per request")
+    func batchReplaysAndRefuses() async throws {
+        let cluster = try await SaleCluster.start()
+        let item = cluster.item()
+        _ = try await cluster.coordinator.publish(item, stock: 5)
+        let first = try await cluster.coordinator.purchaseReceipt(item, user: "u", requestID: "r-1")
+        let receipts = await cluster.coordinator.purchaseReceipts([
+            PurchaseRequest(item: item, user: "u", requestID: "r-1"),
+            PurchaseRequest(item: item, user: "", requestID: "r-2"),
+            PurchaseRequest(item: item, user: "v", requestID: "r-3"),
+        ])
+        let replay = try receipts[0].get()
+        #expect(replay.result == first.result)
+        #expect(replay.replayed)
+        #expect(throws: SaleError.self) { try receipts[1].get() }
+        #expect((try? receipts[1].get()) == nil)
+        if case .failure(let error) = receipts[1] { #expect(error.code == .invalidInput) }
+        #expect(try receipts[2].get().result.kind == "purchased")
+        #expect(try await cluster.meta(item, "sold") == 2)
+    }
+}

@@ -73,12 +73,33 @@ struct RetryTests {
         #expect(error?.code == .outcomeUnknown)
         #expect(error?.message.contains("may or may not have been applied") == true)
         #expect(error?.message.contains("request id r-1") == true)
+        #expect(error?.requestID == "r-1")
         #expect(error?.redis != nil)
         #expect(proxy.dropped >= 2, "the purchase should have been retried with its request id")
         proxy.disarm()
         let result = try await cluster.coordinator.purchase(item, user: "alice", requestID: "r-1")
         guard case .purchased(let order, 9) = result else { Issue.record("\(result)"); return }
         #expect(try await cluster.orders(item).map(\.id) == [order])
+    }
+
+    @Test("an outcome-unknown purchase without a caller's id carries the id it was sent with; retrying with it buys once")
+    func outcomeUnknownCarriesGeneratedID() async throws {
+        let (cluster, item) = try await Self.ready(options: SaleOptions(callDeadline: .milliseconds(400)))
+        let proxy = cluster.proxy(owning: item)
+        proxy.arm(.dropNextReply, times: 1_000)
+        let error = await #expect(throws: SaleError.self) {
+            _ = try await cluster.coordinator.purchase(item, user: "alice")
+        }
+        #expect(error?.code == .outcomeUnknown)
+        proxy.disarm()
+        guard let id = error?.requestID else { Issue.record("no request id on the error"); return }
+        #expect(error?.message.contains("request id \(id)") == true)
+        let first = try await cluster.coordinator.purchaseReceipt(item, user: "alice", requestID: id)
+        #expect(first.replayed, "the lost attempt bought; the retry must return it")
+        let again = try await cluster.coordinator.purchaseReceipt(item, user: "alice", requestID: id)
+        #expect(again.result == first.result)
+        #expect(try await cluster.meta(item, "sold") == 1)
+        #expect(try await cluster.orders(item).count == 1)
     }
 
     @Test("a publish whose reply is lost is not sent again: outcomeUnknown, applied once")
