@@ -9,7 +9,9 @@
 #   redis-benchmark EVALSHA <purchase script> -c 50 -P 16, and -c 50 without pipelining;
 #   seckill bench at concurrency 50, 200 and 1,000 on one node, and 200 on three nodes;
 #   the end of a sale (most items sold out) with and without sold-out shedding;
-#   10,000 concurrent callers (peak memory, errors).
+#   10,000 concurrent callers (peak memory, errors);
+#   the Redis footprint of 200,000 (--quick: 3,000) refused attempts and of 200,000 purchases (bytes, keys, and
+#   the script's server CPU per call from INFO commandstats).
 # The machine is shared and noisy: the redis-benchmark and seckill steps are interleaved in
 # K rounds (default 3) and the table shows each step's median and the median of the per-round
 # ratios. --quick runs one round of a few thousand requests per step.
@@ -28,7 +30,7 @@ while (($# > 0)); do
         --requests) REQUESTS="$2"; shift 2 ;;
         --rounds) ROUNDS="$2"; shift 2 ;;
         --quick) QUICK=1; REQUESTS=3000; ROUNDS=1; shift ;;
-        -h | --help) sed -n '2,15p' "$0"; exit 0 ;;
+        -h | --help) sed -n '2,17p' "$0"; exit 0 ;;
         *) die "unknown argument $1 (see --help)" ;;
     esac
 done
@@ -86,8 +88,8 @@ SHA="$(redis-cli -p "$ONE" SCRIPT LOAD "$("$SECKILL" scripts purchase)")"
 redis-cli -p "$ONE" HSET 'seckill:{rb}' total 1000000000000 sold 0 limit 0 epoch 1 >/dev/null
 rb() {
     redis-benchmark -p "$ONE" -n "$1" "${@:2}" -r 1000000000 -q \
-        EVALSHA "$SHA" 4 'seckill:{rb}' 'seckill:{rb}:buyers' 'seckill:{rb}:orders' 'seckill:{rb}:req:__rand_int__' \
-        'user-__rand_int__' 1 'r-__rand_int__' 86400 2>/dev/null | tr '\r' '\n' | grep 'requests per second' | tail -1 \
+        EVALSHA "$SHA" 4 'seckill:{rb}' 'seckill:{rb}:buyers' 'seckill:{rb}:orders' 'seckill:{rb}:requests' \
+        'user-__rand_int__' 1 'r-__rand_int__' 0 2>/dev/null | tr '\r' '\n' | grep 'requests per second' | tail -1 \
         | sed -E 's/.*: ([0-9.]+) requests per second.*/\1/'
 }
 bench() {
@@ -136,6 +138,27 @@ noshed="$(bench --config "$WORK/one.json" --concurrency 200 --requests "$REQUEST
 SHED="$(json_field "['throughput']" <<<"$shed")"
 NOSHED="$(json_field "['throughput']" <<<"$noshed")"
 
+# What a crowd of refusals leaves in Redis, and what the script costs the server per call
+# (INFO commandstats), for refusals and for purchases: 200,000 attempts with request ids
+# (no shedding, as callers with their own ids get) on items with no stock, then on items with
+# ample stock.
+one_info() { redis-cli -p "$ONE" INFO "$1" | tr -d '\r'; }
+used_memory() { one_info memory | awk -F: '/^used_memory:/ { print $2 }'; }
+evalsha_usec() { one_info commandstats | sed -nE 's/^cmdstat_evalsha:.*usec_per_call=([0-9.]+).*/\1/p'; }
+FOOT=$((QUICK == 1 ? 3000 : 200000))
+log_info "footprint: $FOOT refused attempts with request ids, then $FOOT purchases"
+redis-cli -p "$ONE" FLUSHALL >/dev/null
+# A first short run publishes the items; the measured run publishes the same ids afresh, so
+# the difference is what the attempts left.
+bench --config "$WORK/one.json" --concurrency 200 --requests 1000 --warmup 0 --items 100 --stock 0 --no-shedding --prefix foot >/dev/null
+redis-cli -p "$ONE" CONFIG RESETSTAT >/dev/null
+MEM0="$(used_memory)"; KEYS0="$(redis-cli -p "$ONE" DBSIZE)"
+bench --config "$WORK/one.json" --concurrency 200 --requests "$FOOT" --warmup 0 --items 100 --stock 0 --no-shedding --prefix foot >/dev/null
+MEM1="$(used_memory)"; KEYS1="$(redis-cli -p "$ONE" DBSIZE)"; USEC_REFUSED="$(evalsha_usec)"
+redis-cli -p "$ONE" CONFIG RESETSTAT >/dev/null
+bench --config "$WORK/one.json" --concurrency 200 --requests "$FOOT" --warmup 0 --items 100 --no-shedding --prefix foot-buy >/dev/null
+MEM2="$(used_memory)"; KEYS2="$(redis-cli -p "$ONE" DBSIZE)"; USEC_BOUGHT="$(evalsha_usec)"
+
 log_info "10,000 concurrent callers"
 big="$(bench --config "$WORK/one.json" --concurrency 10000 --requests "$((REQUESTS > 20000 ? REQUESTS : 20000))" --items 100)"
 BIG_RSS="$(json_field "['peakRSSBytes']" <<<"$big")"
@@ -145,7 +168,8 @@ BIG_SAMPLES="$(json_field "['errorSamples']" <<<"$big")"
 join() { local IFS=,; printf '%s' "$*"; }
 python3 - "$(join "${RB_P16[@]}")" "$(join "${RB_C50[@]}")" "$(join "${TP50[@]}")" "$(join "${TP200[@]}")" \
     "$(join "${TP1000[@]}")" "$(join "${P99_50[@]}")" "$(join "${P99_200[@]}")" "$(join "${P99_1000[@]}")" \
-    "$(join "${TP3[@]}")" "$ERRS" "$SHED" "$NOSHED" "$BIG_RSS" "$BIG_ERR" "$BIG_SAMPLES" "$REQUESTS" "$ROUNDS" "$(join "${CPU_RB[@]}")" "$(join "${CPU_200[@]}")" <<'PY'
+    "$(join "${TP3[@]}")" "$ERRS" "$SHED" "$NOSHED" "$BIG_RSS" "$BIG_ERR" "$BIG_SAMPLES" "$REQUESTS" "$ROUNDS" "$(join "${CPU_RB[@]}")" "$(join "${CPU_200[@]}")" \
+    "$FOOT" "$MEM0" "$MEM1" "$MEM2" "$KEYS0" "$KEYS1" "$KEYS2" "$USEC_REFUSED" "$USEC_BOUGHT" <<'PY'
 import statistics, sys
 a = sys.argv[1:]
 def series(text): return [float(x or 0) for x in text.split(",")]
@@ -172,5 +196,11 @@ print(f"errors in the bench steps: {errs}")
 print(f"server CPU per purchase (median): redis-benchmark -P 16 {med(cpu_rb):.1f} us, seckill bench at 200 {med(cpu_200):.1f} us (publishing included)")
 print(f"{'end of sale, shedding on':<44}{shed:>12,.0f}")
 print(f"{'end of sale, shedding off':<44}{noshed:>12,.0f}   shedding speed-up: {shed / noshed if noshed else 0:.2f}x")
+foot, mem0, mem1, mem2, keys0, keys1, keys2 = (int(x) for x in a[19:26])
+usec_refused, usec_bought = float(a[26] or 0), float(a[27] or 0)
+print(f"{foot:,} refused attempts with request ids: Redis used_memory {mem1 - mem0:+,} bytes ({(mem1 - mem0) / foot:.1f} per attempt), "
+      f"keys {keys1 - keys0:+,}; EVALSHA {usec_refused:.2f} us per call (INFO commandstats)")
+print(f"{foot:,} purchases with request ids: Redis used_memory {mem2 - mem1:+,} bytes ({(mem2 - mem1) / foot:.1f} per purchase), "
+      f"keys {keys2 - keys1:+,}; EVALSHA {usec_bought:.2f} us per call")
 print(f"10,000 concurrent callers: peak RSS {rss / 1048576:.1f} MiB, errors {big_err} {samples if big_err != '0' else ''}")
 PY

@@ -16,7 +16,7 @@ enum BenchCommand {
             ("--skew", "X: Zipf exponent of item popularity (default 0, uniform)"),
             ("--prefix", "P: item ids P-0, P-1, ... (default bench-UNIXTIME)"), ConfigLoading.option,
         ],
-        flags: [("--no-shedding", "Send every attempt to Redis, also for sold-out items."),
+        flags: [("--no-shedding", "Send every attempt to Redis, also for sold-out items."), ItemCommands.evictionFlag,
                 ("--json", "Print {requests, warmup, throughput, latencyMs {p50, p99, p999, max}, perNode, peakRSSBytes, ...}.")],
         details: "Items are published fresh (replacing earlier ones of the same ids). With a small --stock the run measures the\nend of a sale, when most items are sold out; compare it with --no-shedding.")
 

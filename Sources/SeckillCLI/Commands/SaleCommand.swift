@@ -17,7 +17,7 @@ enum SaleCommand {
             ("--request-log", "FILE: append every attempt and every purchase to FILE, for seckill retry (see below)"),
             ConfigLoading.option,
         ],
-        flags: [("--replace", "Reset items of the same ids that already have sales."),
+        flags: [("--replace", "Reset items of the same ids that already have sales."), ItemCommands.evictionFlag,
                 ("--json", "Print the report as one JSON object.")],
         details: """
             The invariant check reads every item back from Redis, independent of the run's counters: sold == sum of
