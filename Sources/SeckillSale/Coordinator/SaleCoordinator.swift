@@ -177,7 +177,7 @@ public final class SaleCoordinator: Sendable {
             ticket = admitted
         }
         let call = purchaseCall(item, user: user, quantity: quantity, request: request)
-        let answer: (result: PurchaseResult, replayed: Bool)
+        let answer: (result: PurchaseResult, source: AnswerSource)
         let replicas: Int?
         do {
             let reply = try await run(
@@ -190,9 +190,11 @@ public final class SaleCoordinator: Sendable {
             throw error
         }
         if let ticket { shedder?.record(item, soldOut: answer.result == .soldOut(remaining: 0), ticket: ticket) }
+        // A replay whose record could not be rewritten: no replica is known to have the purchase.
+        let acknowledged = answer.source == .replayedUnconfirmed && replicas != nil ? 0 : replicas
         return PurchaseReceipt(
-            result: answer.result, requestID: request, replicasAcknowledged: replicas, replicasRequired: options.durabilityReplicas,
-            replayed: answer.replayed)
+            result: answer.result, requestID: request, replicasAcknowledged: acknowledged, replicasRequired: options.durabilityReplicas,
+            replayed: answer.source != .fresh)
     }
 
     /// Cancels an order: its units go back to stock and to the user's allowance, and a
@@ -257,20 +259,31 @@ public final class SaleCoordinator: Sendable {
         return ([keys.meta, keys.buyers, keys.orders, keys.requests], [user, String(quantity), request, waits])
     }
 
-    /// The purchase script's answer, and whether it was replayed from the request's record.
-    func parsePurchase(_ answer: String) throws(SaleError) -> (result: PurchaseResult, replayed: Bool) {
+    /// Where a purchase script's answer came from.
+    enum AnswerSource {
+        /// This call's own evaluation.
+        case fresh
+        /// The request's record, written again so that a `WAIT` after it covers the original.
+        case replayed
+        /// The request's record, which could not be written again (the node is at maxmemory):
+        /// a `WAIT` after it says nothing about the original purchase.
+        case replayedUnconfirmed
+    }
+
+    /// The purchase script's answer, and where it came from.
+    func parsePurchase(_ answer: String) throws(SaleError) -> (result: PurchaseResult, source: AnswerSource) {
         // Split on the UTF-8 bytes: the answers are ASCII, and splitting a String on a
         // Character walks grapheme clusters, which showed up in profiles of the hot path.
         let fields = answer.utf8.split(separator: UInt8(ascii: "|"), omittingEmptySubsequences: false).map { Substring($0) }
         switch (fields.first, fields.count) {
         case ("P", 3):
             guard let remaining = Int(fields[2]) else { break }
-            return (.purchased(order: String(fields[1]), remaining: remaining), false)
-        case ("P", 4) where fields[3] == "R":
+            return (.purchased(order: String(fields[1]), remaining: remaining), .fresh)
+        case ("P", 4) where fields[3] == "R" || fields[3] == "RN":
             guard let remaining = Int(fields[2]) else { break }
-            return (.purchased(order: String(fields[1]), remaining: remaining), true)
+            return (.purchased(order: String(fields[1]), remaining: remaining), fields[3] == "R" ? .replayed : .replayedUnconfirmed)
         default:
-            if let result = parseRefusal(fields) { return (result, false) }
+            if let result = parseRefusal(fields) { return (result, .fresh) }
         }
         throw unexpected(answer, from: .purchase)
     }

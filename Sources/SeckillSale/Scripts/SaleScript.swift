@@ -31,7 +31,12 @@ public enum SaleScript: String, Sendable, CaseIterable {
           -- A replay. Writing the record again moves this connection's replication offset
           -- past the original purchase, so a WAIT sent after it counts only replicas that
           -- have the purchase (after a write-free command WAIT may return at once).
-          if ARGV[4] == '1' then redis.call('HSET', KEYS[4], ARGV[3], prior) end
+          -- pcall: a node at maxmemory refuses the write, and the purchase must still be
+          -- reported as bought ('|RN': replayed, replicas not known to have it).
+          if ARGV[4] == '1' then
+            local written = redis.pcall('HSET', KEYS[4], ARGV[3], prior)
+            if type(written) == 'table' and written['err'] then return prior .. '|RN' end
+          end
           return prior .. '|R'
         end
         local item = redis.call('HMGET', KEYS[1], 'total', 'sold', 'limit', 'start', 'end')

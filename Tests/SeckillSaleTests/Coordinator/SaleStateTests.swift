@@ -113,6 +113,9 @@ struct SaleStateTests {
         _ = try await cluster.coordinator.publish(item, stock: 5, limitPerUser: 1)
         _ = try await cluster.coordinator.publish(gone, stock: 0)
         _ = try await cluster.coordinator.purchase(item, user: "first")
+        // With durability on, a replay rewrites its record before WAIT.
+        let durable = SaleCoordinator(client: cluster.client, options: SaleOptions(durabilityReplicas: 1, durabilityTimeout: .milliseconds(20)))
+        let bought = try await durable.purchaseReceipt(item, user: "durable", requestID: "d-1")
         try await cluster.cli(node: 0, "CONFIG", "SET", "maxmemory", "1")
         defer { Task { try? await cluster.cli(node: 0, "CONFIG", "SET", "maxmemory", "0") } }
 
@@ -122,16 +125,23 @@ struct SaleStateTests {
         #expect(error?.code == .outOfMemory)
         #expect(error?.message.contains("out of memory") == true)
         #expect(error?.redis?.serverCode == "OOM")
-        #expect(try await cluster.meta(item, "sold") == 1)
+        #expect(try await cluster.meta(item, "sold") == 2)
         #expect(try await cluster.held(item, by: "u") == 0)
-        #expect(try await cluster.orders(item).count == 1)
+        #expect(try await cluster.orders(item).count == 2)
         #expect(try await cluster.redis("HEXISTS", keys.requests, "oom-1", key: keys.meta).int == 0)
         // Refusals write nothing, so they are still answered.
         #expect(try await cluster.coordinator.purchase(gone, user: "u", requestID: "oom-2") == .soldOut(remaining: 0))
         #expect(try await cluster.coordinator.purchase(item, user: "first", requestID: "oom-3") == .limitReached(held: 1))
 
+        // A replay that cannot rewrite its record still reports the purchase, not replicated.
+        let replay = try await durable.purchaseReceipt(item, user: "durable", requestID: "d-1")
+        #expect(replay.result == bought.result)
+        #expect(replay.replayed)
+        #expect(replay.replicasAcknowledged == 0)
+        #expect(!replay.isReplicated)
+
         try await cluster.cli(node: 0, "CONFIG", "SET", "maxmemory", "0")
         #expect(try await cluster.coordinator.purchase(item, user: "u", requestID: "oom-1").kind == "purchased")
-        #expect(try await cluster.meta(item, "sold") == 2)
+        #expect(try await cluster.meta(item, "sold") == 3)
     }
 }
