@@ -117,7 +117,6 @@ struct SaleStateTests {
         let durable = SaleCoordinator(client: cluster.client, options: SaleOptions(durabilityReplicas: 1, durabilityTimeout: .milliseconds(20)))
         let bought = try await durable.purchaseReceipt(item, user: "durable", requestID: "d-1")
         try await cluster.cli(node: 0, "CONFIG", "SET", "maxmemory", "1")
-        defer { Task { try? await cluster.cli(node: 0, "CONFIG", "SET", "maxmemory", "0") } }
 
         let error = await #expect(throws: SaleError.self) {
             _ = try await cluster.coordinator.purchase(item, user: "u", requestID: "oom-1")
