@@ -52,7 +52,7 @@ extension SaleOptions {
     /// `durability`; the backoff keeps its defaults.
     public init(config: ClusterConfig) {
         self.init(
-            requestTTL: config.sale.requestTTL, callDeadline: config.sale.callDeadline,
+            callDeadline: config.sale.callDeadline,
             durabilityReplicas: config.durability.replicas, durabilityTimeout: config.durability.timeout)
     }
 }
