@@ -37,8 +37,11 @@ final class RedirectingPair: Sendable {
     /// - Parameter user: An ACL user created on both servers, for clients that authenticate.
     static func start(user: (name: String, password: String)? = nil) async throws -> RedirectingPair {
         try await RedisCluster.blocking {
-            let a = try RedisServer(cluster: true)
-            let b = try RedisServer(cluster: true)
+            // A node learns its own IP from the first peer it talks to: until then a one-node
+            // cluster lists itself with an empty address, which is no usable topology.
+            let announce = ["--cluster-announce-ip", "127.0.0.1"]
+            let a = try RedisServer(cluster: true, arguments: announce)
+            let b = try RedisServer(cluster: true, arguments: announce)
             let pair = RedirectingPair(a: a, b: b, proxy: try FaultProxy(upstreamPort: b.port))
             if let user {
                 for server in [a, b] {
