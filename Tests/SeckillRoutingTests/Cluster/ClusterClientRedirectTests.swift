@@ -1,3 +1,4 @@
+import Glibc
 import SeckillRESP
 import SeckillRouting
 import SeckillTestSupport
@@ -90,4 +91,63 @@ struct ClusterClientRedirectTests {
         let stored = try await RedisCluster.blocking { try AdminConnection.command(port: pair.b.port, ["GET", pair.key]) }
         #expect(stored.string == "v")
     }
+
+    @Test("cluster mode: waiting for the refresh a new address needs ends at the call's deadline")
+    func refreshWaitIsBoundedByTheDeadline() async throws {
+        let pair = try await RedirectingPair.start(user: (name: "app", password: "s3cret"))
+        // A seed that accepts connections and never answers: a refresh that gets to it hangs
+        // for the connect timeout (8 s), far beyond the call's deadline (1 s).
+        let silent = try SilentListener()
+        let config = try ClusterConfig(
+            mode: .cluster,
+            seeds: [NodeAddress(host: "127.0.0.1", port: pair.a.port), NodeAddress(host: "127.0.0.1", port: silent.port)],
+            timeouts: TimeoutSettings(connect: .seconds(8), command: .seconds(1)),
+            auth: AuthSettings(username: "app", passwordEnv: "SECKILL_TEST_PW"),
+            sale: SaleSettings(callDeadline: .seconds(1)),
+            source: "cluster.json"
+        ).validated()
+        let client = try await ClusterClient.connect(config: config, environment: ["SECKILL_TEST_PW": "s3cret"])
+        defer { client.close() }
+        try await RedisCluster.blocking { try pair.ok(pair.a, "ACL", "SETUSER", "app", "-cluster") }
+        try await pair.redirect()
+
+        let started = ContinuousClock.now
+        do {
+            let reply = try await client.send(RESPCommand("SET", pair.key, "v"), key: pair.key)
+            Issue.record("SET answered \(reply)")
+        } catch let error as RedisError {
+            #expect(error.message.contains("no refresh finished before the call's deadline"), "\(error.message)")
+        }
+        let waited = ContinuousClock.now - started
+        #expect(waited >= .milliseconds(900) && waited < .seconds(4), "waited \(waited)")
+        #expect(pair.proxy.accepted == 0)
+    }
+}
+
+/// A loopback port that accepts connections (the kernel completes them) and never answers.
+private final class SilentListener: Sendable {
+    let port: Int
+    private let fd: Int32
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(fd, pointer, length) == 0 && listen(fd, 16) == 0 && getsockname(fd, pointer, &length) == 0
+            }
+        }
+        guard fd >= 0, bound else {
+            if fd >= 0 { close(fd) }
+            throw AdminError("could not open a listening socket")
+        }
+        self.fd = fd
+        self.port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    deinit { close(fd) }
 }
