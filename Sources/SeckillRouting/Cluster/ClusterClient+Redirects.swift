@@ -84,7 +84,8 @@ extension ClusterClient {
     }
 
     /// The node to follow `redirect` to: a node of the topology, after a refresh (awaited
-    /// until `deadline` at most) when the address is new to the client.
+    /// until `deadline` at most, asking `node` first: it knows the node it named) when the
+    /// address is new to the client.
     ///
     /// - Throws: ``RedisError`` when the redirect is not followed: always in static mode,
     ///   and in cluster mode when the refreshed topology does not list the address.
@@ -95,7 +96,7 @@ extension ClusterClient {
             case .follow(let target):
                 return target
             case .refreshTopology:
-                refresh = await awaitRefresh(before: deadline)
+                refresh = await awaitRefresh(before: deadline, askingFirst: node)
             case .refuse(let refusal):
                 throw redirect.error(refusal, from: node, source: config.source, refresh: refresh?.description ?? "not refreshed")
             }

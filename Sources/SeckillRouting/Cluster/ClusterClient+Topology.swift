@@ -52,7 +52,7 @@ extension ClusterClient {
         try await refreshTopology(generation: generation)
     }
 
-    /// How a refresh awaited by ``awaitRefresh(before:)`` ended.
+    /// How a refresh awaited by ``awaitRefresh(before:askingFirst:)`` ended.
     enum RefreshResult: Sendable, Hashable, CustomStringConvertible {
         /// A refresh that started after the call read the topology.
         case refreshed
@@ -74,11 +74,15 @@ extension ClusterClient {
     /// or asks for another after the running one (whose answer may predate what the caller
     /// saw).
     ///
-    /// - Parameter deadline: When to stop waiting; the refresh itself goes on.
+    /// - Parameters:
+    ///   - deadline: When to stop waiting; the refresh itself goes on.
+    ///   - source: A node to ask first, e.g. the one whose redirect named a node new to the
+    ///     client: it knows that node, where others may not have heard of it yet.
     /// - Returns: Whether that refresh finished in time and read a topology.
-    func awaitRefresh(before deadline: ContinuousClock.Instant) async -> RefreshResult {
+    func awaitRefresh(before deadline: ContinuousClock.Instant, askingFirst source: NodeConfig? = nil) async -> RefreshResult {
         guard config.mode == .cluster else { return .failed("static mode has no topology") }
         let (id, start) = withState { state -> (Int, Int?) in
+            if let source { state.refreshFirstFrom = source.endpoint }
             state.nextWaiter += 1
             state.refreshWaiters[state.nextWaiter] = .pending(generation: state.refreshesStarted + 1)
             if state.refreshing {
@@ -187,7 +191,11 @@ extension ClusterClient {
     }
 
     private func readTopology() async throws {
-        let known = router.map.nodes.map(\.endpoint) + config.seeds.map { RedisEndpoint(host: $0.host, port: $0.port) }
+        let first = withState { state -> [RedisEndpoint] in
+            defer { state.refreshFirstFrom = nil }
+            return state.refreshFirstFrom.map { [$0] } ?? []
+        }
+        let known = first + router.map.nodes.map(\.endpoint) + config.seeds.map { RedisEndpoint(host: $0.host, port: $0.port) }
         let pools = withState { $0.pools }
         let topology = try await Self.discover(from: known, connection: connectionOptions, pools: pools)
         let map = try topology.slotMap(previous: router.map)

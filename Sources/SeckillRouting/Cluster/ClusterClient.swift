@@ -34,12 +34,14 @@ public final class ClusterClient: Sendable {
         var lastRefreshError: String?
         /// A caller needs a refresh that starts after the running one: start it when that ends.
         var refreshAgain = false
-        /// Callers waiting for a refresh (``awaitRefresh(before:)``), by id.
+        /// The node the next refresh asks first (see ``awaitRefresh(before:askingFirst:)``).
+        var refreshFirstFrom: RedisEndpoint?
+        /// Callers waiting for a refresh (``awaitRefresh(before:askingFirst:)``), by id.
         var refreshWaiters: [Int: RefreshWaiter] = [:]
         var nextWaiter = 0
     }
 
-    /// A caller of ``awaitRefresh(before:)`` and the refresh it waits for.
+    /// A caller of ``awaitRefresh(before:askingFirst:)`` and the refresh it waits for.
     enum RefreshWaiter {
         /// Registered, not yet suspended.
         case pending(generation: Int)
