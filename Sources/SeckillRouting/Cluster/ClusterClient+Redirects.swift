@@ -8,6 +8,12 @@ extension ClusterClient {
     ///   resent there, and a topology refresh starts in the background;
     /// - `ASK slot host:port`: the slot is migrating: `ASKING` plus the commands go to that
     ///   node once, and the map is left alone;
+    /// - either of them only to a node of the last topology read (cluster mode): for an
+    ///   address it does not list, the topology is refreshed first (waiting until `deadline`
+    ///   at most) and the call fails when the refreshed topology does not list it either.
+    ///   A static config never follows them: the call fails saying the node belongs to a
+    ///   Redis Cluster and the config should use cluster mode. Either way nothing (no
+    ///   command, no credentials) goes to an address neither the config nor the cluster named;
     /// - `TRYAGAIN`, `CLUSTERDOWN`, `LOADING`, `MASTERDOWN`, `READONLY`: the command did not
     ///   run: resent after a backoff of 1 ms doubling to 100 ms, within `deadline`;
     /// - a node that cannot be reached (nothing sent): in cluster mode a refresh starts and
@@ -48,14 +54,15 @@ extension ClusterClient {
             let words = message.split(separator: " ")
             switch words.first {
             case "MOVED", "ASK":
-                guard words.count >= 3, let target = Self.node(from: String(words[2]), known: router.map.nodes) else { return replies }
+                guard let redirect = Redirect(message: message) else { return replies }
+                let target = try await target(of: redirect, from: node, deadline: deadline)
                 redirects += 1
                 guard redirects <= config.topology.maxRedirects else {
                     throw RedisError(
                         code: .serverError, delivery: .replied, node: node.name, serverCode: String(words[0]),
                         message: "gave up after \(config.topology.maxRedirects) redirects for slot \(slot.rawValue): \(message)")
                 }
-                if words[0] == "MOVED" {
+                if redirect.kind == .moved {
                     router.reassign(slot, to: target)
                     requestRefresh()
                 } else {
@@ -76,17 +83,23 @@ extension ClusterClient {
         }
     }
 
-    /// The node named by a redirect's `host:port` (split at the last colon for IPv6); a
-    /// known node with that address keeps its name.
-    static func node(from address: String, known: [NodeConfig]) -> NodeConfig? {
-        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else { return nil }
-        var host = String(address[..<colon])
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        if let existing = known.first(where: { $0.host == host && $0.port == port }) {
-            var node = existing
-            node.slots = []
-            return node
+    /// The node to follow `redirect` to: a node of the topology, after a refresh (awaited
+    /// until `deadline` at most, asking `node` first: it knows the node it named) when the
+    /// address is new to the client.
+    ///
+    /// - Throws: ``RedisError`` when the redirect is not followed: always in static mode,
+    ///   and in cluster mode when the refreshed topology does not list the address.
+    private func target(of redirect: Redirect, from node: NodeConfig, deadline: ContinuousClock.Instant) async throws -> NodeConfig {
+        var refresh: RefreshResult?
+        while true {
+            switch redirect.decision(mode: config.mode, topology: topology, mapNodes: router.map.nodes, refreshed: refresh != nil) {
+            case .follow(let target):
+                return target
+            case .refreshTopology:
+                refresh = await awaitRefresh(before: deadline, askingFirst: node)
+            case .refuse(let refusal):
+                throw redirect.error(refusal, from: node, source: config.source, refresh: refresh?.description ?? "not refreshed")
+            }
         }
-        return ClusterTopology.Node(id: "", host: host, port: port, isPrimary: true, health: "online").nodeConfig
     }
 }

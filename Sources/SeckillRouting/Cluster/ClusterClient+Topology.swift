@@ -32,15 +32,14 @@ extension ClusterClient {
     public func requestRefresh(ifOlderThan minimumAge: Duration = .zero) {
         guard config.mode == .cluster else { return }
         let now = ContinuousClock.now
-        let start = withState { state -> Bool in
-            if state.refreshing { return false }
-            if let last = state.lastRefresh, now - last < minimumAge { return false }
-            state.refreshing = true
-            return true
+        let generation = withState { state -> Int? in
+            if state.refreshing { return nil }
+            if let last = state.lastRefresh, now - last < minimumAge { return nil }
+            return Self.beginRefresh(&state)
         }
-        guard start else { return }
+        guard let generation else { return }
         Task {
-            try? await refreshTopology(alreadyMarked: true)
+            try? await refreshTopology(generation: generation)
         }
     }
 
@@ -49,13 +48,154 @@ extension ClusterClient {
     ///
     /// - Throws: when no known node answered with a usable topology.
     public func refreshTopology() async throws {
-        try await refreshTopology(alreadyMarked: false)
+        let generation = withState { Self.beginRefresh(&$0) }
+        try await refreshTopology(generation: generation)
     }
 
-    private func refreshTopology(alreadyMarked: Bool) async throws {
-        defer { withState { $0.refreshing = false; $0.refreshes += 1; $0.lastRefresh = .now } }
-        if !alreadyMarked { withState { $0.refreshing = true } }
-        let known = router.map.nodes.map(\.endpoint) + config.seeds.map { RedisEndpoint(host: $0.host, port: $0.port) }
+    /// How a refresh awaited by ``awaitRefresh(before:askingFirst:)`` ended.
+    enum RefreshResult: Sendable, Hashable, CustomStringConvertible {
+        /// A refresh that started after the call read the topology.
+        case refreshed
+        /// That refresh failed; the topology is unchanged.
+        case failed(String)
+        /// It had not finished by the deadline (or the task was cancelled).
+        case timedOut
+
+        var description: String {
+            switch self {
+            case .refreshed: "refreshed just now"
+            case .failed(let reason): "the refresh just tried failed: \(reason)"
+            case .timedOut: "no refresh finished before the call's deadline"
+            }
+        }
+    }
+
+    /// Waits, at most until `deadline`, for a refresh that starts after this call: starts one,
+    /// or asks for another after the running one (whose answer may predate what the caller
+    /// saw).
+    ///
+    /// - Parameters:
+    ///   - deadline: When to stop waiting; the refresh itself goes on.
+    ///   - source: A node to ask first, e.g. the one whose redirect named a node new to the
+    ///     client: it knows that node, where others may not have heard of it yet.
+    /// - Returns: Whether that refresh finished in time and read a topology.
+    func awaitRefresh(before deadline: ContinuousClock.Instant, askingFirst source: NodeConfig? = nil) async -> RefreshResult {
+        guard config.mode == .cluster else { return .failed("static mode has no topology") }
+        let (id, start) = withState { state -> (Int, Int?) in
+            if let source { state.refreshFirstFrom = source.endpoint }
+            state.nextWaiter += 1
+            state.refreshWaiters[state.nextWaiter] = .pending(generation: state.refreshesStarted + 1)
+            if state.refreshing {
+                state.refreshAgain = true
+                return (state.nextWaiter, nil)
+            }
+            return (state.nextWaiter, Self.beginRefresh(&state))
+        }
+        if let start {
+            Task { try? await refreshTopology(generation: start) }
+        }
+        let finished = await withTaskGroup(of: Bool.self) { group in
+            group.addTask { await self.suspendUntilRefreshed(waiter: id) }
+            group.addTask {
+                try? await Task.sleep(until: deadline, clock: .continuous)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        guard finished else { return .timedOut }
+        return withState { $0.lastRefreshError }.map(RefreshResult.failed) ?? .refreshed
+    }
+
+    /// Suspends until a refresh of the waiter's generation finishes (true) or the task is
+    /// cancelled (false).
+    private func suspendUntilRefreshed(waiter id: Int) async -> Bool {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+                let now = withState { state -> Bool? in
+                    guard case .pending(let generation) = state.refreshWaiters[id] else {
+                        // Cancelled before it got here.
+                        state.refreshWaiters[id] = nil
+                        return false
+                    }
+                    if state.finishedGeneration >= generation {
+                        state.refreshWaiters[id] = nil
+                        return true
+                    }
+                    state.refreshWaiters[id] = .waiting(generation: generation, continuation)
+                    return nil
+                }
+                if let now { continuation.resume(returning: now) }
+            }
+        } onCancel: {
+            let continuation = withState { state -> CheckedContinuation<Bool, Never>? in
+                switch state.refreshWaiters[id] {
+                case .pending:
+                    state.refreshWaiters[id] = .cancelled
+                    return nil
+                case .waiting(_, let continuation):
+                    state.refreshWaiters[id] = nil
+                    return continuation
+                case .cancelled, nil:
+                    return nil
+                }
+            }
+            continuation?.resume(returning: false)
+        }
+    }
+
+    /// Marks a refresh as running and returns its generation.
+    private static func beginRefresh(_ state: inout State) -> Int {
+        state.refreshing = true
+        state.refreshesStarted += 1
+        return state.refreshesStarted
+    }
+
+    private func refreshTopology(generation: Int) async throws {
+        do {
+            try await readTopology()
+            finishRefresh(generation, error: nil)
+        } catch {
+            finishRefresh(generation, error: "\(error)")
+            throw error
+        }
+    }
+
+    /// Records the end of a refresh, wakes the callers waiting for it, and starts the
+    /// refresh one of them asked for meanwhile.
+    private func finishRefresh(_ generation: Int, error: String?) {
+        let (ready, again) = withState { state -> ([CheckedContinuation<Bool, Never>], Int?) in
+            state.refreshing = false
+            state.refreshes += 1
+            state.lastRefresh = .now
+            if generation >= state.finishedGeneration {
+                state.finishedGeneration = generation
+                state.lastRefreshError = error
+            }
+            var ready: [CheckedContinuation<Bool, Never>] = []
+            for (id, waiter) in state.refreshWaiters {
+                if case .waiting(let wanted, let continuation) = waiter, wanted <= state.finishedGeneration {
+                    state.refreshWaiters[id] = nil
+                    ready.append(continuation)
+                }
+            }
+            guard state.refreshAgain else { return (ready, nil) }
+            state.refreshAgain = false
+            return (ready, Self.beginRefresh(&state))
+        }
+        for continuation in ready { continuation.resume(returning: true) }
+        if let again {
+            Task { try? await refreshTopology(generation: again) }
+        }
+    }
+
+    private func readTopology() async throws {
+        let first = withState { state -> [RedisEndpoint] in
+            defer { state.refreshFirstFrom = nil }
+            return state.refreshFirstFrom.map { [$0] } ?? []
+        }
+        let known = first + router.map.nodes.map(\.endpoint) + config.seeds.map { RedisEndpoint(host: $0.host, port: $0.port) }
         let pools = withState { $0.pools }
         let topology = try await Self.discover(from: known, connection: connectionOptions, pools: pools)
         let map = try topology.slotMap(previous: router.map)

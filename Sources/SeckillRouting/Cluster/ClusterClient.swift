@@ -26,6 +26,29 @@ public final class ClusterClient: Sendable {
         var refreshing = false
         var refreshes = 0
         var lastRefresh: ContinuousClock.Instant?
+        /// Refreshes started so far; each refresh is known by this count when it began.
+        var refreshesStarted = 0
+        /// The latest-started refresh that has finished.
+        var finishedGeneration = 0
+        /// Why that refresh failed, nil when it read a topology.
+        var lastRefreshError: String?
+        /// A caller needs a refresh that starts after the running one: start it when that ends.
+        var refreshAgain = false
+        /// The node the next refresh asks first (see ``awaitRefresh(before:askingFirst:)``).
+        var refreshFirstFrom: RedisEndpoint?
+        /// Callers waiting for a refresh (``awaitRefresh(before:askingFirst:)``), by id.
+        var refreshWaiters: [Int: RefreshWaiter] = [:]
+        var nextWaiter = 0
+    }
+
+    /// A caller of ``awaitRefresh(before:askingFirst:)`` and the refresh it waits for.
+    enum RefreshWaiter {
+        /// Registered, not yet suspended.
+        case pending(generation: Int)
+        /// Suspended until a refresh of at least `generation` finishes.
+        case waiting(generation: Int, CheckedContinuation<Bool, Never>)
+        /// Cancelled before it suspended: it resumes at once.
+        case cancelled
     }
 
     /// Creates a client for a static config. No connection is opened until the first command.

@@ -7,8 +7,8 @@ extension ClusterConfig {
     /// `reconnectMinMs` and `reconnectMaxMs` only when they differ from the defaults,
     /// `auth` only when set, `database` only when not 0, and `topology`, `durability` and
     /// `sale` (both fields each) only when they differ from their defaults. Durations are
-    /// written in whole milliseconds or seconds (a positive duration shorter than the
-    /// unit is written as 1).
+    /// written in whole milliseconds (a positive duration shorter than a millisecond
+    /// is written as 1).
     ///
     /// - Returns: The JSON text, ending with a newline.
     public func render() -> String {
@@ -64,7 +64,7 @@ extension ClusterConfig {
             sections.append("  \"durability\": {\"replicas\": \(durability.replicas), \"timeoutMs\": \(Self.renderedMilliseconds(durability.timeout))}")
         }
         if sale != .defaults {
-            sections.append("  \"sale\": {\"requestTtlSeconds\": \(Self.renderedSeconds(sale.requestTTL)), \"callDeadlineMs\": \(Self.renderedMilliseconds(sale.callDeadline))}")
+            sections.append("  \"sale\": {\"callDeadlineMs\": \(Self.renderedMilliseconds(sale.callDeadline)), \"allowEvictionPolicy\": \(sale.allowEvictionPolicy)}")
         }
         lines.append(sections.joined(separator: ",\n"))
         lines.append("}")
@@ -74,11 +74,6 @@ extension ClusterConfig {
     /// `"name": [` and one element per line, or `"name": []` when there are none.
     private static func renderedList(_ name: String, _ lines: [String]) -> String {
         lines.isEmpty ? "  \"\(name)\": []" : "  \"\(name)\": [\n" + lines.joined(separator: ",\n") + "\n  ]"
-    }
-
-    private static func renderedSeconds(_ duration: Duration) -> Int {
-        let seconds = duration.wholeSeconds
-        return seconds == 0 && duration > .zero ? 1 : seconds
     }
 
     private static func renderedMilliseconds(_ duration: Duration) -> Int {

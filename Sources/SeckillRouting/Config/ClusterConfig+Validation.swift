@@ -3,10 +3,6 @@ extension ClusterConfig {
     /// mistake and would overflow 32-bit millisecond APIs such as `epoll_wait`.
     public static let maxTimeoutMilliseconds = 86_400_000
 
-    /// The longest `sale.requestTtlSeconds` accepted, one year; request records are only
-    /// needed while a client may still retry.
-    public static let maxRequestTTLSeconds = 31_536_000
-
     /// Why `seeds` is wrong in static mode.
     static let seedsOutsideClusterMode = #"only used when "mode" is "cluster"; add "mode": "cluster" or remove "seeds""#
     /// Why `nodes` is wrong in cluster mode.
@@ -47,14 +43,14 @@ extension ClusterConfig {
             validateSeeds(into: &list)
         }
         validatePool(into: &list)
-        validateTimeouts(into: &list)
+        let commandValid = validateTimeouts(into: &list)
         validateAuth(into: &list)
         if database < 0 {
             list.add(at: "database", "must be 0 or greater, got \(database)")
         }
         validateTopology(into: &list)
-        validateDurability(into: &list)
-        validateSale(into: &list)
+        validateDurability(into: &list, commandValid: commandValid)
+        validateSale(into: &list, commandValid: commandValid)
         return list.problems
     }
 
@@ -163,9 +159,10 @@ extension ClusterConfig {
         }
     }
 
-    private func validateTimeouts(into list: inout ProblemList) {
+    /// Returns whether `timeouts.commandMs` is valid, so the checks against it can run.
+    private func validateTimeouts(into list: inout ProblemList) -> Bool {
         _ = checkTimeout(timeouts.connect, at: "timeouts.connectMs", into: &list)
-        _ = checkTimeout(timeouts.command, at: "timeouts.commandMs", into: &list)
+        return checkTimeout(timeouts.command, at: "timeouts.commandMs", into: &list) && !list.hasFailed("timeouts.commandMs")
     }
 
     private func validateTopology(into list: inout ProblemList) {
@@ -175,21 +172,35 @@ extension ClusterConfig {
         }
     }
 
-    private func validateDurability(into list: inout ProblemList) {
-        if !(0...DurabilitySettings.maxReplicas).contains(durability.replicas) {
+    private func validateDurability(into list: inout ProblemList, commandValid: Bool) {
+        let replicasValid = (0...DurabilitySettings.maxReplicas).contains(durability.replicas)
+        if !replicasValid {
             list.add(at: "durability.replicas", "must be from 0 to \(DurabilitySettings.maxReplicas), got \(durability.replicas)")
         }
-        _ = checkTimeout(durability.timeout, at: "durability.timeoutMs", into: &list)
+        let timeoutValid = checkTimeout(durability.timeout, at: "durability.timeoutMs", into: &list)
+        // WAIT goes on the purchase's connection and answers after up to timeoutMs; a reply
+        // that late times the connection out, and the purchase's outcome becomes unknown.
+        // Without replicas no WAIT is sent, so the timeout does not matter.
+        if durability.isEnabled, replicasValid, timeoutValid, commandValid, durability.timeout >= timeouts.command {
+            list.add(
+                at: "durability.timeoutMs",
+                "\(durability.timeout.wholeMilliseconds) must be below timeouts.commandMs (\(timeouts.command.wholeMilliseconds)): "
+                    + "WAIT holds its connection for up to timeoutMs, so a WAIT that long times out the connection and leaves "
+                    + "the purchase's outcome unknown; lower durability.timeoutMs or raise timeouts.commandMs")
+        }
     }
 
-    private func validateSale(into list: inout ProblemList) {
-        let ttl = sale.requestTTL
-        if ttl <= .zero {
-            list.add(at: "sale.requestTtlSeconds", "must be positive, got \(ttl.wholeSeconds)")
-        } else if ttl > .seconds(Self.maxRequestTTLSeconds) {
-            list.add(at: "sale.requestTtlSeconds", "must be at most \(Self.maxRequestTTLSeconds) (one year), got \(ttl.wholeSeconds)")
+    private func validateSale(into list: inout ProblemList, commandValid: Bool) {
+        let deadlineValid = checkTimeout(sale.callDeadline, at: "sale.callDeadlineMs", into: &list)
+        // One attempt may wait commandMs for its reply: a shorter deadline could not be kept,
+        // and would leave no room to retry a command that did not run.
+        if deadlineValid, commandValid, sale.callDeadline < timeouts.command {
+            list.add(
+                at: "sale.callDeadlineMs",
+                "\(sale.callDeadline.wholeMilliseconds) is below timeouts.commandMs (\(timeouts.command.wholeMilliseconds)): "
+                    + "one attempt may wait that long for its reply, so a call could not keep its deadline; "
+                    + "raise sale.callDeadlineMs or lower timeouts.commandMs")
         }
-        _ = checkTimeout(sale.callDeadline, at: "sale.callDeadlineMs", into: &list)
     }
 
     private func validateAuth(into list: inout ProblemList) {
@@ -268,11 +279,6 @@ struct ProblemList {
 }
 
 extension Duration {
-    /// The duration in whole seconds, rounded toward zero.
-    var wholeSeconds: Int {
-        Int(components.seconds)
-    }
-
     /// The duration in whole milliseconds, rounded toward zero, saturating at `Int` bounds.
     var wholeMilliseconds: Int {
         let (seconds, attoseconds) = components

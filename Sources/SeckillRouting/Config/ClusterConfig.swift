@@ -59,7 +59,7 @@ public struct ClusterConfig: Sendable, Hashable {
     public var topology: TopologySettings
     /// Whether purchases and cancels wait for replicas (default ``DurabilitySettings/off``).
     public var durability: DurabilitySettings
-    /// Request-record lifetime and the deadline of one coordinator call.
+    /// The deadline of one coordinator call and the eviction-policy override.
     public var sale: SaleSettings
     /// Where the config came from (the path given to ``load(path:)``), used to prefix messages.
     public var source: String

@@ -14,7 +14,11 @@ struct ConfigDecoder {
     static let authFields = ["username", "passwordEnv"]
     static let topologyFields = ["refreshIntervalMs", "maxRedirects"]
     static let durabilityFields = ["replicas", "timeoutMs"]
-    static let saleFields = ["requestTtlSeconds", "callDeadlineMs"]
+    static let saleFields = ["callDeadlineMs", "allowEvictionPolicy"]
+    /// Fields that were removed, with why, so a file that still has one gets told what to do.
+    static let removedFields = [
+        "sale.requestTtlSeconds": "no longer used: request records now live as long as their item; remove the field",
+    ]
 
     let source: String
     private(set) var problems: [String] = []
@@ -277,11 +281,11 @@ struct ConfigDecoder {
     private mutating func decodeSale(_ object: JSONObject) -> SaleSettings {
         rejectUnknownFields(of: object, at: "sale", known: Self.saleFields)
         var sale = SaleSettings()
-        if let number = integer("requestTtlSeconds", in: object, at: "sale") {
-            sale.requestTTL = .seconds(number)
-        }
         if let number = integer("callDeadlineMs", in: object, at: "sale") {
             sale.callDeadline = .milliseconds(number)
+        }
+        if let value = object["allowEvictionPolicy"], let flag = bool(value, at: "sale.allowEvictionPolicy") {
+            sale.allowEvictionPolicy = flag
         }
         return sale
     }
@@ -294,6 +298,14 @@ struct ConfigDecoder {
             return nil
         }
         return object
+    }
+
+    private mutating func bool(_ value: JSONValue, at path: String) -> Bool? {
+        guard case .bool(let flag) = value else {
+            fail(path, "expected true or false, got \(value.kindDescription)")
+            return nil
+        }
+        return flag
     }
 
     private mutating func string(_ value: JSONValue, at path: String) -> String? {
@@ -337,6 +349,10 @@ struct ConfigDecoder {
         for key in object.keys where !known.contains(key) {
             if path == "auth", key == "password" {
                 report(at: "auth.password", "the password must not be written in the config; put it in an environment variable and name that variable in \"passwordEnv\", e.g. \"passwordEnv\": \"SECKILL_REDIS_PASSWORD\"")
+                continue
+            }
+            if let why = Self.removedFields[Self.join(path, key)] {
+                report(at: Self.join(path, key), why)
                 continue
             }
             var message = "unknown field \(JSONWriter.quoted(key))"

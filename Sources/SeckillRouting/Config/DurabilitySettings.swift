@@ -11,7 +11,8 @@ public struct DurabilitySettings: Sendable, Hashable {
     /// 0-16, default 0: no `WAIT`).
     public var replicas: Int
     /// How long `WAIT` blocks for them (`timeoutMs`, default 100 ms). Always positive:
-    /// `WAIT n 0` would block forever.
+    /// `WAIT n 0` would block forever. With ``replicas`` above 0 it must be below
+    /// `timeouts.commandMs`: the `WAIT` reply must come before the connection times out.
     public var timeout: Duration
 
     /// No `WAIT`: the default used when cluster.json has no `durability` section.

@@ -1,12 +1,21 @@
 /// Limits of the flash-sale coordinator (`sale` in cluster.json).
+///
+/// Request records (the first answer to a request id, so a retry gets it back instead of
+/// acting twice) live as long as their item and have no setting: the former
+/// `requestTtlSeconds` is rejected with a message saying so.
 public struct SaleSettings: Sendable, Hashable {
-    /// How long a purchase or cancel request record is kept, so a retry with the same
-    /// request id gets the first answer instead of acting twice (`requestTtlSeconds`,
-    /// default 86400 s, one day).
-    public var requestTTL: Duration
     /// The most one coordinator call may take, retries and redirects included
-    /// (`callDeadlineMs`, default 3000 ms).
+    /// (`callDeadlineMs`, default 3000 ms; at least `timeouts.commandMs`).
     public var callDeadline: Duration
+    /// Whether the sale may run on nodes whose `maxmemory-policy` is not `noeviction`
+    /// (`allowEvictionPolicy`, default false: the sale layer refuses such nodes).
+    ///
+    /// Under memory pressure an evicting node deletes keys without telling anyone: with a
+    /// `volatile-*` or `allkeys-*` policy it may evict request records, buyers, stock or
+    /// orders. A request record or buyer evicted lets a retry of the same request, or the
+    /// same buyer, buy twice; evicted stock or orders lose units or orders. Set it only for
+    /// tests or nodes that can never reach `maxmemory`.
+    public var allowEvictionPolicy: Bool
 
     /// The defaults used when cluster.json has no `sale` section.
     public static let defaults = SaleSettings()
@@ -14,10 +23,10 @@ public struct SaleSettings: Sendable, Hashable {
     /// Creates sale settings; every parameter defaults to the documented value.
     ///
     /// - Parameters:
-    ///   - requestTTL: Lifetime of request records.
     ///   - callDeadline: Overall limit for one coordinator call.
-    public init(requestTTL: Duration = .seconds(86_400), callDeadline: Duration = .milliseconds(3000)) {
-        self.requestTTL = requestTTL
+    ///   - allowEvictionPolicy: Run on nodes that may evict keys.
+    public init(callDeadline: Duration = .milliseconds(3000), allowEvictionPolicy: Bool = false) {
         self.callDeadline = callDeadline
+        self.allowEvictionPolicy = allowEvictionPolicy
     }
 }

@@ -2,7 +2,8 @@
 public struct TimeoutSettings: Sendable, Hashable {
     /// Limit for opening a TCP connection including AUTH/SELECT (`connectMs`, default 1000 ms).
     public var connect: Duration
-    /// Default limit for one command's reply (`commandMs`, default 1000 ms).
+    /// Default limit for one command's reply (`commandMs`, default 1000 ms). It must exceed
+    /// `durability.timeoutMs` when durability is on, and not exceed `sale.callDeadlineMs`.
     public var command: Duration
 
     /// The defaults used when cluster.json has no `timeouts` section.

@@ -63,7 +63,7 @@ struct ClusterConfigRenderingTests {
         var config = ClusterConfig(nodes: [NodeConfig(name: "solo", host: "127.0.0.1", port: 7000, slots: [0...16383])])
         config.topology.maxRedirects = 2
         config.durability.replicas = 1
-        config.sale.requestTTL = .seconds(600)
+        config.sale.callDeadline = .milliseconds(2500)
         #expect(config.render() == """
         {
           "nodes": [
@@ -73,7 +73,7 @@ struct ClusterConfigRenderingTests {
           "timeouts": {"connectMs": 1000, "commandMs": 1000},
           "topology": {"refreshIntervalMs": 5000, "maxRedirects": 2},
           "durability": {"replicas": 1, "timeoutMs": 100},
-          "sale": {"requestTtlSeconds": 600, "callDeadlineMs": 3000}
+          "sale": {"callDeadlineMs": 2500, "allowEvictionPolicy": false}
         }
 
         """)
@@ -85,7 +85,7 @@ struct ClusterConfigRenderingTests {
         let settings = (
             topology: TopologySettings(refreshInterval: .milliseconds(1500), maxRedirects: 9),
             durability: DurabilitySettings(replicas: 0, timeout: .milliseconds(40)),
-            sale: SaleSettings(requestTTL: .seconds(7200), callDeadline: .milliseconds(900))
+            sale: SaleSettings(callDeadline: .milliseconds(1200), allowEvictionPolicy: true)
         )
         let staticConfig = ClusterConfig(
             nodes: threeNodes([0...5460], [5461...10922], [10923...16383]),
@@ -115,12 +115,12 @@ struct ClusterConfigRenderingTests {
         #expect(try ClusterConfig.parse(minimal.render(), source: "min.json") == minimal)
     }
 
-    @Test("a positive TTL under a second is written as 1")
-    func subSecondTTL() throws {
+    @Test("allowEvictionPolicy alone writes the sale section, and reads back")
+    func rendersEvictionOverride() throws {
         var config = ClusterConfig(mode: .cluster, seeds: [NodeAddress(host: "127.0.0.1", port: 7100)])
-        config.sale.requestTTL = .milliseconds(300)
-        #expect(config.render().contains(#""sale": {"requestTtlSeconds": 1, "callDeadlineMs": 3000}"#))
-        #expect(try ClusterConfig.parse(config.render(), source: "x").sale.requestTTL == .seconds(1))
+        config.sale.allowEvictionPolicy = true
+        #expect(config.render().contains(#""sale": {"callDeadlineMs": 3000, "allowEvictionPolicy": true}"#))
+        #expect(try ClusterConfig.parse(config.render(), source: "x").sale == config.sale)
     }
 
     @Test("a config invalid for its mode renders what it holds, so parsing reports the mistake")

@@ -46,7 +46,7 @@ struct ClusterModeTests {
           "auth": {"passwordEnv": "REDIS_PW"},
           "topology": {"refreshIntervalMs": 1000, "maxRedirects": 3},
           "durability": {"replicas": 1, "timeoutMs": 50},
-          "sale": {"requestTtlSeconds": 3600, "callDeadlineMs": 1500}
+          "sale": {"callDeadlineMs": 1500, "allowEvictionPolicy": true}
         }
         """
         let config = try ClusterConfig.parse(json, source: "cluster.json")
@@ -56,7 +56,7 @@ struct ClusterModeTests {
         #expect(config.auth == AuthSettings(passwordEnv: "REDIS_PW"))
         #expect(config.topology == TopologySettings(refreshInterval: .seconds(1), maxRedirects: 3))
         #expect(config.durability == DurabilitySettings(replicas: 1, timeout: .milliseconds(50)))
-        #expect(config.sale == SaleSettings(requestTTL: .seconds(3600), callDeadline: .milliseconds(1500)))
+        #expect(config.sale == SaleSettings(callDeadline: .milliseconds(1500), allowEvictionPolicy: true))
     }
 
     @Test("a cluster config built in code validates without nodes or slot coverage")

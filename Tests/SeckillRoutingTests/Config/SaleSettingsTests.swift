@@ -3,51 +3,62 @@ import Testing
 
 @Suite("SaleSettings")
 struct SaleSettingsTests {
-    @Test("defaults keep request records a day and give a call 3000 ms")
+    @Test("defaults give a call 3000 ms and refuse evicting nodes")
     func defaults() throws {
-        #expect(SaleSettings.defaults == SaleSettings(requestTTL: .seconds(86_400), callDeadline: .milliseconds(3000)))
+        #expect(SaleSettings.defaults == SaleSettings(callDeadline: .milliseconds(3000), allowEvictionPolicy: false))
         #expect(try ClusterConfig.parse(staticDocument(), source: "cluster.json").sale == .defaults)
         #expect(try ClusterConfig.parse(clusterDocument(extra: #""sale": {}"#), source: "cluster.json").sale == .defaults)
     }
 
     @Test("fields are read in either mode")
     func readsFields() throws {
-        let both = try ClusterConfig.parse(staticDocument(extra: #""sale": {"requestTtlSeconds": 600, "callDeadlineMs": 750}"#), source: "cluster.json")
-        #expect(both.sale == SaleSettings(requestTTL: .seconds(600), callDeadline: .milliseconds(750)))
-        let ttlOnly = try ClusterConfig.parse(clusterDocument(extra: #""sale": {"requestTtlSeconds": 31536000}"#), source: "cluster.json")
-        #expect(ttlOnly.sale == SaleSettings(requestTTL: .seconds(31_536_000), callDeadline: .seconds(3)))
+        let both = try ClusterConfig.parse(staticDocument(extra: #""sale": {"callDeadlineMs": 1750, "allowEvictionPolicy": true}"#), source: "cluster.json")
+        #expect(both.sale == SaleSettings(callDeadline: .milliseconds(1750), allowEvictionPolicy: true))
+        let overrideOnly = try ClusterConfig.parse(clusterDocument(extra: #""sale": {"allowEvictionPolicy": false}"#), source: "cluster.json")
+        #expect(overrideOnly.sale == SaleSettings(callDeadline: .seconds(3), allowEvictionPolicy: false))
     }
 
-    @Test("both fields must be positive; the TTL at most a year and the deadline at most a day")
+    @Test("the deadline must be positive and at most a day")
     func ranges() {
-        #expect(problems(parsing: clusterDocument(extra: #""sale": {"requestTtlSeconds": 0, "callDeadlineMs": -5}"#)) == [
-            "cluster.json: sale.requestTtlSeconds: must be positive, got 0",
+        #expect(problems(parsing: clusterDocument(extra: #""sale": {"callDeadlineMs": -5}"#)) == [
             "cluster.json: sale.callDeadlineMs: must be positive, got -5",
         ])
-        #expect(problems(parsing: staticDocument(extra: #""sale": {"requestTtlSeconds": 31536001, "callDeadlineMs": 86400001}"#)) == [
-            "cluster.json: sale.requestTtlSeconds: must be at most 31536000 (one year), got 31536001",
+        #expect(problems(parsing: staticDocument(extra: #""sale": {"callDeadlineMs": 86400001}"#)) == [
             "cluster.json: sale.callDeadlineMs: must be at most 86400000 (one day), got 86400001",
+        ])
+    }
+
+    @Test("a file that still sets requestTtlSeconds is told the field is gone and why")
+    func removedRequestTTL() {
+        let removed = "cluster.json: sale.requestTtlSeconds: no longer used: request records now live as long as their item; remove the field"
+        #expect(problems(parsing: clusterDocument(extra: #""sale": {"requestTtlSeconds": 86400}"#)) == [removed])
+        // Reported once beside the other fields' problems, whatever its value.
+        #expect(problems(parsing: staticDocument(extra: #""sale": {"requestTtlSeconds": "1d", "callDeadlineMs": 0}"#)) == [
+            removed,
+            "cluster.json: sale.callDeadlineMs: must be positive, got 0",
         ])
     }
 
     @Test("wrong types and unknown fields are named")
     func shapeErrors() {
-        #expect(problems(parsing: clusterDocument(extra: #""sale": {"requestTtlSeconds": 1e3, "callDeadlineMs": "3s"}"#)) == [
-            "cluster.json: sale.requestTtlSeconds: expected an integer, got 1e3",
+        #expect(problems(parsing: clusterDocument(extra: #""sale": {"callDeadlineMs": "3s", "allowEvictionPolicy": "yes"}"#)) == [
             "cluster.json: sale.callDeadlineMs: expected an integer, got a string",
+            "cluster.json: sale.allowEvictionPolicy: expected true or false, got a string",
+        ])
+        #expect(problems(parsing: staticDocument(extra: #""sale": {"allowEvictionPolicy": 1}"#)) == [
+            "cluster.json: sale.allowEvictionPolicy: expected true or false, got an integer",
         ])
         #expect(problems(parsing: clusterDocument(extra: #""sale": "fast""#)) == ["cluster.json: sale: expected an object, got a string"])
-        #expect(problems(parsing: clusterDocument(extra: #""sale": {"requestTTLSeconds": 60, "deadline": 100}"#)) == [
-            #"cluster.json: sale: unknown field "requestTTLSeconds" (did you mean "requestTtlSeconds"?)"#,
-            #"cluster.json: sale: unknown field "deadline"; known fields are requestTtlSeconds, callDeadlineMs"#,
+        #expect(problems(parsing: clusterDocument(extra: #""sale": {"allowEvictionPolicies": true, "deadline": 100}"#)) == [
+            #"cluster.json: sale: unknown field "allowEvictionPolicies" (did you mean "allowEvictionPolicy"?)"#,
+            #"cluster.json: sale: unknown field "deadline"; known fields are callDeadlineMs, allowEvictionPolicy"#,
         ])
     }
 
     @Test("configs built in code are checked the same way")
     func programmatic() {
-        let config = ClusterConfig(mode: .cluster, seeds: [NodeAddress(host: "::1", port: 7100)], sale: SaleSettings(requestTTL: .seconds(-3), callDeadline: .zero), source: "code")
+        let config = ClusterConfig(mode: .cluster, seeds: [NodeAddress(host: "::1", port: 7100)], sale: SaleSettings(callDeadline: .zero), source: "code")
         #expect(config.validationProblems == [
-            "code: sale.requestTtlSeconds: must be positive, got -3",
             "code: sale.callDeadlineMs: must be positive, got 0",
         ])
     }
