@@ -55,6 +55,7 @@ extension SaleOptions {
     public init(config: ClusterConfig) {
         self.init(
             callDeadline: config.sale.callDeadline,
-            durabilityReplicas: config.durability.replicas, durabilityTimeout: config.durability.timeout)
+            durabilityReplicas: config.durability.replicas, durabilityTimeout: config.durability.timeout,
+            allowEvictionPolicy: config.sale.allowEvictionPolicy)
     }
 }
