@@ -43,19 +43,45 @@ final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Se
     private var writingOffset = 0
     private var bytesWritten: UInt64 = 0
     private var watchingWritable = false
-    private var readBuffer = [UInt8](repeating: 0, count: RedisConnection.readBufferSize)
+    /// Received bytes; `readStart..<readEnd` is not decoded yet. Raw memory rather than an
+    /// array so that growing it for one large reply neither zero-fills nor copies the dead prefix.
+    private var readBuffer: UnsafeMutableRawPointer
+    private var readCapacity: Int
     private var readStart = 0
     private var readEnd = 0
     private var decoded: [RESPValue] = []
     private var resolved: [(ReplySink, RESPValue)] = []
-    private let decoder = RESPDecoder()
-    /// Called on the loop thread once, after the connection failed or was closed.
-    var onClose: (@Sendable (RedisConnection) -> Void)?
+    /// Remembers how far it got in a reply that spans reads, so each read costs only its own bytes.
+    private var decoder = RESPStreamDecoder()
+    private let maxReplyBytes: Int
+    /// Called on the loop thread once, after the connection failed or was closed. A constant
+    /// given at creation, so it is in place before the loop can see the connection.
+    private let onClose: (@Sendable (RedisConnection) -> Void)?
 
-    init(fd: Int32, endpoint: RedisEndpoint, loop: EventLoop) {
+    /// Creates a connection over a connected socket; ``attach()`` starts its I/O.
+    ///
+    /// - Parameters:
+    ///   - fd: The connected, non-blocking socket, now owned by the connection.
+    ///   - endpoint: The node, for error messages.
+    ///   - loop: The event loop that does the connection's I/O.
+    ///   - maxReplyBytes: The largest reply accepted (``ConnectionOptions/maxReplyBytes``).
+    ///   - onClose: Called once on the loop thread after the connection failed or was closed.
+    init(
+        fd: Int32, endpoint: RedisEndpoint, loop: EventLoop,
+        maxReplyBytes: Int = ConnectionOptions.defaultMaxReplyBytes,
+        onClose: (@Sendable (RedisConnection) -> Void)? = nil
+    ) {
         self.fd = fd
         self.endpoint = endpoint
         self.loop = loop
+        self.maxReplyBytes = maxReplyBytes
+        self.onClose = onClose
+        readCapacity = Self.readBufferSize
+        readBuffer = UnsafeMutableRawPointer.allocate(byteCount: Self.readBufferSize, alignment: 16)
+    }
+
+    deinit {
+        readBuffer.deallocate()
     }
 
     /// Commands queued or written and not yet answered.
@@ -184,23 +210,16 @@ final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Se
 
     /// Reads what the socket has (at most 16 reads, so one busy connection cannot hold the
     /// loop), decoding after every read: the buffer only grows when a single reply is larger
-    /// than it, never because many replies arrived at once.
+    /// than it, never because many replies arrived at once. The decoder continues a partial
+    /// reply where the previous read left it, so a large reply costs time in proportion to
+    /// its bytes, not to its bytes times the number of reads.
     private func readAvailable() {
         var endOfStream = false
         var readError: Int32 = 0
         for _ in 0..<16 {
-            if readEnd == readBuffer.count {
-                if readStart > 0 {
-                    compactReadBuffer()
-                } else {
-                    // One reply larger than the whole buffer.
-                    readBuffer.append(contentsOf: [UInt8](repeating: 0, count: readBuffer.count))
-                }
-            }
-            let room = readBuffer.count - readEnd
-            let received = readBuffer.withUnsafeMutableBytes { bytes in
-                Glibc.read(fd, bytes.baseAddress! + readEnd, room)
-            }
+            if readEnd == readCapacity { makeRoom() }
+            let room = readCapacity - readEnd
+            let received = Glibc.read(fd, readBuffer + readEnd, room)
             if received > 0 {
                 readEnd += received
                 guard decodeAvailable() else { return }
@@ -225,15 +244,25 @@ final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Se
         }
     }
 
-    /// Decodes every complete reply in the buffer; false after a protocol error (the
-    /// connection is then failed).
+    /// Decodes every complete reply in the buffer; false after a protocol error or a reply
+    /// over ``ConnectionOptions/maxReplyBytes`` (the connection is then failed).
     private func decodeAvailable() -> Bool {
         do {
             while readStart < readEnd {
-                let result = try readBuffer.withUnsafeBytes { bytes in
-                    try decoder.decode(UnsafeRawBufferPointer(rebasing: bytes[readStart..<readEnd]))
+                guard let (value, consumed) = try decoder.decode(UnsafeRawBufferPointer(start: readBuffer + readStart, count: readEnd - readStart)) else {
+                    // Incomplete: the reply spans at least the buffered bytes, and a bulk
+                    // payload's announced end, so a huge reply is refused before it arrives.
+                    let atLeast = max(readEnd - readStart, decoder.bytesNeeded ?? 0)
+                    if atLeast > maxReplyBytes {
+                        failReplyTooLarge(atLeast: atLeast)
+                        return false
+                    }
+                    break
                 }
-                guard let (value, consumed) = result else { break }
+                if consumed > maxReplyBytes {
+                    failReplyTooLarge(atLeast: consumed)
+                    return false
+                }
                 decoded.append(value)
                 readStart += consumed
             }
@@ -246,8 +275,8 @@ final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Se
             readStart = 0
             readEnd = 0
             // A buffer grown for one huge reply goes back to its usual size.
-            if readBuffer.count > Self.readBufferSize * 64 {
-                readBuffer = [UInt8](repeating: 0, count: Self.readBufferSize)
+            if readCapacity > Self.readBufferSize * 64 {
+                resizeReadBuffer(to: Self.readBufferSize)
             }
         }
         return true
@@ -255,31 +284,65 @@ final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Se
 
     static let readBufferSize = 16 * 1024
 
-    private func compactReadBuffer() {
+    /// Makes room after the buffered bytes (the buffer is full), moving the undecoded bytes
+    /// to its start. The buffer grows to what the pending reply is known to need (a bulk
+    /// payload's end, from the decoder) in one step, and otherwise doubles; so the bytes of
+    /// a large reply are moved a bounded number of times in all, not once per read.
+    private func makeRoom() {
         let live = readEnd - readStart
-        readBuffer.withUnsafeMutableBytes { bytes in
-            let base = bytes.baseAddress!
-            memmove(base, base + readStart, live)
+        // Room for the rest of the pending reply and a read beyond it.
+        let wanted = max(live * 2, (decoder.bytesNeeded ?? 0) + Self.readBufferSize, live + Self.readBufferSize)
+        if wanted <= readCapacity {
+            // At most half the buffer is live, and the next reads fill at least the other half
+            // before this runs again.
+            memmove(readBuffer, readBuffer + readStart, live)
+        } else {
+            let capacity = decoder.bytesNeeded != nil ? wanted : max(wanted, readCapacity * 2)
+            let grown = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
+            grown.copyMemory(from: readBuffer + readStart, byteCount: live)
+            readBuffer.deallocate()
+            readBuffer = grown
+            readCapacity = capacity
         }
         readStart = 0
         readEnd = live
     }
 
+    /// Replaces the (empty) read buffer by one of `capacity` bytes.
+    private func resizeReadBuffer(to capacity: Int) {
+        readBuffer.deallocate()
+        readBuffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
+        readCapacity = capacity
+    }
+
+    /// Fails the command whose reply is too large and closes the connection: the rest of the
+    /// stream cannot be found without reading the whole reply.
+    private func failReplyTooLarge(atLeast size: Int) {
+        deliverDecoded()
+        fail(RedisError(
+            code: .replyTooLarge, delivery: .replied, node: endpoint.description,
+            message: "reply from \(endpoint.description) is at least \(size) bytes, over the limit of \(maxReplyBytes) bytes; "
+                + "raise pool.maxReplyBytes in cluster.json (ConnectionOptions.maxReplyBytes) to accept it"))
+    }
+
     private func deliverDecoded() {
         guard !decoded.isEmpty else { return }
-        let unexpected: Bool = state.withLock { state in
+        let unexpected: RESPValue? = state.withLock { state in
             for value in decoded {
-                guard let entry = state.pending.removeFirst() else { return true }
+                guard let entry = state.pending.removeFirst() else { return value }
                 resolved.append((entry.sink, value))
             }
-            return false
+            return nil
         }
         inFlightCount.subtract(resolved.count, ordering: .relaxed)
         decoded.removeAll(keepingCapacity: true)
         for (sink, value) in resolved { sink.deliver(value) }
         resolved.removeAll(keepingCapacity: true)
-        if unexpected {
-            fail(closed(code: .protocolError, "server sent a reply to no command"))
+        if let unexpected {
+            // A server that refuses a new client (`ERR max number of clients reached`) says
+            // so before any command: keep its words.
+            let detail = unexpected.errorMessage.map { ": \($0)" } ?? ""
+            fail(closed(code: .protocolError, "server sent a reply to no command\(detail)"))
         }
     }
 
@@ -318,13 +381,19 @@ final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Se
             return state.pending.removeAll()
         }
         guard let entries else { return }
+        // A reply too large belongs to the oldest command; the ones after it lose their
+        // connection because of it.
+        var oversizedReplyOwner = reason.code == .replyTooLarge
         closedFlag.store(true, ordering: .releasing)
         inFlightCount.store(0, ordering: .relaxed)
         loop.deregister(fd: fd)
         loop.removeFlushable(self)
         Glibc.close(fd)
         for entry in entries {
-            if entry.start >= bytesWritten {
+            if oversizedReplyOwner {
+                oversizedReplyOwner = false
+                entry.sink.fail(reason)
+            } else if entry.start >= bytesWritten {
                 entry.sink.fail(RedisError(
                     code: reason.code == .poolClosed ? .poolClosed : .connectionClosed, delivery: .notSent,
                     node: endpoint.description, message: "\(reason.message) before the command was sent"))
@@ -332,13 +401,16 @@ final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Se
                 entry.sink.fail(RedisError(
                     code: .connectionClosed, delivery: .unknown, node: endpoint.description,
                     message: "connection dropped after an earlier command timed out"))
+            } else if reason.code == .replyTooLarge {
+                entry.sink.fail(RedisError(
+                    code: .connectionClosed, delivery: .unknown, node: endpoint.description,
+                    message: "connection closed after an earlier reply was too large: \(reason.message)"))
             } else {
                 entry.sink.fail(RedisError(
                     code: reason.code, delivery: .unknown, node: endpoint.description, message: reason.message))
             }
         }
         onClose?(self)
-        onClose = nil
     }
 
     private func closed(code: RedisError.Code, _ message: String) -> RedisError {
