@@ -36,10 +36,14 @@ struct RESPParseState: Sendable {
         var type: UInt8
         var payloadStart: Int
         var length: Int
+        /// For a bulk string of at least ``RESPParseState/incrementalCopyLength`` bytes: the
+        /// payload bytes received so far, copied as they arrive so that completing a large
+        /// value does not copy all of it at once (one long pause for whoever shares the thread).
+        var received: [UInt8]?
     }
 
-    /// True when no value is partly decoded.
-    var isIdle: Bool { frames.isEmpty && pendingBulk == nil && cursor == 0 }
+    /// Bulk strings this long or longer are copied into their value as they arrive.
+    static let incrementalCopyLength = 64 * 1024
 
     /// Forgets the partial value; `examined` keeps counting.
     mutating func reset() {
@@ -119,8 +123,8 @@ struct RESPParser {
 
     /// Reads one piece at the cursor: a whole scalar, a whole bulk value, or an aggregate header.
     private mutating func parseStep() throws(RESPDecodingError) -> Step? {
-        if let pending = state.pendingBulk {
-            return try finishBulk(pending).map(Step.value)
+        if state.pendingBulk != nil {
+            return try finishBulk().map(Step.value)
         }
         let typeOffset = state.cursor
         guard typeOffset < bytes.count else { return nil }
@@ -140,10 +144,17 @@ struct RESPParser {
             if type == ASCII.equals && length < 4 {
                 throw RESPDecodingError(kind: .invalidVerbatim, offset: index)
             }
-            let pending = RESPParseState.PendingBulk(type: type, payloadStart: index, length: length)
+            var pending = RESPParseState.PendingBulk(type: type, payloadStart: index, length: length)
+            if type == ASCII.dollar && length >= RESPParseState.incrementalCopyLength {
+                // Reserved whole (the length is within maxBulkLength): untouched pages cost
+                // nothing, and growing by doubling would copy half the payload at once at the end.
+                var received: [UInt8] = []
+                received.reserveCapacity(length)
+                pending.received = received
+            }
             state.pendingBulk = pending
             state.cursor = index
-            return try finishBulk(pending).map(Step.value)
+            return try finishBulk().map(Step.value)
         case ASCII.star, ASCII.percent, ASCII.tilde, ASCII.greaterThan, ASCII.pipe:
             let pairs = type == ASCII.percent || type == ASCII.pipe
             guard let count = try readAggregateCount(
@@ -250,20 +261,33 @@ struct RESPParser {
 
     /// Completes a bulk value whose header was read, once its payload and CR LF are all there.
     ///
-    /// Until then it costs O(1) per pass: the payload is not looked at before it is whole.
-    private mutating func finishBulk(_ pending: RESPParseState.PendingBulk) throws(RESPDecodingError) -> RESPValue? {
+    /// Until then a pass costs O(1), or for a large bulk string the copy of the bytes that
+    /// arrived since the last pass: no payload byte is copied twice.
+    private mutating func finishBulk() throws(RESPDecodingError) -> RESPValue? {
+        // Taken out of the state so that `received` has one owner and grows in place.
+        guard var pending = state.pendingBulk else { return nil }
+        state.pendingBulk = nil
         let start = pending.payloadStart
         // Checked as soon as the byte is there, not when the whole payload is.
         if pending.type == ASCII.equals && bytes.count - start > 3 && bytes[start + 3] != ASCII.colon {
             throw RESPDecodingError(kind: .invalidVerbatim, offset: start)
         }
+        if let copied = pending.received?.count {
+            let arrived = min(bytes.count - start, pending.length)
+            if arrived > copied {
+                pending.received?.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[(start + copied)..<(start + arrived)]))
+                state.examined += arrived - copied
+            }
+        }
         index = start
-        guard let payload = try readBulkPayload(length: pending.length) else { return nil }
-        state.pendingBulk = nil
+        guard let payload = try readBulkPayload(length: pending.length, copied: pending.received != nil) else {
+            state.pendingBulk = pending
+            return nil
+        }
         advance()
         switch pending.type {
         case ASCII.dollar:
-            return .bulkString(copy(payload))
+            return .bulkString(pending.received ?? copy(payload))
         case ASCII.bang:
             return .bulkError(copy(payload))
         default:
@@ -276,7 +300,9 @@ struct RESPParser {
     }
 
     /// Reads `length` payload bytes and the CR LF that must follow them.
-    private mutating func readBulkPayload(length: Int) throws(RESPDecodingError) -> Range<Int>? {
+    ///
+    /// - Parameter copied: Whether the payload was already copied (and counted) as it arrived.
+    private mutating func readBulkPayload(length: Int, copied: Bool) throws(RESPDecodingError) -> Range<Int>? {
         let start = index
         // Compared by subtraction: `start + length` could overflow with a huge configured limit.
         let available = bytes.count - start
@@ -290,7 +316,7 @@ struct RESPParser {
         }
         index = start + length + 2
         // The payload is read once, when it is copied into the value.
-        state.examined += length + 2
+        state.examined += (copied ? 0 : length) + 2
         return start..<(start + length)
     }
 

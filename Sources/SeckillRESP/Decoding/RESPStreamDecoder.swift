@@ -6,8 +6,10 @@
 /// read brings and calls again. Unlike ``RESPDecoder`` it does not start over each time: it
 /// keeps the aggregates built so far, where the next element starts and, for a bulk string,
 /// how many payload bytes are still due. Decoding a value that arrives in any number of reads
-/// therefore costs time proportional to its bytes, and a bulk payload is looked at once, when
-/// it is complete.
+/// therefore costs time proportional to its bytes. A bulk payload is copied into its value
+/// once: when it is complete, or, for a bulk string of 64 KiB or more, piece by piece as it
+/// arrives (so completing a huge string does not stall the caller's thread with one big
+/// copy; meanwhile its bytes are held both in the caller's buffer and in the value being built).
 ///
 /// Between a call that returned `nil` and the next one, the buffer must start at the same
 /// byte and begin with the same bytes (the caller only appends). A buffer shorter than the

@@ -159,6 +159,34 @@ struct RESPStreamDecoderTests {
         }
     }
 
+    @Test("large bulk strings inside an aggregate, copied as they arrive, decode in uneven chunks")
+    func largeBulkInsideAggregate() throws {
+        let first = (0..<100_000).map { UInt8(truncatingIfNeeded: $0) }
+        let second = [UInt8](repeating: 0x0D, count: 70_000)
+        let value = RESPValue.array([.bulkString(first), .integer(1), .map([.simpleString("k"), .bulkString(second)])])
+        var bytes: [UInt8] = []
+        RESPEncoder.encode(value, into: &bytes)
+        var rng = SplitMix64(seed: 5)
+        let cuts = Set((0..<37).map { _ in rng.below(bytes.count) }).sorted()
+        var decoder = RESPStreamDecoder()
+        let decoded = try #require(try decodeGrowing(bytes, cuts: cuts, decoder: &decoder))
+        #expect(decoded.value == value)
+        #expect(decoded.consumed == bytes.count)
+        #expect(decoder.bytesExamined <= bytes.count + cuts.count * 16)
+    }
+
+    @Test("a large bulk string without its CR LF fails when the byte after it arrives")
+    func largeBulkWithoutCRLF() throws {
+        var decoder = RESPStreamDecoder()
+        let header = wire("$70000\r\n")
+        let payload = [UInt8](repeating: 0x61, count: 70_000)
+        #expect(try decoder.decode(header + payload.prefix(30_000)) == nil)
+        #expect(try decoder.decode(header + payload) == nil)
+        #expect(throws: RESPDecodingError(kind: .missingCRLF, offset: header.count + 70_000)) {
+            try decoder.decode(header + payload + wire("XY"))
+        }
+    }
+
     @Test("every malformed case fed one byte at a time throws the same error", arguments: RESPMalformedInputTests.cases)
     func malformedByteByByte(_ input: MalformedCase) throws {
         var decoder = RESPStreamDecoder(limits: input.limits)
