@@ -208,17 +208,18 @@ final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Se
         if readable || failed { readAvailable() }
     }
 
-    /// Reads what the socket has (at most 16 reads, so one busy connection cannot hold the
-    /// loop), decoding after every read: the buffer only grows when a single reply is larger
-    /// than it, never because many replies arrived at once. The decoder continues a partial
-    /// reply where the previous read left it, so a large reply costs time in proportion to
-    /// its bytes, not to its bytes times the number of reads.
+    /// Reads what the socket has (at most 16 reads of at most ``maxReadSize`` bytes, so one
+    /// busy connection cannot hold the loop; epoll reports the rest on the next pass),
+    /// decoding after every read: the buffer only grows when a single reply is larger than
+    /// it, never because many replies arrived at once. The decoder continues a partial reply
+    /// where the previous read left it, so a large reply costs time in proportion to its
+    /// bytes, not to its bytes times the number of reads, and spreads over loop passes.
     private func readAvailable() {
         var endOfStream = false
         var readError: Int32 = 0
         for _ in 0..<16 {
             if readEnd == readCapacity { makeRoom() }
-            let room = readCapacity - readEnd
+            let room = min(readCapacity - readEnd, Self.maxReadSize)
             let received = Glibc.read(fd, readBuffer + readEnd, room)
             if received > 0 {
                 readEnd += received
@@ -283,6 +284,9 @@ final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Se
     }
 
     static let readBufferSize = 16 * 1024
+    /// The most one `read` takes: a buffer grown for a large reply must not let one pass of
+    /// the loop read (and decode) megabytes while other connections wait.
+    static let maxReadSize = 128 * 1024
 
     /// Makes room after the buffered bytes (the buffer is full), moving the undecoded bytes
     /// to its start. The buffer grows to what the pending reply is known to need (a bulk
