@@ -52,7 +52,7 @@ final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Se
     private var decoded: [RESPValue] = []
     private var resolved: [(ReplySink, RESPValue)] = []
     /// Remembers how far it got in a reply that spans reads, so each read costs only its own bytes.
-    private var decoder = RESPStreamDecoder()
+    private var decoder: RESPStreamDecoder
     private let maxReplyBytes: Int
     /// Called on the loop thread once, after the connection failed or was closed. A constant
     /// given at creation, so it is in place before the loop can see the connection.
@@ -76,6 +76,12 @@ final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Se
         self.loop = loop
         self.maxReplyBytes = maxReplyBytes
         self.onClose = onClose
+        // A bulk string over the reply limit is refused at its header, before anything is
+        // reserved for it.
+        let limits = RESPDecoder.Limits()
+        decoder = RESPStreamDecoder(limits: .init(
+            maxDepth: limits.maxDepth, maxBulkLength: min(limits.maxBulkLength, maxReplyBytes),
+            maxAggregateLength: limits.maxAggregateLength, maxLineLength: limits.maxLineLength))
         readCapacity = Self.readBufferSize
         readBuffer = UnsafeMutableRawPointer.allocate(byteCount: Self.readBufferSize, alignment: 16)
     }
@@ -248,7 +254,7 @@ final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Se
     /// Decodes every complete reply in the buffer; false after a protocol error or a reply
     /// over ``ConnectionOptions/maxReplyBytes`` (the connection is then failed).
     private func decodeAvailable() -> Bool {
-        do {
+        do throws(RESPDecodingError) {
             while readStart < readEnd {
                 guard let (value, consumed) = try decoder.decode(UnsafeRawBufferPointer(start: readBuffer + readStart, count: readEnd - readStart)) else {
                     // Incomplete: the reply spans at least the buffered bytes, and a bulk
@@ -268,6 +274,10 @@ final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Se
                 readStart += consumed
             }
         } catch {
+            if case .bulkTooLong(let length) = error.kind {
+                failReplyTooLarge(atLeast: Int(clamping: length))
+                return false
+            }
             deliverDecoded()
             fail(closed(code: .protocolError, "invalid reply from server: \(error)"))
             return false
@@ -322,6 +332,7 @@ final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Se
     /// Fails the command whose reply is too large and closes the connection: the rest of the
     /// stream cannot be found without reading the whole reply.
     private func failReplyTooLarge(atLeast size: Int) {
+        decoder.reset()
         deliverDecoded()
         fail(RedisError(
             code: .replyTooLarge, delivery: .replied, node: endpoint.description,
