@@ -16,6 +16,9 @@ struct RESPParseState: Sendable {
     /// Bytes examined since the decoder was created (a byte may be examined again only
     /// when the piece it belongs to, a line or a header, was incomplete).
     var examined = 0
+    /// Bytes of the value the caller has dropped from the front of its buffer since the value
+    /// started (``RESPStreamDecoder/release(_:)``); offsets above count from what is left.
+    var released = 0
 
     /// An aggregate being filled.
     struct Frame: Sendable {
@@ -51,6 +54,24 @@ struct RESPParseState: Sendable {
         cursor = 0
         pendingBulk = nil
         lineScanned = 0
+        released = 0
+    }
+
+    /// The bytes at the start of the buffer that no later pass reads: the headers and elements
+    /// already decoded into frames, and the part of a large bulk string already copied.
+    var releasable: Int {
+        if let pending = pendingBulk, let received = pending.received {
+            return pending.payloadStart + received.count
+        }
+        return cursor
+    }
+
+    /// Shifts every offset after the caller dropped `count` bytes from the front of its buffer.
+    mutating func release(_ count: Int) {
+        cursor -= count
+        pendingBulk?.payloadStart -= count
+        lineScanned = max(0, lineScanned - count)
+        released += count
     }
 }
 

@@ -15,6 +15,12 @@
 /// byte and begin with the same bytes (the caller only appends). A buffer shorter than the
 /// previous one is taken as a new stream and decoded from its start. After a value is
 /// returned, or an error thrown, the decoder starts afresh at the byte the caller passes next.
+///
+/// A caller that does not want to keep a large reply's bytes until the whole reply has
+/// arrived may, after a `nil`, drop the ``releasableBytes`` the decoder is done with (the
+/// part already decoded, or copied into a large bulk string) and say so with
+/// ``release(_:)``; its buffer then holds about one read, not the whole reply. Offsets
+/// (`consumed`, ``bytesNeeded``, error offsets) then count from the first byte still held.
 public struct RESPStreamDecoder: Sendable {
     /// The bounds this decoder enforces.
     public let limits: RESPDecoder.Limits
@@ -40,11 +46,32 @@ public struct RESPStreamDecoder: Sendable {
     public var bytesExamined: Int { state.examined }
 
     /// True when a value has been partly decoded and the decoder waits for the rest of it.
-    public var hasPartialValue: Bool { buffered > 0 }
+    public var hasPartialValue: Bool { buffered > 0 || state.released > 0 }
 
-    /// The buffer size, counted from the first byte of the pending value, that the decoder
-    /// knows it needs before it can make progress: when it waits for a bulk payload, the end
-    /// of that payload and its CR LF. `nil` when it waits for bytes of unknown number.
+    /// How many bytes at the start of the last buffer the decoder no longer needs, after a
+    /// call that returned `nil`: what was already decoded into the partial value, and the
+    /// part of a large bulk string already copied into it. 0 when no value is pending.
+    public var releasableBytes: Int { hasPartialValue ? state.releasable : 0 }
+
+    /// How many bytes of the pending value the caller has released so far; with the
+    /// buffered bytes, the size the value has reached. 0 when no value is pending.
+    public var releasedBytes: Int { state.released }
+
+    /// Records that the caller dropped the first `count` bytes of its buffer, so the next
+    /// call's buffer starts `count` bytes further into the pending value.
+    ///
+    /// - Parameter count: Between 0 and ``releasableBytes``.
+    public mutating func release(_ count: Int) {
+        precondition(count >= 0 && count <= releasableBytes, "release(\(count)) outside 0...\(releasableBytes)")
+        guard count > 0 else { return }
+        state.release(count)
+        buffered -= count
+    }
+
+    /// The buffer size, counted from the first byte of the buffer, that the decoder knows it
+    /// needs before it can complete the piece it waits for: when it waits for a bulk
+    /// payload, the end of that payload and its CR LF. `nil` when it waits for bytes of
+    /// unknown number.
     ///
     /// A caller can size its buffer once from this instead of growing it read after read,
     /// and can refuse a reply that would be too large before it arrives.

@@ -224,7 +224,7 @@ final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Se
         var endOfStream = false
         var readError: Int32 = 0
         for _ in 0..<16 {
-            if readEnd == readCapacity { makeRoom() }
+            ensureRoom()
             let room = min(readCapacity - readEnd, Self.maxReadSize)
             let received = Glibc.read(fd, readBuffer + readEnd, room)
             if received > 0 {
@@ -256,18 +256,25 @@ final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Se
     private func decodeAvailable() -> Bool {
         do throws(RESPDecodingError) {
             while readStart < readEnd {
+                let released = decoder.releasedBytes
                 guard let (value, consumed) = try decoder.decode(UnsafeRawBufferPointer(start: readBuffer + readStart, count: readEnd - readStart)) else {
-                    // Incomplete: the reply spans at least the buffered bytes, and a bulk
+                    // Incomplete. What the decoder is done with (decoded elements, the copied
+                    // part of a large string) leaves the buffer now, so it holds about one
+                    // read rather than the whole reply.
+                    let releasable = decoder.releasableBytes
+                    decoder.release(releasable)
+                    readStart += releasable
+                    // The reply spans at least what was released and buffered, and a bulk
                     // payload's announced end, so a huge reply is refused before it arrives.
-                    let atLeast = max(readEnd - readStart, decoder.bytesNeeded ?? 0)
+                    let atLeast = decoder.releasedBytes + max(readEnd - readStart, decoder.bytesNeeded ?? 0)
                     if atLeast > maxReplyBytes {
                         failReplyTooLarge(atLeast: atLeast)
                         return false
                     }
                     break
                 }
-                if consumed > maxReplyBytes {
-                    failReplyTooLarge(atLeast: consumed)
+                if released + consumed > maxReplyBytes {
+                    failReplyTooLarge(atLeast: released + consumed)
                     return false
                 }
                 decoded.append(value)
@@ -298,20 +305,26 @@ final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Se
     /// the loop read (and decode) megabytes while other connections wait.
     static let maxReadSize = 128 * 1024
 
-    /// Makes room after the buffered bytes (the buffer is full), moving the undecoded bytes
-    /// to its start. The buffer grows to what the pending reply is known to need (a bulk
-    /// payload's end, from the decoder) in one step, and otherwise doubles; so the bytes of
-    /// a large reply are moved a bounded number of times in all, not once per read.
-    private func makeRoom() {
+    /// Makes sure the next read has room after the buffered bytes.
+    ///
+    /// The buffer holds only what the decoder still needs (it releases decoded elements and
+    /// the copied part of a large string), so it grows only for a piece that must be whole:
+    /// a line, or a bulk payload under 64 KiB or of an error or verbatim string. When the
+    /// buffer is full, the undecoded bytes move to its start if they fill at most half of
+    /// it, else it doubles; so a byte is moved a bounded number of times, not once per read.
+    /// While a large bulk payload arrives the buffer is made ``maxReadSize`` long, so each
+    /// read takes a large piece of it.
+    private func ensureRoom() {
+        let waitsForLargePayload = (decoder.bytesNeeded ?? 0) > readCapacity && readCapacity < Self.maxReadSize
+        guard readEnd == readCapacity || waitsForLargePayload else { return }
         let live = readEnd - readStart
-        // Room for the rest of the pending reply and a read beyond it.
-        let wanted = max(live * 2, (decoder.bytesNeeded ?? 0) + Self.readBufferSize, live + Self.readBufferSize)
+        let wanted = max(live * 2, live + Self.readBufferSize, waitsForLargePayload ? Self.maxReadSize : 0)
         if wanted <= readCapacity {
             // At most half the buffer is live, and the next reads fill at least the other half
             // before this runs again.
             memmove(readBuffer, readBuffer + readStart, live)
         } else {
-            let capacity = decoder.bytesNeeded != nil ? wanted : max(wanted, readCapacity * 2)
+            let capacity = max(wanted, readCapacity * 2)
             let grown = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
             grown.copyMemory(from: readBuffer + readStart, byteCount: live)
             readBuffer.deallocate()

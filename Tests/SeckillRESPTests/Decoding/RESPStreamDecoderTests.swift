@@ -187,6 +187,86 @@ struct RESPStreamDecoderTests {
         }
     }
 
+    /// Reads `stream` in chunks of the given sizes as a connection does: decode every complete
+    /// value, and after a `nil` drop the bytes the decoder releases. Returns the values and
+    /// the largest the buffer grew.
+    private func readReleasing(_ stream: [UInt8], chunk: (inout SplitMix64) -> Int, seed: UInt64) throws -> (values: [RESPValue], maxBuffered: Int) {
+        var rng = SplitMix64(seed: seed)
+        var decoder = RESPStreamDecoder()
+        var buffer: [UInt8] = []
+        var values: [RESPValue] = []
+        var maxBuffered = 0
+        var sent = 0
+        while sent < stream.count {
+            let size = min(chunk(&rng), stream.count - sent)
+            buffer += stream[sent..<(sent + size)]
+            sent += size
+            maxBuffered = max(maxBuffered, buffer.count)
+            var start = 0
+            while let (value, consumed) = try decoder.decode(buffer, from: start) {
+                values.append(value)
+                start += consumed
+            }
+            let releasable = decoder.releasableBytes
+            decoder.release(releasable)
+            buffer.removeFirst(start + releasable)
+        }
+        #expect(buffer.isEmpty)
+        #expect(!decoder.hasPartialValue)
+        return (values, maxBuffered)
+    }
+
+    @Test("releasing what the decoder is done with keeps a large array's buffer to about one chunk")
+    func releasingLargeArray() throws {
+        var value: [RESPValue] = []
+        for index in 0..<100_000 {
+            value.append(index % 2 == 0 ? .integer(Int64(index)) : .bulkString(wire("ab")))
+        }
+        var stream: [UInt8] = []
+        RESPEncoder.encode(.array(value), into: &stream)
+        let read = try readReleasing(stream, chunk: { _ in 1_000 }, seed: 1)
+        #expect(read.values == [.array(value)])
+        // One chunk plus the cut piece (an element or header) carried over from the last one.
+        #expect(read.maxBuffered <= 1_000 + 16)
+    }
+
+    @Test("releasing a large bulk string's copied bytes keeps the buffer to about one chunk")
+    func releasingLargeBulk() throws {
+        let payload = (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 13) }
+        var stream: [UInt8] = []
+        RESPEncoder.encode(.array([.integer(1), .bulkString(payload), .simpleString("end")]), into: &stream)
+        let read = try readReleasing(stream, chunk: { rng in 1 + rng.below(8_192) }, seed: 2)
+        #expect(read.values == [.array([.integer(1), .bulkString(payload), .simpleString("end")])])
+        #expect(read.maxBuffered <= 8_192 + 16)
+    }
+
+    @Test("random values in random chunks decode the same when released bytes are dropped")
+    func releasingRandomStream() throws {
+        var generator = RandomRESPValues(seed: 77)
+        var values = (0..<300).map { _ in generator.value() } + KnownVectors.canonical.map(\.value)
+        values.append(.bulkString([UInt8](repeating: 0x0A, count: 100_000)))
+        var stream: [UInt8] = []
+        for value in values { RESPEncoder.encode(value, into: &stream) }
+        let read = try readReleasing(stream, chunk: { rng in 1 + rng.below(300) }, seed: 77)
+        #expect(read.values == values)
+    }
+
+    @Test("after a release, sizes and error offsets count from the first byte still held")
+    func releaseShiftsOffsets() throws {
+        var decoder = RESPStreamDecoder()
+        let head = wire("*2\r\n:1\r\n$5\r\nhe")
+        #expect(try decoder.decode(head) == nil)
+        #expect(decoder.releasableBytes == 12)
+        #expect(decoder.bytesNeeded == 19)
+        // Less than all of it may be released too.
+        decoder.release(8)
+        #expect(decoder.releasedBytes == 8)
+        #expect(decoder.bytesNeeded == 11)
+        #expect(throws: RESPDecodingError(kind: .missingCRLF, offset: 9)) {
+            try decoder.decode(wire("$5\r\nhelloX"))
+        }
+    }
+
     @Test("every malformed case fed one byte at a time throws the same error", arguments: RESPMalformedInputTests.cases)
     func malformedByteByByte(_ input: MalformedCase) throws {
         var decoder = RESPStreamDecoder(limits: input.limits)
