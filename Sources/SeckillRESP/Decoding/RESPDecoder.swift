@@ -13,8 +13,9 @@
 /// and the bytes consumed include the attribute.
 ///
 /// Being stateless, a call re-reads a partial value from its first byte. That costs nothing
-/// for the short replies of a flash sale, but a huge aggregate is parsed again on every read
-/// until it is complete, so call again only when new bytes have arrived, and read in large chunks.
+/// for a value that arrives whole, but a huge aggregate arriving in many reads would be parsed
+/// again on every read; a connection uses ``RESPStreamDecoder``, which continues where the
+/// previous call stopped.
 ///
 /// ## Error offsets
 /// ``RESPDecodingError/offset`` points at:
@@ -35,7 +36,7 @@ public struct RESPDecoder: Sendable {
     public struct Limits: Sendable, Hashable {
         /// The deepest nesting of aggregates accepted; a top-level array is at depth 1. Default 32.
         ///
-        /// Decoding recurses once per level, so keep this modest (hundreds, not millions).
+        /// Each open level holds a partly built aggregate, so keep this modest (hundreds, not millions).
         public var maxDepth: Int
         /// The longest bulk string, bulk error or verbatim string accepted, in bytes. Default 512 MiB, Redis's own limit.
         public var maxBulkLength: Int
@@ -89,8 +90,8 @@ public struct RESPDecoder: Sendable {
         let result = buffer.withMemoryRebound(to: UInt8.self) { bytes -> Result<(value: RESPValue, consumed: Int)?, RESPDecodingError> in
             var parser = RESPParser(bytes: bytes, limits: limits)
             do throws(RESPDecodingError) {
-                guard let value = try parser.parseValue(depth: 1) else { return .success(nil) }
-                return .success((value, parser.index))
+                guard let value = try parser.parseValue() else { return .success(nil) }
+                return .success((value, parser.state.cursor))
             } catch {
                 return .failure(error)
             }

@@ -1,14 +1,15 @@
 public import SeckillTransport
 
 extension ClusterConfig {
-    /// The connection settings for every node: timeouts, AUTH credentials and database.
+    /// The connection settings for every node: timeouts, AUTH credentials, database and the reply size limit.
     ///
     /// - Parameter environment: Where the password named by `auth.passwordEnv` is read.
     /// - Returns: The options.
     /// - Throws: ``ConfigError`` when `auth` names a variable that is not set.
     public func connectionOptions(environment: [String: String]) throws(ConfigError) -> ConnectionOptions {
         var options = ConnectionOptions(
-            connectTimeout: timeouts.connect, commandTimeout: timeouts.command, database: database)
+            connectTimeout: timeouts.connect, commandTimeout: timeouts.command, database: database,
+            maxReplyBytes: pool.maxReplyBytes)
         if let auth {
             options.username = auth.username
             options.password = try auth.password(environment: environment)

@@ -4,7 +4,7 @@ extension ClusterConfig {
     ///
     /// One node or seed per line, sections in the documented order. Static mode writes
     /// `nodes` and no `mode`; cluster mode writes `"mode": "cluster"` and `seeds`.
-    /// `reconnectMinMs` and `reconnectMaxMs` only when they differ from the defaults,
+    /// `reconnectMinMs` and `reconnectMaxMs`, and `maxReplyBytes`, only when they differ from the defaults,
     /// `auth` only when set, `database` only when not 0, and `topology`, `durability` and
     /// `sale` (both fields each) only when they differ from their defaults. Durations are
     /// written in whole milliseconds (a positive duration shorter than a millisecond
@@ -42,6 +42,9 @@ extension ClusterConfig {
         if pool.reconnectMin != PoolSettings.defaults.reconnectMin || pool.reconnectMax != PoolSettings.defaults.reconnectMax {
             poolFields.append("\"reconnectMinMs\": \(Self.renderedMilliseconds(pool.reconnectMin))")
             poolFields.append("\"reconnectMaxMs\": \(Self.renderedMilliseconds(pool.reconnectMax))")
+        }
+        if pool.maxReplyBytes != PoolSettings.defaults.maxReplyBytes {
+            poolFields.append("\"maxReplyBytes\": \(pool.maxReplyBytes)")
         }
         sections.append("  \"pool\": {" + poolFields.joined(separator: ", ") + "}")
         sections.append("  \"timeouts\": {\"connectMs\": \(Self.renderedMilliseconds(timeouts.connect)), \"commandMs\": \(Self.renderedMilliseconds(timeouts.command))}")

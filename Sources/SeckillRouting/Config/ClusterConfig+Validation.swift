@@ -154,6 +154,9 @@ extension ClusterConfig {
         let minimumValid = checkTimeout(pool.reconnectMin, at: "pool.reconnectMinMs", into: &list)
         let maximumValid = checkTimeout(pool.reconnectMax, at: "pool.reconnectMaxMs", into: &list)
         _ = checkTimeout(pool.acquireTimeout, at: "pool.acquireTimeoutMs", into: &list)
+        if pool.maxReplyBytes <= 0 {
+            list.add(at: "pool.maxReplyBytes", "must be positive, got \(pool.maxReplyBytes)")
+        }
         if minimumValid, maximumValid, pool.reconnectMin > pool.reconnectMax {
             list.add(at: "pool.reconnectMinMs", "\(pool.reconnectMin.wholeMilliseconds) is greater than pool.reconnectMaxMs (\(pool.reconnectMax.wholeMilliseconds))")
         }

@@ -9,7 +9,7 @@ struct ConfigDecoder {
     static let topLevelFields = ["mode", "nodes", "seeds", "pool", "timeouts", "auth", "database", "topology", "durability", "sale"]
     static let nodeFields = ["name", "host", "port", "slots"]
     static let seedFields = ["host", "port"]
-    static let poolFields = ["connectionsPerNode", "maxInFlightPerNode", "acquireTimeoutMs", "reconnectMinMs", "reconnectMaxMs"]
+    static let poolFields = ["connectionsPerNode", "maxInFlightPerNode", "acquireTimeoutMs", "reconnectMinMs", "reconnectMaxMs", "maxReplyBytes"]
     static let timeoutFields = ["connectMs", "commandMs"]
     static let authFields = ["username", "passwordEnv"]
     static let topologyFields = ["refreshIntervalMs", "maxRedirects"]
@@ -226,6 +226,9 @@ struct ConfigDecoder {
         }
         if let number = integer("reconnectMaxMs", in: object, at: "pool") {
             pool.reconnectMax = .milliseconds(number)
+        }
+        if let number = integer("maxReplyBytes", in: object, at: "pool") {
+            pool.maxReplyBytes = number
         }
         return pool
     }

@@ -13,6 +13,10 @@ public struct PoolSettings: Sendable, Hashable {
     public var reconnectMin: Duration
     /// Largest delay between reconnect attempts (`reconnectMaxMs`, default 2000 ms).
     public var reconnectMax: Duration
+    /// The largest reply accepted from a node, in bytes (`maxReplyBytes`, default 64 MiB); a
+    /// larger one fails its command and closes that connection
+    /// (``SeckillTransport/ConnectionOptions/maxReplyBytes``).
+    public var maxReplyBytes: Int
 
     /// The defaults used when cluster.json has no `pool` section.
     public static let defaults = PoolSettings()
@@ -25,17 +29,20 @@ public struct PoolSettings: Sendable, Hashable {
     ///   - acquireTimeout: Wait limit for in-flight capacity.
     ///   - reconnectMin: First reconnect delay.
     ///   - reconnectMax: Largest reconnect delay.
+    ///   - maxReplyBytes: The largest reply accepted, in bytes.
     public init(
         connectionsPerNode: Int? = nil,
         maxInFlightPerNode: Int = 1024,
         acquireTimeout: Duration = .milliseconds(500),
         reconnectMin: Duration = .milliseconds(50),
-        reconnectMax: Duration = .milliseconds(2000)
+        reconnectMax: Duration = .milliseconds(2000),
+        maxReplyBytes: Int = 64 * 1024 * 1024
     ) {
         self.connectionsPerNode = connectionsPerNode
         self.maxInFlightPerNode = maxInFlightPerNode
         self.acquireTimeout = acquireTimeout
         self.reconnectMin = reconnectMin
         self.reconnectMax = reconnectMax
+        self.maxReplyBytes = maxReplyBytes
     }
 }

@@ -6,14 +6,24 @@ extension RedisConnection {
     /// Opens a connection: resolves the host, connects within the connect timeout, then runs
     /// the handshake (`AUTH`, `SELECT`, `CLIENT SETNAME`) pipelined in one write.
     ///
-    /// - Throws: ``RedisError`` with code `connectFailed` (nothing was sent) or
-    ///   `authenticationFailed` (the server refused AUTH or SELECT).
+    /// - Parameters:
+    ///   - endpoint: The node.
+    ///   - options: Timeouts, credentials, database and reply limit.
+    ///   - loop: The event loop that will do the connection's I/O.
+    ///   - onClose: Called once on the loop thread when the connection fails or is closed;
+    ///     installed before the connection is attached to the loop.
+    /// - Throws: ``RedisError`` with code `authenticationFailed` when the server refused the
+    ///   credentials or the database (retrying cannot help), or `connectFailed` (nothing was
+    ///   sent, safe to retry) for everything else, including a server that is full
+    ///   (`ERR max number of clients reached`), loading, busy or without its master.
     static func connect(
-        to endpoint: RedisEndpoint, options: ConnectionOptions, loop: EventLoop
+        to endpoint: RedisEndpoint, options: ConnectionOptions, loop: EventLoop,
+        onClose: (@Sendable (RedisConnection) -> Void)? = nil
     ) async throws -> RedisConnection {
         let deadline = MonotonicClock.deadline(after: options.connectTimeout)
         let fd = try await openSocket(to: endpoint, deadline: deadline, loop: loop)
-        let connection = RedisConnection(fd: fd, endpoint: endpoint, loop: loop)
+        let connection = RedisConnection(
+            fd: fd, endpoint: endpoint, loop: loop, maxReplyBytes: options.maxReplyBytes, onClose: onClose)
         loop.execute { connection.attach() }
 
         var handshake: [RESPCommand] = []
@@ -44,14 +54,42 @@ extension RedisConnection {
         }
         for (command, reply) in zip(handshake, replies) {
             guard let message = reply.errorMessage else { continue }
+            let refusesSettings = refusesSettings(message, command: command.name)
             let error = RedisError(
-                code: .authenticationFailed, delivery: .notSent, node: endpoint.description,
-                serverCode: RedisError.server(message, node: "").serverCode,
-                message: "\(command.name) refused: \(message)")
+                code: refusesSettings ? .authenticationFailed : .connectFailed, delivery: .notSent,
+                node: endpoint.description, serverCode: RedisError.server(message, node: "").serverCode,
+                message: refusesSettings
+                    ? "\(command.name) refused: \(message)"
+                    : "\(command.name) refused during the handshake: \(message) (the node may accept a new connection later)")
             connection.close(error)
             throw error
         }
         return connection
+    }
+
+    /// Whether a handshake error reply refuses the configured credentials or database, which
+    /// no retry can fix, rather than saying the server cannot take a client now
+    /// (`ERR max number of clients reached`, `LOADING`, `BUSY`, `MASTERDOWN`, ...).
+    ///
+    /// - Parameters:
+    ///   - message: The error reply, without its `-`.
+    ///   - command: The handshake command it answers.
+    static func refusesSettings(_ message: String, command: String) -> Bool {
+        let code = message.prefix { $0 != " " }
+        if code == "WRONGPASS" || code == "NOAUTH" || code == "NOPERM" { return true }
+        guard code == "ERR" else { return false }
+        let text = message.lowercased()
+        switch command.uppercased() {
+        case "AUTH":
+            // `ERR invalid password`, `ERR invalid username-password pair`, and
+            // `ERR AUTH <password> called without any password configured ...`.
+            return text.contains("password") || text.contains("auth")
+        case "SELECT":
+            // `ERR DB index is out of range`, `ERR SELECT is not allowed in cluster mode`.
+            return text.contains("db index") || text.contains("not allowed")
+        default:
+            return false
+        }
     }
 
     private static func openSocket(to endpoint: RedisEndpoint, deadline: UInt64, loop: EventLoop) async throws -> Int32 {

@@ -43,19 +43,51 @@ final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Se
     private var writingOffset = 0
     private var bytesWritten: UInt64 = 0
     private var watchingWritable = false
-    private var readBuffer = [UInt8](repeating: 0, count: RedisConnection.readBufferSize)
+    /// Received bytes; `readStart..<readEnd` is not decoded yet. Raw memory rather than an
+    /// array so that growing it for one large reply neither zero-fills nor copies the dead prefix.
+    private var readBuffer: UnsafeMutableRawPointer
+    private var readCapacity: Int
     private var readStart = 0
     private var readEnd = 0
     private var decoded: [RESPValue] = []
     private var resolved: [(ReplySink, RESPValue)] = []
-    private let decoder = RESPDecoder()
-    /// Called on the loop thread once, after the connection failed or was closed.
-    var onClose: (@Sendable (RedisConnection) -> Void)?
+    /// Remembers how far it got in a reply that spans reads, so each read costs only its own bytes.
+    private var decoder: RESPStreamDecoder
+    private let maxReplyBytes: Int
+    /// Called on the loop thread once, after the connection failed or was closed. A constant
+    /// given at creation, so it is in place before the loop can see the connection.
+    private let onClose: (@Sendable (RedisConnection) -> Void)?
 
-    init(fd: Int32, endpoint: RedisEndpoint, loop: EventLoop) {
+    /// Creates a connection over a connected socket; ``attach()`` starts its I/O.
+    ///
+    /// - Parameters:
+    ///   - fd: The connected, non-blocking socket, now owned by the connection.
+    ///   - endpoint: The node, for error messages.
+    ///   - loop: The event loop that does the connection's I/O.
+    ///   - maxReplyBytes: The largest reply accepted (``ConnectionOptions/maxReplyBytes``).
+    ///   - onClose: Called once on the loop thread after the connection failed or was closed.
+    init(
+        fd: Int32, endpoint: RedisEndpoint, loop: EventLoop,
+        maxReplyBytes: Int = ConnectionOptions.defaultMaxReplyBytes,
+        onClose: (@Sendable (RedisConnection) -> Void)? = nil
+    ) {
         self.fd = fd
         self.endpoint = endpoint
         self.loop = loop
+        self.maxReplyBytes = maxReplyBytes
+        self.onClose = onClose
+        // A bulk string over the reply limit is refused at its header, before anything is
+        // reserved for it.
+        let limits = RESPDecoder.Limits()
+        decoder = RESPStreamDecoder(limits: .init(
+            maxDepth: limits.maxDepth, maxBulkLength: min(limits.maxBulkLength, maxReplyBytes),
+            maxAggregateLength: limits.maxAggregateLength, maxLineLength: limits.maxLineLength))
+        readCapacity = Self.readBufferSize
+        readBuffer = UnsafeMutableRawPointer.allocate(byteCount: Self.readBufferSize, alignment: 16)
+    }
+
+    deinit {
+        readBuffer.deallocate()
     }
 
     /// Commands queued or written and not yet answered.
@@ -182,25 +214,19 @@ final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Se
         if readable || failed { readAvailable() }
     }
 
-    /// Reads what the socket has (at most 16 reads, so one busy connection cannot hold the
-    /// loop), decoding after every read: the buffer only grows when a single reply is larger
-    /// than it, never because many replies arrived at once.
+    /// Reads what the socket has (at most 16 reads of at most ``maxReadSize`` bytes, so one
+    /// busy connection cannot hold the loop; epoll reports the rest on the next pass),
+    /// decoding after every read: the buffer only grows when a single reply is larger than
+    /// it, never because many replies arrived at once. The decoder continues a partial reply
+    /// where the previous read left it, so a large reply costs time in proportion to its
+    /// bytes, not to its bytes times the number of reads, and spreads over loop passes.
     private func readAvailable() {
         var endOfStream = false
         var readError: Int32 = 0
         for _ in 0..<16 {
-            if readEnd == readBuffer.count {
-                if readStart > 0 {
-                    compactReadBuffer()
-                } else {
-                    // One reply larger than the whole buffer.
-                    readBuffer.append(contentsOf: [UInt8](repeating: 0, count: readBuffer.count))
-                }
-            }
-            let room = readBuffer.count - readEnd
-            let received = readBuffer.withUnsafeMutableBytes { bytes in
-                Glibc.read(fd, bytes.baseAddress! + readEnd, room)
-            }
+            ensureRoom()
+            let room = min(readCapacity - readEnd, Self.maxReadSize)
+            let received = Glibc.read(fd, readBuffer + readEnd, room)
             if received > 0 {
                 readEnd += received
                 guard decodeAvailable() else { return }
@@ -225,19 +251,40 @@ final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Se
         }
     }
 
-    /// Decodes every complete reply in the buffer; false after a protocol error (the
-    /// connection is then failed).
+    /// Decodes every complete reply in the buffer; false after a protocol error or a reply
+    /// over ``ConnectionOptions/maxReplyBytes`` (the connection is then failed).
     private func decodeAvailable() -> Bool {
-        do {
+        do throws(RESPDecodingError) {
             while readStart < readEnd {
-                let result = try readBuffer.withUnsafeBytes { bytes in
-                    try decoder.decode(UnsafeRawBufferPointer(rebasing: bytes[readStart..<readEnd]))
+                let released = decoder.releasedBytes
+                guard let (value, consumed) = try decoder.decode(UnsafeRawBufferPointer(start: readBuffer + readStart, count: readEnd - readStart)) else {
+                    // Incomplete. What the decoder is done with (decoded elements, the copied
+                    // part of a large string) leaves the buffer now, so it holds about one
+                    // read rather than the whole reply.
+                    let releasable = decoder.releasableBytes
+                    decoder.release(releasable)
+                    readStart += releasable
+                    // The reply spans at least what was released and buffered, and a bulk
+                    // payload's announced end, so a huge reply is refused before it arrives.
+                    let atLeast = decoder.releasedBytes + max(readEnd - readStart, decoder.bytesNeeded ?? 0)
+                    if atLeast > maxReplyBytes {
+                        failReplyTooLarge(atLeast: atLeast)
+                        return false
+                    }
+                    break
                 }
-                guard let (value, consumed) = result else { break }
+                if released + consumed > maxReplyBytes {
+                    failReplyTooLarge(atLeast: released + consumed)
+                    return false
+                }
                 decoded.append(value)
                 readStart += consumed
             }
         } catch {
+            if case .bulkTooLong(let length) = error.kind {
+                failReplyTooLarge(atLeast: Int(clamping: length))
+                return false
+            }
             deliverDecoded()
             fail(closed(code: .protocolError, "invalid reply from server: \(error)"))
             return false
@@ -246,40 +293,84 @@ final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Se
             readStart = 0
             readEnd = 0
             // A buffer grown for one huge reply goes back to its usual size.
-            if readBuffer.count > Self.readBufferSize * 64 {
-                readBuffer = [UInt8](repeating: 0, count: Self.readBufferSize)
+            if readCapacity > Self.readBufferSize * 64 {
+                resizeReadBuffer(to: Self.readBufferSize)
             }
         }
         return true
     }
 
     static let readBufferSize = 16 * 1024
+    /// The most one `read` takes: a buffer grown for a large reply must not let one pass of
+    /// the loop read (and decode) megabytes while other connections wait.
+    static let maxReadSize = 128 * 1024
 
-    private func compactReadBuffer() {
+    /// Makes sure the next read has room after the buffered bytes.
+    ///
+    /// The buffer holds only what the decoder still needs (it releases decoded elements and
+    /// the copied part of a large string), so it grows only for a piece that must be whole:
+    /// a line, or a bulk payload under 64 KiB or of an error or verbatim string. When the
+    /// buffer is full, the undecoded bytes move to its start if they fill at most half of
+    /// it, else it doubles; so a byte is moved a bounded number of times, not once per read.
+    /// While a large bulk payload arrives the buffer is made ``maxReadSize`` long, so each
+    /// read takes a large piece of it.
+    private func ensureRoom() {
+        let waitsForLargePayload = (decoder.bytesNeeded ?? 0) > readCapacity && readCapacity < Self.maxReadSize
+        guard readEnd == readCapacity || waitsForLargePayload else { return }
         let live = readEnd - readStart
-        readBuffer.withUnsafeMutableBytes { bytes in
-            let base = bytes.baseAddress!
-            memmove(base, base + readStart, live)
+        let wanted = max(live * 2, live + Self.readBufferSize, waitsForLargePayload ? Self.maxReadSize : 0)
+        if wanted <= readCapacity {
+            // At most half the buffer is live, and the next reads fill at least the other half
+            // before this runs again.
+            memmove(readBuffer, readBuffer + readStart, live)
+        } else {
+            let capacity = max(wanted, readCapacity * 2)
+            let grown = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
+            grown.copyMemory(from: readBuffer + readStart, byteCount: live)
+            readBuffer.deallocate()
+            readBuffer = grown
+            readCapacity = capacity
         }
         readStart = 0
         readEnd = live
     }
 
+    /// Replaces the (empty) read buffer by one of `capacity` bytes.
+    private func resizeReadBuffer(to capacity: Int) {
+        readBuffer.deallocate()
+        readBuffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
+        readCapacity = capacity
+    }
+
+    /// Fails the command whose reply is too large and closes the connection: the rest of the
+    /// stream cannot be found without reading the whole reply.
+    private func failReplyTooLarge(atLeast size: Int) {
+        decoder.reset()
+        deliverDecoded()
+        fail(RedisError(
+            code: .replyTooLarge, delivery: .replied, node: endpoint.description,
+            message: "reply from \(endpoint.description) is at least \(size) bytes, over the limit of \(maxReplyBytes) bytes; "
+                + "raise pool.maxReplyBytes in cluster.json (ConnectionOptions.maxReplyBytes) to accept it"))
+    }
+
     private func deliverDecoded() {
         guard !decoded.isEmpty else { return }
-        let unexpected: Bool = state.withLock { state in
+        let unexpected: RESPValue? = state.withLock { state in
             for value in decoded {
-                guard let entry = state.pending.removeFirst() else { return true }
+                guard let entry = state.pending.removeFirst() else { return value }
                 resolved.append((entry.sink, value))
             }
-            return false
+            return nil
         }
         inFlightCount.subtract(resolved.count, ordering: .relaxed)
         decoded.removeAll(keepingCapacity: true)
         for (sink, value) in resolved { sink.deliver(value) }
         resolved.removeAll(keepingCapacity: true)
-        if unexpected {
-            fail(closed(code: .protocolError, "server sent a reply to no command"))
+        if let unexpected {
+            // A server that refuses a new client (`ERR max number of clients reached`) says
+            // so before any command: keep its words.
+            let detail = unexpected.errorMessage.map { ": \($0)" } ?? ""
+            fail(closed(code: .protocolError, "server sent a reply to no command\(detail)"))
         }
     }
 
@@ -318,13 +409,19 @@ final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Se
             return state.pending.removeAll()
         }
         guard let entries else { return }
+        // A reply too large belongs to the oldest command; the ones after it lose their
+        // connection because of it.
+        var oversizedReplyOwner = reason.code == .replyTooLarge
         closedFlag.store(true, ordering: .releasing)
         inFlightCount.store(0, ordering: .relaxed)
         loop.deregister(fd: fd)
         loop.removeFlushable(self)
         Glibc.close(fd)
         for entry in entries {
-            if entry.start >= bytesWritten {
+            if oversizedReplyOwner {
+                oversizedReplyOwner = false
+                entry.sink.fail(reason)
+            } else if entry.start >= bytesWritten {
                 entry.sink.fail(RedisError(
                     code: reason.code == .poolClosed ? .poolClosed : .connectionClosed, delivery: .notSent,
                     node: endpoint.description, message: "\(reason.message) before the command was sent"))
@@ -332,13 +429,16 @@ final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Se
                 entry.sink.fail(RedisError(
                     code: .connectionClosed, delivery: .unknown, node: endpoint.description,
                     message: "connection dropped after an earlier command timed out"))
+            } else if reason.code == .replyTooLarge {
+                entry.sink.fail(RedisError(
+                    code: .connectionClosed, delivery: .unknown, node: endpoint.description,
+                    message: "connection closed after an earlier reply was too large: \(reason.message)"))
             } else {
                 entry.sink.fail(RedisError(
                     code: reason.code, delivery: .unknown, node: endpoint.description, message: reason.message))
             }
         }
         onClose?(self)
-        onClose = nil
     }
 
     private func closed(code: RedisError.Code, _ message: String) -> RedisError {

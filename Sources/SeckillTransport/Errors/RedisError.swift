@@ -23,7 +23,7 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: Hashable, Sendable {
             case serverError, connectFailed, authenticationFailed, overloaded
-            case timeout, connectionClosed, protocolError, poolClosed, cancelled
+            case timeout, connectionClosed, protocolError, poolClosed, cancelled, replyTooLarge
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -46,6 +46,9 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
         public static let poolClosed = Code(.poolClosed)
         /// The calling task was cancelled before the command was sent.
         public static let cancelled = Code(.cancelled)
+        /// The reply was larger than ``ConnectionOptions/maxReplyBytes``: the command ran, its
+        /// reply was not read, and the connection was closed.
+        public static let replyTooLarge = Code(.replyTooLarge)
 
         public var description: String {
             switch base {
@@ -58,6 +61,7 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
             case .protocolError: "protocol error"
             case .poolClosed: "pool closed"
             case .cancelled: "cancelled"
+            case .replyTooLarge: "reply too large"
             }
         }
     }

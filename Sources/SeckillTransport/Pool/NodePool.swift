@@ -205,8 +205,10 @@ public final class NodePool: Sendable {
     private func establish(slot: Int) async {
         let result: Result<RedisConnection, RedisError>
         do {
-            let connection = try await RedisConnection.connect(to: endpoint, options: connectionOptions, loop: loop)
-            connection.onClose = { [weak self] closed in self?.connectionClosed(closed) }
+            // The close callback goes in with the connection, before the loop can run it.
+            let connection = try await RedisConnection.connect(
+                to: endpoint, options: connectionOptions, loop: loop,
+                onClose: { [weak self] closed in self?.connectionClosed(closed) })
             result = .success(connection)
         } catch let error as RedisError {
             result = .failure(error)
