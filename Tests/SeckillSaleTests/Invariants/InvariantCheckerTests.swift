@@ -117,6 +117,28 @@ struct InvariantCheckerTests {
         #expect(report.soldUnits == 2_500)
     }
 
+    @Test("a buyers hash of thousands of users is read page by page (HSCAN), and one bad buyer among them is caught")
+    func manyBuyersPaged() async throws {
+        let cluster = try await SaleCluster.start()
+        let item = cluster.item()
+        let keys = ItemKeys(item: item)
+        _ = try await cluster.coordinator.publish(item, stock: 5_000, limitPerUser: 1)
+        let results = await cluster.coordinator.purchase((0..<2_500).map { PurchaseRequest(item: item, user: "user-\($0)") })
+        #expect(results.allSatisfy { (try? $0.get())?.kind == "purchased" })
+        let clean = try await check(cluster, [item])
+        #expect(clean.holds, "\(clean.violations.prefix(3))")
+        #expect(clean.soldUnits == 2_500)
+        #expect(clean.purchases == 2_500)
+        // One buyer given a second unit behind the coordinator's back: over the limit, and
+        // the sums no longer match; found wherever it sits among the pages.
+        try await cluster.redis("HINCRBY", keys.buyers, "user-1234", "1", key: keys.meta)
+        let broken = try await check(cluster, [item])
+        #expect(broken.violations.contains("\(item): buyer user-1234 holds 2 units, above the limit 1"))
+        #expect(broken.violations.contains("\(item): sold is 2500 but the buyers hold 2501"))
+        let hscans = try await cluster.redis("INFO", "commandstats", key: keys.meta).string ?? ""
+        #expect(!hscans.contains("cmdstat_hgetall:"), "the checker must not read the buyers with HGETALL")
+    }
+
     @Test("more than 64 items are checked in chunks and all counted")
     func manyItems() async throws {
         let cluster = try await SaleCluster.start(nodes: 2)
