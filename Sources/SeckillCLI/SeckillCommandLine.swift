@@ -1,3 +1,5 @@
+import SeckillTransport
+
 /// The `seckill` command line: parses arguments, runs one command, returns the exit status.
 public enum SeckillCommandLine {
     private struct Entry {
@@ -38,17 +40,34 @@ public enum SeckillCommandLine {
         for entry in entries {
             lines.append("  " + entry.spec.name + String(repeating: " ", count: width - entry.spec.name.count) + "  " + entry.spec.summary)
         }
-        lines += ["", "Run seckill COMMAND --help for a command's options. The config defaults to ./cluster.json."]
+        lines += [
+            "", "Run seckill COMMAND --help for a command's options. The config defaults to ./cluster.json.",
+            "Every command takes --log-level trace|debug|info|warning|error: the library's log lines go to standard error.",
+        ]
         return lines.joined(separator: "\n")
     }
 
     /// Runs the command named by `arguments` (without the program name).
     ///
     /// - Parameters:
-    ///   - arguments: The command line after `seckill`.
+    ///   - commandLine: The command line after `seckill`; `--log-level LEVEL` may appear anywhere before `--`.
     ///   - console: Where output goes.
     /// - Returns: 0 on success, 1 on failure, 2 on a usage error.
-    public static func run(_ arguments: [String], console: Console) async -> Int32 {
+    public static func run(_ commandLine: [String], console: Console) async -> Int32 {
+        let arguments: [String]
+        let logger: SeckillLogger
+        do {
+            let (rest, level) = try CLILogging.extract(from: commandLine)
+            arguments = rest
+            logger = level.map { SeckillLogger(handler: StandardErrorLogHandler(console: console), level: $0) } ?? .disabled
+        } catch {
+            console.err("seckill: \(error.message)")
+            return error.status
+        }
+        return await CLILogging.$logger.withValue(logger) { await dispatch(arguments, console: console) }
+    }
+
+    private static func dispatch(_ arguments: [String], console: Console) async -> Int32 {
         guard let first = arguments.first else {
             console.err(overview)
             return 2

@@ -48,7 +48,7 @@ extension ConfigLoading {
     /// A client for `config` (topology discovered in cluster mode).
     static func client(_ config: ClusterConfig) async throws(CLIError) -> ClusterClient {
         do {
-            return try await ClusterClient.connect(config: config, environment: environment)
+            return try await ClusterClient.connect(config: config, environment: environment, logger: CLILogging.logger)
         } catch let error as ConfigError {
             throw CLIError(oneLine(error))
         } catch {

@@ -16,6 +16,8 @@ public final class ClusterClient: Sendable {
     public let router: SlotRouter
     /// The validated configuration the client was made from.
     public let config: ClusterConfig
+    /// Where the client, its pools and the coordinators over it log (off by default).
+    public let logger: SeckillLogger
     private let connection: ConnectionOptions
     private let poolOptions: PoolOptions
     private let state: Mutex<State>
@@ -53,17 +55,19 @@ public final class ClusterClient: Sendable {
 
     /// Creates a client for a static config. No connection is opened until the first command.
     ///
+    /// - Parameter logger: Where to log connects, topology changes, retries and shedding.
     /// - Throws: ``ConfigError`` when the password variable named in `auth` is not set, or
-    ///   when the config is in cluster mode (use ``connect(config:environment:)``).
-    public convenience init(config: ClusterConfig, environment: [String: String]? = nil) throws(ConfigError) {
+    ///   when the config is in cluster mode (use ``connect(config:environment:logger:)``).
+    public convenience init(config: ClusterConfig, environment: [String: String]? = nil, logger: SeckillLogger = .disabled) throws(ConfigError) {
         guard config.mode == .static else {
             throw ConfigError(.invalidArgument, "\(config.source): cluster mode discovers its nodes: use ClusterClient.connect(config:)")
         }
-        try self.init(config: config, map: SlotMap(config: config), environment: environment)
+        try self.init(config: config, map: SlotMap(config: config), environment: environment, logger: logger)
     }
 
-    private init(config: ClusterConfig, map: SlotMap, environment: [String: String]?) throws(ConfigError) {
+    private init(config: ClusterConfig, map: SlotMap, environment: [String: String]?, logger: SeckillLogger) throws(ConfigError) {
         self.config = config
+        self.logger = logger
         self.router = SlotRouter(map: map)
         self.connection = try config.connectionOptions(environment: environment ?? ProcessInfo.processInfo.environment)
         self.poolOptions = config.poolOptions
@@ -77,13 +81,17 @@ public final class ClusterClient: Sendable {
     /// Creates a client for either mode; in cluster mode the topology is read from the first
     /// seed that answers.
     ///
+    /// - Parameter logger: Where to log connects, topology changes, retries and shedding.
     /// - Throws: ``ConfigError`` for a missing password variable, or ``RedisError`` /
     ///   ``ClusterTopology/ParseError`` when no seed gives a usable topology.
-    public static func connect(config: ClusterConfig, environment: [String: String]? = nil) async throws -> ClusterClient {
-        guard config.mode == .cluster else { return try ClusterClient(config: config, environment: environment) }
+    public static func connect(
+        config: ClusterConfig, environment: [String: String]? = nil, logger: SeckillLogger = .disabled
+    ) async throws -> ClusterClient {
+        guard config.mode == .cluster else { return try ClusterClient(config: config, environment: environment, logger: logger) }
         let options = try config.connectionOptions(environment: environment ?? ProcessInfo.processInfo.environment)
         let topology = try await discover(from: config.seeds.map { RedisEndpoint(host: $0.host, port: $0.port) }, connection: options, pools: [:])
-        let client = try ClusterClient(config: config, map: try topology.slotMap(previous: nil), environment: environment)
+        let client = try ClusterClient(config: config, map: try topology.slotMap(previous: nil), environment: environment, logger: logger)
+        logger.log(.info, "cluster topology read", ["primaries": String(client.router.map.nodes.count), "nodes": String(topology.allNodes.count)])
         client.state.withLock { $0.topology = topology }
         return client
     }

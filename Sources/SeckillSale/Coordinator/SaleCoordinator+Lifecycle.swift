@@ -23,7 +23,7 @@ extension SaleCoordinator {
     public func unpublish(_ item: String, force: Bool = false) async throws(SaleError) -> UnpublishResult {
         try SaleInput.validateItem(item)
         let keys = ItemKeys(item: item)
-        defer { shedder?.forget(item) }
+        defer { forgetShed(item) }
         let answer = try await run(.unpublish, keys: keys.all, arguments: [force ? "1" : "0"], retryUnknownOutcome: true).answer
         let fields = answer.split(separator: "|", omittingEmptySubsequences: false)
         var removed: Int

@@ -81,6 +81,10 @@ extension SaleCoordinator {
                 if !retryable || clock.now + backoff > deadline || Task.isCancelled {
                     throw failure(script, node: node, error: error, uncertain: uncertain, attempts: attempts, requestID: requestID)
                 }
+                client.logger.log(.debug, "retrying \(script.rawValue)", [
+                    "node": node.name, "code": error.serverCode ?? "\(error.code)", "attempt": String(attempts),
+                    "backoffMs": String(backoff.milliseconds),
+                ])
                 try? await Task.sleep(for: backoff)
                 backoff = min(backoff * 2, options.maxBackoff)
             } catch let error as SaleError {
@@ -102,6 +106,18 @@ extension SaleCoordinator {
     }
 
     private func failure(
+        _ script: SaleScript, node: NodeConfig, error: RedisError, uncertain: RedisError?, attempts: Int, requestID: String?
+    ) -> SaleError {
+        let saleError = describeFailure(script, node: node, error: error, uncertain: uncertain, attempts: attempts, requestID: requestID)
+        let level: LogLevel = saleError.code == .outOfMemory ? .error : .warning
+        client.logger.log(level, "\(script.rawValue) failed", [
+            "node": node.name, "code": error.serverCode ?? "\(error.code)", "result": "\(saleError.code)",
+            "attempts": String(attempts), "request": requestID ?? "",
+        ])
+        return saleError
+    }
+
+    private func describeFailure(
         _ script: SaleScript, node: NodeConfig, error: RedisError, uncertain: RedisError?, attempts: Int, requestID: String?
     ) -> SaleError {
         let tries = attempts == 1 ? "" : " after \(attempts) attempts"

@@ -94,7 +94,7 @@ public final class SaleCoordinator: Sendable {
         }
         let keys = ItemKeys(item: item)
         try await checkNode(owning: keys.meta)
-        defer { shedder?.forget(item) }
+        defer { forgetShed(item) }
         let answer = try await run(
             .publish, keys: keys.all,
             arguments: [String(stock), String(limitPerUser), window.startsAtMs.map(String.init) ?? "",
@@ -128,7 +128,7 @@ public final class SaleCoordinator: Sendable {
         let request = requestID ?? Self.newRequestID()
         try SaleInput.validateRequestID(request)
         let keys = ItemKeys(item: item)
-        defer { shedder?.forget(item) }
+        defer { forgetShed(item) }
         let answer = try await run(
             .restock, keys: [keys.meta, keys.restocks],
             arguments: [String(units), request, String(SaleInput.maxUnits)], retryUnknownOutcome: true, requestID: request).answer
@@ -189,7 +189,13 @@ public final class SaleCoordinator: Sendable {
             if let ticket { shedder?.abandon(item, ticket: ticket) }
             throw error
         }
-        if let ticket { shedder?.record(item, soldOut: answer.result == .soldOut(remaining: 0), ticket: ticket) }
+        if let ticket, let shedder {
+            switch shedder.record(item, soldOut: answer.result == .soldOut(remaining: 0), ticket: ticket) {
+            case .started: client.logger.log(.info, "sold out: shedding purchases in process", ["item": item])
+            case .ended: client.logger.log(.info, "shedding ended: Redis answered with stock", ["item": item])
+            case .none: break
+            }
+        }
         // A replay whose record could not be rewritten: no replica is known to have the purchase.
         let acknowledged = answer.source == .replayedUnconfirmed && replicas != nil ? 0 : replicas
         return PurchaseReceipt(
@@ -208,7 +214,7 @@ public final class SaleCoordinator: Sendable {
         try SaleInput.validateItem(item)
         try SaleInput.validateOrder(order)
         let keys = ItemKeys(item: item)
-        defer { shedder?.forget(item) }
+        defer { forgetShed(item) }
         // A call id lets a retry after a lost reply get "cancelled" rather than "already cancelled".
         let answer = try await run(.cancel, keys: keys.all, arguments: [order, Self.newRequestID()], retryUnknownOutcome: true, durable: true).answer
         if answer == "U" { return .unknownItem }
@@ -224,6 +230,11 @@ public final class SaleCoordinator: Sendable {
     }
 
     // MARK: Helpers
+
+    /// Ends the shedding of `item` after its stock changed through this coordinator.
+    func forgetShed(_ item: String) {
+        if shedder?.forget(item) == true { client.logger.log(.info, "shedding ended: stock changed", ["item": item]) }
+    }
 
     /// A request id unique to this process and attempt: a random 64-bit prefix drawn once,
     /// then a counter. (Foundation's UUID reads /dev/urandom on every call on Linux: three

@@ -3,10 +3,13 @@ public import SeckillTransport
 /// Why a sale call failed, with a message a person can act on.
 public struct SaleError: Error, Sendable, CustomStringConvertible {
     /// What went wrong, for matching in code.
-    public struct Code: Hashable, Sendable {
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: Hashable, Sendable { case invalidInput, hasSales, redis, outcomeUnknown, unexpectedReply, outOfMemory, unsafeNode, requestLog }
         private let base: Base
         private init(_ base: Base) { self.base = base }
+
+        /// The code's name: `invalidInput`, `outcomeUnknown`, `outOfMemory`, ...
+        public var description: String { "\(base)" }
         /// An id or number was refused before any Redis call.
         public static let invalidInput = Code(.invalidInput)
         /// `publish` would reset an item that already has sales; pass `replace: true`.

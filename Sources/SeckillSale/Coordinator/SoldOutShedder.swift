@@ -120,22 +120,37 @@ package final class SoldOutShedder: Sendable {
     ///   - item: The item id.
     ///   - soldOut: Whether Redis answered sold out with nothing left (remaining 0).
     ///   - ticket: What ``admit(_:)`` returned for the purchase.
-    package func record(_ item: String, soldOut: Bool, ticket: Ticket) {
+    /// - Returns: Whether this answer started or ended the shedding of `item` (for logs).
+    @discardableResult
+    package func record(_ item: String, soldOut: Bool, ticket: Ticket) -> Change {
         guard soldOut else {
-            state.withLock { state in
-                if !state.entries.isEmpty { state.entries[item] = nil }
+            return state.withLock { state in
+                guard !state.entries.isEmpty, state.entries.removeValue(forKey: item) != nil else { return .none }
+                return .ended
             }
-            return
         }
         let now = now()
-        state.withLock { state in
+        return state.withLock { state in
             if let entry = state.entries[item] {
-                guard ticket.isProbe, ticket.probe == entry.probe else { return }
+                guard ticket.isProbe, ticket.probe == entry.probe else { return .none }
                 state.entries[item] = Entry(confirmedAt: now, probe: 0)
+                return .none
             } else if ticket.generation == state.generation {
                 state.entries[item] = Entry(confirmedAt: now, probe: 0)
+                return .started
             }
+            return .none
         }
+    }
+
+    /// What an answer changed.
+    package enum Change: Sendable, Hashable {
+        /// Nothing: the item was and stays shed, or was and stays not shed.
+        case none
+        /// The item is shed from now on.
+        case started
+        /// The item is no longer shed.
+        case ended
     }
 
     /// Reports that a purchase admitted with `ticket` got no usable answer (an error was
@@ -156,10 +171,12 @@ package final class SoldOutShedder: Sendable {
     /// purchase admitted before this call can shed it again.
     ///
     /// - Parameter item: The item id.
-    package func forget(_ item: String) {
+    /// - Returns: Whether `item` was being shed.
+    @discardableResult
+    package func forget(_ item: String) -> Bool {
         state.withLock { state in
             state.generation += 1
-            state.entries[item] = nil
+            return state.entries.removeValue(forKey: item) != nil
         }
     }
 
