@@ -14,7 +14,7 @@ enum BenchCommand {
             ("--stock", "S: units per item (default: enough for every attempt)"), ("--limit", "L: units per user, 0 for none (default 0)"),
             ("--warmup", "R: attempts before measuring, not counted (default R/10, at most 20000)"),
             ("--skew", "X: Zipf exponent of item popularity (default 0, uniform)"),
-            ("--prefix", "P: item ids P-0, P-1, ... (default bench-UNIXTIME)"), ConfigLoading.option,
+            ("--prefix", "P: item ids P-0, P-1, ... (default bench-UNIXTIME)"), ConfigLoading.option, MetricsFile.option,
         ],
         flags: [("--no-shedding", "Send every attempt to Redis, also for sold-out items."), ItemCommands.evictionFlag,
                 ("--json", "Print {requests, warmup, throughput, latencyMs {p50, p99, p999, max}, perNode, peakRSSBytes, ...}.")],
@@ -50,13 +50,15 @@ enum BenchCommand {
         }
         let report: SaleRunReport
         let requests = config.requests
-        do {
-            report = try await SaleRunner(coordinator: coordinator).run(config) { progress in
-                console.status("\(Format.grouped(progress.done))/\(Format.grouped(requests)) attempts, \(Format.grouped(progress.seconds > 0 ? Int(Double(progress.done) / progress.seconds) : 0)) req/s")
+        report = try await MetricsFile.during(arguments.value("--metrics-file"), coordinator: coordinator) { () throws(CLIError) in
+            do throws(SaleError) {
+                return try await SaleRunner(coordinator: coordinator).run(config) { progress in
+                    console.status("\(Format.grouped(progress.done))/\(Format.grouped(requests)) attempts, \(Format.grouped(progress.seconds > 0 ? Int(Double(progress.done) / progress.seconds) : 0)) req/s")
+                }
+            } catch {
+                console.clearStatus()
+                throw ConfigLoading.failure(error)
             }
-        } catch {
-            console.clearStatus()
-            throw ConfigLoading.failure(error)
         }
         console.clearStatus()
         let peak = ProcessStats.peakResidentBytes

@@ -15,7 +15,7 @@ enum SaleCommand {
             ("--skew", "X: Zipf exponent of item popularity, 0 uniform (default 1.0)"),
             ("--seed", "N: seeds the shoppers' choices (default 1)"),
             ("--request-log", "FILE: append every attempt and every purchase to FILE, for seckill retry (see below)"),
-            ConfigLoading.option,
+            ConfigLoading.option, MetricsFile.option,
         ],
         flags: [("--replace", "Reset items of the same ids that already have sales."), ItemCommands.evictionFlag,
                 ("--json", "Print the report as one JSON object.")],
@@ -67,15 +67,16 @@ enum SaleCommand {
         if !json {
             console.out("Flash sale: \(Format.grouped(config.items)) items x \(Format.grouped(config.stock)) units, limit \(config.limit == 0 ? "none" : String(config.limit)), \(Format.grouped(config.users)) users, \(Format.grouped(config.requests)) attempts at concurrency \(config.concurrency), items \(config.item(0))...")
         }
-        let report: SaleRunReport
-        do {
-            let requests = config.requests
-            report = try await SaleRunner(coordinator: coordinator).run(config, requestLog: requestLog) { progress in
-                console.status("\(Format.grouped(progress.done))/\(Format.grouped(requests)) attempts, \(Format.grouped(progress.purchased)) purchased, \(Format.grouped(progress.itemsSoldOut)) items sold out, \(Format.grouped(progress.seconds > 0 ? Int(Double(progress.done) / progress.seconds) : 0)) req/s, \(progress.errors) errors")
+        let requests = config.requests
+        let report = try await MetricsFile.during(arguments.value("--metrics-file"), coordinator: coordinator) { () throws(CLIError) in
+            do throws(SaleError) {
+                return try await SaleRunner(coordinator: coordinator).run(config, requestLog: requestLog) { progress in
+                    console.status("\(Format.grouped(progress.done))/\(Format.grouped(requests)) attempts, \(Format.grouped(progress.purchased)) purchased, \(Format.grouped(progress.itemsSoldOut)) items sold out, \(Format.grouped(progress.seconds > 0 ? Int(Double(progress.done) / progress.seconds) : 0)) req/s, \(progress.errors) errors")
+                }
+            } catch {
+                console.clearStatus()
+                throw ConfigLoading.failure(error)
             }
-        } catch {
-            console.clearStatus()
-            throw ConfigLoading.failure(error)
         }
         console.clearStatus()
         if json {

@@ -24,6 +24,8 @@ public final class ClusterClient: Sendable {
 
     struct State {
         var pools: [String: NodePool] = [:]
+        /// Per node name; kept when a pool is closed, so counts survive reconnects and failovers.
+        var metrics: [String: NodeMetrics] = [:]
         var topology: ClusterTopology?
         var refreshing = false
         var refreshes = 0
@@ -140,6 +142,27 @@ public final class ClusterClient: Sendable {
         let reply = try await execute([command], slot: HashSlot(key: key), deadline: deadline)[0]
         if let message = reply.errorMessage { throw RedisError.server(message, node: router.node(forKey: key).name) }
         return reply
+    }
+
+    /// The counters of the node called `name` (made on first use).
+    public func metrics(forNode name: String) -> NodeMetrics {
+        state.withLock { state in
+            if let metrics = state.metrics[name] { return metrics }
+            let metrics = NodeMetrics()
+            state.metrics[name] = metrics
+            return metrics
+        }
+    }
+
+    /// Every node's counts now: the nodes of the current map, and any other node with counts.
+    public func nodeMetrics() -> [NodeMetrics.Snapshot] {
+        let names = Set(router.map.nodes.map(\.name))
+        let (metrics, pools) = state.withLock { state in
+            for name in names where state.metrics[name] == nil { state.metrics[name] = NodeMetrics() }
+            return (state.metrics, state.pools)
+        }
+        return metrics.map { name, counters in counters.snapshot(node: name, inFlight: pools[name]?.inFlight ?? 0) }
+            .sorted { $0.node < $1.node }
     }
 
     /// The connection settings every pool uses.

@@ -30,6 +30,8 @@ public final class SaleCoordinator: Sendable {
     public let options: SaleOptions
     let shaStore = Mutex<[SaleScript: String]>([:])
     let shedder: SoldOutShedder?
+    /// Purchase counts by result, errors, shed answers and WAIT outcomes.
+    public let metrics = SaleMetrics()
     private let shedCount = Atomic<Int>(0)
     /// Nodes whose `maxmemory-policy` was read and accepted (see ``checkNodes()``).
     let checkedNodes = Mutex<Set<String>>([])
@@ -165,6 +167,17 @@ public final class SaleCoordinator: Sendable {
     /// connection right after the script, and the receipt says how many replicas had the
     /// purchase when the call returned.
     public func purchaseReceipt(_ item: String, user: String, quantity: Int = 1, requestID: String? = nil) async throws(SaleError) -> PurchaseReceipt {
+        do {
+            let receipt = try await attemptPurchase(item, user: user, quantity: quantity, requestID: requestID)
+            metrics.record(receipt)
+            return receipt
+        } catch {
+            metrics.record(error)
+            throw error
+        }
+    }
+
+    private func attemptPurchase(_ item: String, user: String, quantity: Int, requestID: String?) async throws(SaleError) -> PurchaseReceipt {
         let request = try validatedPurchase(item, user: user, quantity: quantity, requestID: requestID)
         // Only purchases without a caller's request id are shed: an explicit id always gets
         // the answer Redis recorded for it.

@@ -1,0 +1,84 @@
+import Synchronization
+
+/// Latencies counted in fixed buckets (microseconds, roughly 1-2-5 steps from 50 us to 10 s),
+/// cheap enough to record every command: one lock, one array increment.
+///
+/// Quantiles are read from the buckets, so they are upper bounds within one bucket's width
+/// (for example p99 "2.0 ms" means the 99th percentile is in (1 ms, 2 ms]).
+public final class LatencyHistogram: Sendable {
+    /// The buckets' upper bounds in microseconds; a last, unbounded bucket follows them.
+    public static let boundsMicros: [Int] = [
+        50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000,
+        2_000_000, 5_000_000, 10_000_000,
+    ]
+
+    private struct Counts {
+        var buckets = [Int](repeating: 0, count: LatencyHistogram.boundsMicros.count + 1)
+        var sumMicros = 0
+        var count = 0
+    }
+
+    private let counts = Mutex(Counts())
+
+    /// Creates an empty histogram.
+    public init() {}
+
+    /// Counts one latency.
+    ///
+    /// - Parameter micros: The latency in microseconds (negative values count as 0).
+    public func record(micros: Int) {
+        let value = max(0, micros)
+        // Few buckets: a linear scan beats a binary search on this size.
+        var index = 0
+        let bounds = Self.boundsMicros
+        while index < bounds.count && value > bounds[index] { index += 1 }
+        counts.withLock { counts in
+            counts.buckets[index] += 1
+            counts.sumMicros &+= value
+            counts.count += 1
+        }
+    }
+
+    /// Counts one latency given as a `Duration`.
+    public func record(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        record(micros: Int(seconds) * 1_000_000 + Int(attoseconds / 1_000_000_000_000))
+    }
+
+    /// The counts so far.
+    public var snapshot: Snapshot {
+        counts.withLock { Snapshot(buckets: $0.buckets, sumMicros: $0.sumMicros, count: $0.count) }
+    }
+
+    /// A copy of a histogram's counts.
+    public struct Snapshot: Sendable, Hashable {
+        /// Latencies per bucket (not cumulative); the last bucket is above every bound.
+        public var buckets: [Int]
+        /// The sum of all latencies, in microseconds.
+        public var sumMicros: Int
+        /// How many latencies were counted.
+        public var count: Int
+
+        /// An empty snapshot.
+        public static let empty = Snapshot(
+            buckets: [Int](repeating: 0, count: LatencyHistogram.boundsMicros.count + 1), sumMicros: 0, count: 0)
+
+        /// The upper bound, in microseconds, of the bucket holding quantile `q` (0...1); nil
+        /// when nothing was counted, `Int.max` when it is in the unbounded bucket.
+        public func quantileMicros(_ q: Double) -> Int? {
+            guard count > 0 else { return nil }
+            let rank = max(1, Int((q * Double(count)).rounded(.up)))
+            var seen = 0
+            for (index, bucket) in buckets.enumerated() {
+                seen += bucket
+                if seen >= rank { return index < LatencyHistogram.boundsMicros.count ? LatencyHistogram.boundsMicros[index] : Int.max }
+            }
+            return Int.max
+        }
+
+        /// Both snapshots' counts added (for a total over nodes).
+        public static func + (lhs: Snapshot, rhs: Snapshot) -> Snapshot {
+            Snapshot(buckets: zip(lhs.buckets, rhs.buckets).map(+), sumMicros: lhs.sumMicros + rhs.sumMicros, count: lhs.count + rhs.count)
+        }
+    }
+}
