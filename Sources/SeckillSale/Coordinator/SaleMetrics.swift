@@ -52,6 +52,15 @@ public final class SaleMetrics: Sendable {
         /// Purchases whose `WAIT` timed out short of them (or was skipped for lack of replicas).
         public var notReplicated: Int
 
+        /// Creates a snapshot.
+        public init(results: [String: Int], errors: [String: Int], shedAnswers: Int, replicated: Int, notReplicated: Int) {
+            self.results = results
+            self.errors = errors
+            self.shedAnswers = shedAnswers
+            self.replicated = replicated
+            self.notReplicated = notReplicated
+        }
+
         /// Attempts that ended with an answer or an error.
         public var attempts: Int { results.values.reduce(0, +) + errors.values.reduce(0, +) }
         /// Errors whose outcome is unknown (the purchase may have been applied).
