@@ -26,7 +26,8 @@ extension SaleCoordinator {
             // A replica may have come back (or finished loading) since the last read.
             client.requestRefresh(ifOlderThan: .milliseconds(250))
         }
-        var backoff = options.minBackoff
+        let policy = options.retryPolicy
+        var retries = 0
         var uncertain: RedisError?
         var sendSource = false
         var attempts = 0
@@ -69,36 +70,30 @@ extension SaleCoordinator {
                 return (text, wait ? replies[1].int.map(Int.init) : knownReplicas)
             } catch let error as RedisError {
                 if error.outcomeUnknown { uncertain = error }
-                let retryable: Bool
-                if error.code == .overloaded || error.code == .authenticationFailed || error.code == .poolClosed {
-                    retryable = false
-                } else if error.commandDidNotRun {
-                    retryable = true
-                } else {
-                    retryable = error.outcomeUnknown && retryUnknownOutcome
-                }
                 // A cancelled task stops here: its sleep would end at once and the loop spin.
-                if !retryable || clock.now + backoff > deadline || Task.isCancelled {
+                guard case .retry(let pause) = policy.decide(
+                    error, idempotent: retryUnknownOutcome, attempt: retries + 1, now: clock.now, deadline: deadline), !Task.isCancelled
+                else {
                     throw failure(script, node: node, error: error, uncertain: uncertain, attempts: attempts, requestID: requestID)
                 }
+                retries += 1
                 client.logger.log(.debug, "retrying \(script.rawValue)", [
                     "node": node.name, "code": error.serverCode ?? "\(error.code)", "attempt": String(attempts),
-                    "backoffMs": String(backoff.milliseconds),
+                    "backoffMs": String(pause.milliseconds),
                 ])
-                try? await Task.sleep(for: backoff)
-                backoff = min(backoff * 2, options.maxBackoff)
+                try? await Task.sleep(for: pause)
             } catch let error as SaleError {
-                // SCRIPT LOAD failed. It never runs the sale script, so a transient failure is
-                // retried like a command that did not run; giving up still reports an earlier
-                // attempt whose outcome is unknown.
+                // SCRIPT LOAD failed. It never runs the sale script and may run twice, so the
+                // policy treats it as idempotent; giving up still reports an earlier attempt
+                // whose outcome is unknown.
                 guard let redis = error.redis else { throw error }
-                let transient = redis.code != .overloaded && redis.code != .authenticationFailed && redis.code != .poolClosed
-                    && (redis.delivery != .replied || redis.commandDidNotRun)
-                if !transient || clock.now + backoff > deadline || Task.isCancelled {
+                guard case .retry(let pause) = policy.decide(
+                    redis, idempotent: true, attempt: retries + 1, now: clock.now, deadline: deadline), !Task.isCancelled
+                else {
                     throw failure(script, node: node, error: redis, uncertain: uncertain, attempts: attempts, requestID: requestID)
                 }
-                try? await Task.sleep(for: backoff)
-                backoff = min(backoff * 2, options.maxBackoff)
+                retries += 1
+                try? await Task.sleep(for: pause)
             } catch {
                 throw SaleError(code: .redis, message: "\(script.rawValue) on \(node.name): \(error)")
             }

@@ -1,4 +1,5 @@
 public import SeckillRouting
+public import SeckillTransport
 
 /// How the coordinator retries, waits for replicas and sheds sold-out items.
 public struct SaleOptions: Sendable, Hashable {
@@ -42,6 +43,12 @@ public struct SaleOptions: Sendable, Hashable {
         self.minBackoff = minBackoff
         self.maxBackoff = maxBackoff
     }
+}
+
+extension SaleOptions {
+    /// The retry rule of sale calls: ``minBackoff`` doubling to ``maxBackoff``, within
+    /// ``callDeadline`` (see ``RetryPolicy`` for what may be sent again).
+    public var retryPolicy: RetryPolicy { RetryPolicy(minBackoff: minBackoff, maxBackoff: maxBackoff) }
 }
 
 extension Duration {
