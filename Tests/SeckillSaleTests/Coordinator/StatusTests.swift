@@ -111,6 +111,30 @@ struct StatusTests {
         }
     }
 
+    @Test("status whose reply is lost fails with an unknown outcome and is not sent again")
+    func lostReplyIsNotResent() async throws {
+        let cluster = try await SaleCluster.start(proxied: true)
+        let items = (0..<3).map { cluster.item("lost-\($0)") }
+        for item in items { _ = try await cluster.coordinator.publish(item, stock: 4) }
+        func hmgetCalls() async throws -> Int {
+            let text = try await cluster.redis("INFO", "commandstats", key: ItemKeys(item: items[0]).meta).string ?? ""
+            let line = text.split(whereSeparator: \.isNewline).first { $0.hasPrefix("cmdstat_hmget:") } ?? ""
+            return line.dropFirst("cmdstat_hmget:".count).split(separator: ",").first { $0.hasPrefix("calls=") }.flatMap { Int($0.dropFirst(6)) } ?? 0
+        }
+        let before = try await hmgetCalls()
+        cluster.proxies[0].arm(.dropNextReply)
+        do {
+            let statuses = try await cluster.coordinator.status(items)
+            Issue.record("status answered \(statuses) though its reply was lost")
+        } catch {
+            #expect(error.code == .redis)
+            #expect(error.redis?.outcomeUnknown == true, "\(error)")
+        }
+        // The pipeline ran once on the server; nothing was resent after the lost reply.
+        #expect(try await hmgetCalls() - before == 3)
+        #expect(try await cluster.coordinator.status(items).map { $0?.total } == [4, 4, 4])
+    }
+
     @Test("status of more items on one node than its in-flight limit still reads them all")
     func statusOfManyItems() async throws {
         let cluster = try await SaleCluster.start(pool: PoolSettings(maxInFlightPerNode: 64))
