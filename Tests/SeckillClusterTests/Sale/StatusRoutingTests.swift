@@ -92,6 +92,13 @@ extension ClusterTests {
                 #expect(bought == expectedBought[item], "\(item): \(bought) bought")
             }
             expectCounters(try await coordinator.status(items), sold: expectedBought, "after the batch, slots still migrating")
+            // The checker's first reads go out grouped per node too, and follow the ASKs.
+            let midCheck = try await InvariantChecker(client: client).check(items)
+            #expect(midCheck.holds, "\(midCheck.violations.prefix(5)) \(midCheck.unreadable.prefix(2))")
+            #expect(midCheck.items == items.count)
+            #expect(midCheck.soldUnits == items.indices.reduce(0, +) + expectedBought.values.reduce(0, +))
+            // SCAN per node finds each item once, the moving ones on their targets.
+            #expect(try await coordinator.allItems().filter { $0.hasPrefix(harness.prefix) } == items.sorted())
 
             // The move done; the client's map still names the old owners until a MOVED.
             // finishMigration waits for a cluster without open slots: give every slot but the
