@@ -6,8 +6,8 @@ extension ClusterClient {
     /// follows the cluster's answers to the first of them:
     /// - `MOVED slot host:port`: the slot has a new owner: the map is updated, the commands
     ///   resent there, and a topology refresh starts in the background;
-    /// - `ASK slot host:port`: the slot is migrating: `ASKING` plus the commands go to that
-    ///   node once, and the map is left alone;
+    /// - `ASK slot host:port`: the slot is migrating: the commands go to that node once, each
+    ///   after an `ASKING` (the flag lasts one command), and the map is left alone;
     /// - either of them only to a node of the last topology read (cluster mode): for an
     ///   address it does not list, the topology is refreshed first (waiting until `deadline`
     ///   at most) and the call fails when the refreshed topology does not list it either.
@@ -22,9 +22,20 @@ extension ClusterClient {
     /// `TRYAGAIN` and the like starts the count again). Other error replies are
     /// returned as values; failures with an unknown outcome are thrown, never resent.
     ///
+    /// This is the one place redirect and retry rules live: ``execute(_:deadline:)`` pipelines
+    /// many calls per node and hands every call that met a redirect back to this path.
+    ///
     /// - Returns: The replies, in order.
     /// - Throws: ``RedisError``.
     public func execute(_ commands: [RESPCommand], slot: HashSlot, deadline: ContinuousClock.Instant) async throws -> [RESPValue] {
+        try await route(commands, slot: slot, deadline: deadline).replies
+    }
+
+    /// ``execute(_:slot:deadline:)``, also saying which node gave the replies (the target of
+    /// the last redirect followed).
+    func route(
+        _ commands: [RESPCommand], slot: HashSlot, deadline: ContinuousClock.Instant
+    ) async throws -> (node: NodeConfig, replies: [RESPValue]) {
         var redirects = 0
         var asking: NodeConfig?
         var backoff = Duration.milliseconds(1)
@@ -34,14 +45,16 @@ extension ClusterClient {
             let replies: [RESPValue]
             do {
                 if asking != nil {
-                    replies = Array(try await pool.pipeline([RESPCommand("ASKING")] + commands).dropFirst())
+                    // ASKING lets only the next command in: every command of the call needs its own.
+                    let answered = try await pool.pipeline(commands.flatMap { [RESPCommand("ASKING"), $0] })
+                    replies = stride(from: 1, to: answered.count, by: 2).map { answered[$0] }
                 } else if commands.count == 1 {
                     // The common case: one command, no batch bookkeeping.
                     replies = [try await pool.request(commands[0])]
                 } else {
                     replies = try await pool.pipeline(commands)
                 }
-            } catch let error as RedisError where error.delivery == .notSent && error.code != .overloaded && error.code != .poolClosed {
+            } catch let error as RedisError where Self.unreachable(error) {
                 asking = nil
                 if config.mode == .cluster { requestRefresh() }
                 guard config.mode == .cluster, ContinuousClock.now + backoff < deadline else { throw error }
@@ -50,11 +63,11 @@ extension ClusterClient {
                 continue
             }
             asking = nil
-            guard let message = replies.first?.errorMessage else { return replies }
+            guard let message = replies.first?.errorMessage else { return (node, replies) }
             let words = message.split(separator: " ")
-            switch words.first {
+            switch words.first.map(String.init) {
             case "MOVED", "ASK":
-                guard let redirect = Redirect(message: message) else { return replies }
+                guard let redirect = Redirect(message: message) else { return (node, replies) }
                 let target = try await target(of: redirect, from: node, deadline: deadline)
                 redirects += 1
                 guard redirects <= config.topology.maxRedirects else {
@@ -68,9 +81,9 @@ extension ClusterClient {
                 } else {
                     asking = target
                 }
-            case "TRYAGAIN", "CLUSTERDOWN", "LOADING", "MASTERDOWN", "READONLY":
+            case let code? where Self.notRunCodes.contains(code):
                 if words[0] != "TRYAGAIN" { requestRefresh() }
-                guard ContinuousClock.now + backoff < deadline else { return replies }
+                guard ContinuousClock.now + backoff < deadline else { return (node, replies) }
                 try? await Task.sleep(for: backoff)
                 backoff = min(backoff * 2, .milliseconds(100))
                 // The redirect limit stops loops without a pause. A multi-key command on a
@@ -78,9 +91,27 @@ extension ClusterClient {
                 // counting those ASKs would give up after a few milliseconds, not at the deadline.
                 redirects = 0
             default:
-                return replies
+                return (node, replies)
             }
         }
+    }
+
+    /// Whether a call's first reply is one ``execute(_:slot:deadline:)`` acts on: a redirect
+    /// (`MOVED`, `ASK`) or an error saying the command did not run and may be sent again.
+    static func needsRouting(_ reply: RESPValue) -> Bool {
+        guard let message = reply.errorMessage else { return false }
+        let code = String(message.prefix { $0 != " " })
+        return code == "MOVED" || code == "ASK" || notRunCodes.contains(code)
+    }
+
+    /// Error replies saying the command did not run, which ``execute(_:slot:deadline:)``
+    /// waits out and sends again.
+    private static let notRunCodes: Set<String> = ["TRYAGAIN", "CLUSTERDOWN", "LOADING", "MASTERDOWN", "READONLY"]
+
+    /// Whether a transport failure means the node could not be reached before anything was
+    /// sent (retried in cluster mode), rather than the pool refusing the call itself.
+    static func unreachable(_ error: RedisError) -> Bool {
+        error.delivery == .notSent && error.code != .overloaded && error.code != .poolClosed
     }
 
     /// The node to follow `redirect` to: a node of the topology, after a refresh (awaited

@@ -10,7 +10,14 @@ import Synchronization
 /// discovered from a real Redis Cluster (`CLUSTER SHARDS`, falling back to `CLUSTER SLOTS`)
 /// through the seeds, refreshed periodically (``run()``) and whenever a redirect or an
 /// unreachable primary shows the map is stale. Services hold one client for the life of
-/// the process and route every command by its key's slot with ``execute(_:slot:deadline:)``.
+/// the process.
+///
+/// One route: every command for a key reaches Redis through ``execute(_:slot:deadline:)``
+/// (one call) or ``execute(_:deadline:)`` (many calls, grouped by node and pipelined, each
+/// call that meets a redirect handed back to the single-call path), so redirects
+/// (`MOVED`, `ASK`), waits (`TRYAGAIN`, `CLUSTERDOWN`, ...) and retries are decided in one
+/// place. Commands addressed to a node rather than a key go through
+/// ``execute(_:on:)`` over ``nodes`` (e.g. ``keys(matching:type:)``).
 public final class ClusterClient: Sendable {
     /// Maps keys to nodes; replaced as a whole when the topology changes.
     public let router: SlotRouter

@@ -3,60 +3,62 @@ import SeckillRouting
 import SeckillTransport
 
 extension SaleCoordinator {
-    /// Reads many items' counters in one round trip per node (pipelined `HMGET` + `HLEN`).
+    /// Reads many items' counters in one round trip per node: `HMGET` of the item hash and
+    /// `HLEN` of the buyers, pipelined per node through ``ClusterClient/execute(_:deadline:)``,
+    /// the route every sale operation takes. An item whose slot is moving is followed to the
+    /// node holding its keys (`ASK`, `MOVED`), so it is never reported unpublished because it
+    /// was asked on the old owner.
     ///
     /// - Parameter items: Item ids.
     /// - Returns: One status per item, in order; nil for an item that was never published.
+    /// - Throws: ``SaleError`` for an invalid item id, or naming the first item that could
+    ///   not be read (a node down, an error reply).
     public func status(_ items: [String]) async throws(SaleError) -> [ItemStatus?] {
         for item in items { try SaleInput.validateItem(item) }
-        let groups = client.router.group(items) { ItemKeys(item: $0).meta }
-        var results = [ItemStatus?](repeating: nil, count: items.count)
-        let replies = try await perNode(groups) { node, indexes in
-            indexes.flatMap { index -> [RESPCommand] in
-                let keys = ItemKeys(item: items[index])
-                return [RESPCommand("HMGET", keys.meta, "total", "sold", "limit", "start", "end", "epoch"),
-                        RESPCommand("HLEN", keys.buyers)]
-            }
+        // A call per key: mid-move an item's hash and buyers may sit on different nodes, and a
+        // call is routed by its first reply.
+        var calls: [ClusterClient.Call] = []
+        calls.reserveCapacity(items.count * 2)
+        for item in items {
+            let keys = ItemKeys(item: item)
+            let slot = HashSlot(key: keys.meta)
+            calls.append(.init(slot: slot, commands: [RESPCommand("HMGET", keys.meta, "total", "sold", "limit", "start", "end", "epoch")]))
+            calls.append(.init(slot: slot, commands: [RESPCommand("HLEN", keys.buyers)]))
         }
-        for (node, indexes, values) in replies {
-            for (position, index) in indexes.enumerated() {
-                let fields = values[position * 2].array ?? []
-                guard fields.count == 6, let total = fields[0].int else { continue }
-                results[index] = ItemStatus(
-                    item: items[index], total: Int(total), sold: Int(fields[1].int ?? 0), limit: Int(fields[2].int ?? 0),
-                    window: SaleWindow(startsAtMs: fields[3].int, endsAtMs: fields[4].int),
-                    epoch: Int(fields[5].int ?? 0), buyers: Int(values[position * 2 + 1].int ?? 0), node: node.name)
+        let answers = await client.execute(calls, deadline: ContinuousClock.now + options.callDeadline)
+        var results: [ItemStatus?] = []
+        results.reserveCapacity(items.count)
+        for (index, item) in items.enumerated() {
+            let meta = try reply(answers[index * 2], reading: item)
+            let buyers = try reply(answers[index * 2 + 1], reading: item)
+            let fields = meta.value.array ?? []
+            guard fields.count == 6, let total = fields[0].int else {
+                results.append(nil)
+                continue
             }
+            results.append(ItemStatus(
+                item: item, total: Int(total), sold: Int(fields[1].int ?? 0), limit: Int(fields[2].int ?? 0),
+                window: SaleWindow(startsAtMs: fields[3].int, endsAtMs: fields[4].int),
+                epoch: Int(fields[5].int ?? 0), buyers: Int(buyers.value.int ?? 0), node: meta.node.name))
         }
         return results
     }
 
-    /// Every item published on any node, found with `SCAN` (for operators; a sale's own code
-    /// should know its items).
+    /// Every item published on any node, found with `SCAN` on each node of the client's map
+    /// (for operators; a sale's own code should know its items).
     ///
-    /// - Returns: Item ids, sorted.
+    /// - Returns: Item ids, sorted, each once.
+    /// - Throws: ``SaleError`` naming a node that could not be read: the list is never
+    ///   returned without it.
     public func allItems() async throws(SaleError) -> [String] {
-        var items: [String] = []
-        for node in client.nodes {
-            guard let pool = client.pool(named: node.name) else { continue }
-            var cursor = "0"
-            repeat {
-                let reply: RESPValue
-                do {
-                    reply = try await pool.send(RESPCommand("SCAN", cursor, "MATCH", "seckill:{*}", "COUNT", "1000", "TYPE", "hash"))
-                } catch {
-                    throw SaleError(code: .redis, message: "cannot list items on \(node.name): \(error)", redis: error as? RedisError)
-                }
-                guard let parts = reply.array, parts.count == 2, let next = parts[0].string, let keys = parts[1].array else {
-                    throw unexpected("\(reply)", from: .purchase)
-                }
-                for key in keys {
-                    if let text = key.string, let item = ItemKeys.item(fromMetaKey: text) { items.append(item) }
-                }
-                cursor = next
-            } while cursor != "0"
+        let keys: [String]
+        do {
+            keys = try await client.keys(matching: "seckill:{*}", type: "hash")
+        } catch {
+            let node = (error as? RedisError)?.node ?? "a node"
+            throw SaleError(code: .redis, message: "cannot list items on \(node): \(error)", redis: error as? RedisError)
         }
-        return items.sorted()
+        return Set(keys.compactMap(ItemKeys.item(fromMetaKey:))).sorted()
     }
 
     /// One page of an item's buyers (`HSCAN`).
@@ -87,46 +89,18 @@ extension SaleCoordinator {
         return BuyersPage(buyers: buyers, next: next == "0" ? nil : next)
     }
 
-    /// Sends each node its commands in one pipeline (several consecutive ones past half the
-    /// pool's in-flight limit), all nodes at once.
-    func perNode(
-        _ groups: [(node: NodeConfig, indexes: [Int])],
-        _ commands: @Sendable (NodeConfig, [Int]) -> [RESPCommand]
-    ) async throws(SaleError) -> [(NodeConfig, [Int], [RESPValue])] {
-        let client = self.client
-        let outcome: Result<[(NodeConfig, [Int], [RESPValue])], SaleError> = await withTaskGroup(
-            of: Result<(NodeConfig, [Int], [RESPValue]), SaleError>.self
-        ) { group in
-            for (node, indexes) in groups {
-                let batch = commands(node, indexes)
-                group.addTask {
-                    guard let pool = client.pool(named: node.name) else {
-                        return .failure(SaleError(code: .redis, message: "no pool for node \(node.name)"))
-                    }
-                    do {
-                        // The pool refuses a pipeline longer than its in-flight limit outright,
-                        // so a large batch goes in consecutive slices of at most half of it.
-                        let slice = max(1, pool.poolOptions.maxInFlight / 2)
-                        var values: [RESPValue] = []
-                        values.reserveCapacity(batch.count)
-                        for start in stride(from: 0, to: batch.count, by: slice) {
-                            values += try await pool.pipeline(Array(batch[start..<min(start + slice, batch.count)]))
-                        }
-                        return .success((node, indexes, values))
-                    } catch {
-                        return .failure(SaleError(code: .redis, message: "\(node.name): \(error)", redis: error as? RedisError))
-                    }
-                }
+    /// The single reply of one call of ``status(_:)``, or the error that stops it.
+    private func reply(_ answer: Result<ClusterClient.Answer, RedisError>, reading item: String) throws(SaleError) -> (value: RESPValue, node: NodeConfig) {
+        switch answer {
+        case .success(let answer):
+            let value = answer.replies.first ?? .null
+            if let message = value.errorMessage {
+                let error = RedisError.server(message, node: answer.node.name)
+                throw SaleError(code: .redis, message: "cannot read the status of \(item): \(error)", redis: error)
             }
-            var collected: [(NodeConfig, [Int], [RESPValue])] = []
-            for await result in group {
-                switch result {
-                case .success(let value): collected.append(value)
-                case .failure(let error): return .failure(error)
-                }
-            }
-            return .success(collected)
+            return (value, answer.node)
+        case .failure(let error):
+            throw SaleError(code: .redis, message: "cannot read the status of \(item): \(error)", redis: error)
         }
-        return try outcome.get()
     }
 }

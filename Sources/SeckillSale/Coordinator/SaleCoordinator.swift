@@ -18,6 +18,12 @@ import Synchronization
 /// evaluated afresh and may answer differently (bought after a restock or cancellation,
 /// another refusal): it can never buy twice, because the first attempt bought nothing.
 ///
+/// Routing: every operation reaches Redis through the client's one route: scripts through
+/// ``ClusterClient/execute(_:slot:deadline:)``, reads of many items (``status(_:)``, the
+/// ``InvariantChecker``) through ``ClusterClient/execute(_:deadline:)``, which pipelines
+/// them per node and follows redirects the same way, so a moving slot is followed by every
+/// operation alike.
+///
 /// Retries: a failure where Redis certainly did not run the script (not sent, `NOSCRIPT`,
 /// `TRYAGAIN`, `LOADING`, ...) is retried within ``SaleOptions/callDeadline``. A failure with
 /// an unknown outcome (timeout, connection lost after the write) is retried only for calls

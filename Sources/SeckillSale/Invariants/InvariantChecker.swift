@@ -38,7 +38,11 @@ public struct InvariantChecker: Sendable {
     public init(client: ClusterClient) { self.client = client }
 
     /// Checks `items`, up to 64 at a time (use ``SaleCoordinator/allItems()`` to find every
-    /// item on the nodes).
+    /// item on the nodes). Every read takes the client's one route: each chunk's first reads
+    /// (item hash, first page of buyers and of orders) in one round trip per node through
+    /// ``ClusterClient/execute(_:deadline:)``, further pages through
+    /// ``ClusterClient/execute(_:slot:deadline:)``, so a check during resharding follows
+    /// `MOVED` and `ASK`.
     ///
     /// - Returns: What was read and every violation found.
     /// - Throws: ``SaleError`` for an invalid item id. Items on a node that cannot be read are
@@ -47,12 +51,25 @@ public struct InvariantChecker: Sendable {
         for item in items { try SaleInput.validateItem(item) }
         var report = InvariantReport()
         for start in stride(from: 0, to: items.count, by: 64) {
-            let chunk = items[start..<min(start + 64, items.count)]
+            let chunk = Array(items[start..<min(start + 64, items.count)])
+            // Every item's first reads in one round trip per node; only the items with more
+            // buyers or orders than a page read on, each through the single-call route.
+            var calls: [ClusterClient.Call] = []
+            calls.reserveCapacity(chunk.count * 3)
+            for item in chunk {
+                let keys = ItemKeys(item: item)
+                let slot = HashSlot(key: keys.meta)
+                calls.append(.init(slot: slot, commands: [RESPCommand("HMGET", keys.meta, "total", "sold", "limit")]))
+                calls.append(.init(slot: slot, commands: [Self.buyersPage(keys, cursor: "0")]))
+                calls.append(.init(slot: slot, commands: [Self.ordersPage(keys, from: "-")]))
+            }
+            let firsts = await client.execute(calls, deadline: ContinuousClock.now + Self.readDeadline)
             let partials = await withTaskGroup(of: Result<InvariantReport, SaleError>.self) { group in
-                for item in chunk {
+                for (position, item) in chunk.enumerated() {
+                    let first = FirstReads(meta: firsts[position * 3], buyers: firsts[position * 3 + 1], orders: firsts[position * 3 + 2])
                     group.addTask {
                         var partial = InvariantReport()
-                        do throws(SaleError) { try await check(item, into: &partial) } catch { return .failure(error) }
+                        do throws(SaleError) { try await check(item, first: first, into: &partial) } catch { return .failure(error) }
                         return .success(partial)
                     }
                 }
@@ -80,19 +97,55 @@ public struct InvariantChecker: Sendable {
         return report
     }
 
-    private func check(_ item: String, into report: inout InvariantReport) async throws(SaleError) {
-        let keys = ItemKeys(item: item)
-        let slot = HashSlot(key: keys.meta)
-        let meta: [RESPValue]
+    /// How long one read may wait out redirects and backoffs.
+    private static let readDeadline = Duration.seconds(10)
+
+    /// The replies to an item's first three reads: its hash, the first page of its buyers and
+    /// of its orders.
+    private struct FirstReads: Sendable {
+        var meta: Result<ClusterClient.Answer, RedisError>
+        var buyers: Result<ClusterClient.Answer, RedisError>
+        var orders: Result<ClusterClient.Answer, RedisError>
+    }
+
+    private static func buyersPage(_ keys: ItemKeys, cursor: String) -> RESPCommand {
+        RESPCommand("HSCAN", keys.buyers, cursor, "COUNT", "1000")
+    }
+
+    private static func ordersPage(_ keys: ItemKeys, from start: String) -> RESPCommand {
+        RESPCommand("XRANGE", keys.orders, start, "+", "COUNT", "1000")
+    }
+
+    /// The reply of a one-command call, or the error that makes the item unreadable.
+    private func value(_ answer: Result<ClusterClient.Answer, RedisError>, of item: String) throws(SaleError) -> RESPValue {
+        let error: RedisError
+        switch answer {
+        case .success(let answer):
+            let reply = answer.replies.first ?? .null
+            guard let message = reply.errorMessage else { return reply }
+            error = RedisError.server(message, node: answer.node.name)
+        case .failure(let failure):
+            error = failure
+        }
+        throw SaleError(code: .redis, message: "invariant check of \(item): \(error)", redis: error)
+    }
+
+    /// One more page of an item, through the cluster client (so a check during resharding
+    /// follows MOVED / ASK).
+    private func read(_ command: RESPCommand, slot: HashSlot, of item: String) async throws(SaleError) -> RESPValue {
         do {
-            // Through the cluster client, so a check during resharding follows MOVED / ASK.
-            let reply = try await client.execute(
-                [RESPCommand("HMGET", keys.meta, "total", "sold", "limit")], slot: slot, deadline: ContinuousClock.now + .seconds(10))[0]
+            let reply = try await client.execute([command], slot: slot, deadline: ContinuousClock.now + Self.readDeadline)[0]
             if let message = reply.errorMessage { throw RedisError.server(message, node: client.router.node(for: slot).name) }
-            meta = reply.array ?? []
+            return reply
         } catch {
             throw SaleError(code: .redis, message: "invariant check of \(item): \(error)", redis: error as? RedisError)
         }
+    }
+
+    private func check(_ item: String, first: FirstReads, into report: inout InvariantReport) async throws(SaleError) {
+        let keys = ItemKeys(item: item)
+        let slot = HashSlot(key: keys.meta)
+        let meta = try value(first.meta, of: item).array ?? []
         report.items += 1
         guard meta.count == 3, let total = meta[0].int else {
             report.violations.append("\(item): item hash missing")
@@ -107,16 +160,8 @@ public struct InvariantChecker: Sendable {
         // Buyers page by page (HSCAN): a hot item's hash can hold millions of users, and one
         // HGETALL reply that size would stall the node and this client's event loop.
         var held: [String: Int] = [:]
-        var cursor = "0"
-        repeat {
-            let page: RESPValue
-            do {
-                page = try await client.execute(
-                    [RESPCommand("HSCAN", keys.buyers, cursor, "COUNT", "1000")], slot: slot, deadline: ContinuousClock.now + .seconds(10))[0]
-                if let message = page.errorMessage { throw RedisError.server(message, node: client.router.node(for: slot).name) }
-            } catch {
-                throw SaleError(code: .redis, message: "invariant check of \(item): \(error)", redis: error as? RedisError)
-            }
+        var page = try value(first.buyers, of: item)
+        while true {
             guard let parts = page.array, parts.count == 2, let next = parts[0].string, let flat = parts[1].array else {
                 throw SaleError(code: .unexpectedReply, message: "invariant check of \(item): HSCAN answered \(page)")
             }
@@ -126,8 +171,9 @@ public struct InvariantChecker: Sendable {
                 held[flat[index].string ?? ""] = Int(flat[index + 1].int ?? 0)
                 index += 2
             }
-            cursor = next
-        } while cursor != "0"
+            if next == "0" { break }
+            page = try await read(Self.buyersPage(keys, cursor: next), slot: slot, of: item)
+        }
         let heldSum = held.values.reduce(0, +)
         if heldSum != sold { report.violations.append("\(item): sold is \(sold) but the buyers hold \(heldSum)") }
         for (user, units) in held {
@@ -138,16 +184,8 @@ public struct InvariantChecker: Sendable {
         // Replay the orders stream page by page.
         var fromStream: [String: Int] = [:]
         var net = 0
-        var start = "-"
+        page = try value(first.orders, of: item)
         while true {
-            let page: RESPValue
-            do {
-                page = try await client.execute(
-                    [RESPCommand("XRANGE", keys.orders, start, "+", "COUNT", "1000")], slot: slot, deadline: ContinuousClock.now + .seconds(10))[0]
-                if let message = page.errorMessage { throw RedisError.server(message, node: client.router.node(for: slot).name) }
-            } catch {
-                throw SaleError(code: .redis, message: "invariant check of \(item): \(error)", redis: error as? RedisError)
-            }
             let entries = page.array ?? []
             for entry in entries {
                 guard let parts = entry.array, parts.count == 2, let fields = parts[1].array else { continue }
@@ -173,7 +211,7 @@ public struct InvariantChecker: Sendable {
                 }
             }
             guard entries.count == 1000, let last = entries.last?.array?.first?.string else { break }
-            start = "(" + last
+            page = try await read(Self.ordersPage(keys, from: "(" + last), slot: slot, of: item)
         }
         if net != sold { report.violations.append("\(item): sold is \(sold) but the orders stream nets \(net) units") }
         for (user, units) in fromStream where units != (held[user] ?? 0) {

@@ -1,3 +1,4 @@
+import Foundation
 import SeckillRESP
 import SeckillRouting
 import SeckillSale
@@ -34,6 +35,104 @@ struct StatusTests {
             #expect(status.node == cluster.client.nodes[cluster.nodeIndex(of: item)].name)
         }
         #expect(Set(statuses.compactMap { $0?.node }).count == 3)
+    }
+
+    @Test("status of items across three nodes is one pipelined round trip per node and keeps the order asked")
+    func statusIsOneRoundTripPerNode() async throws {
+        // One connection per node, so the warm-up below opens every connection status uses.
+        let cluster = try await SaleCluster.start(nodes: 3, pool: PoolSettings(connectionsPerNode: 1))
+        let byNode = cluster.items(perNode: 4)
+        for (node, items) in byNode.enumerated() {
+            for (index, item) in items.enumerated() {
+                _ = try await cluster.coordinator.publish(item, stock: 100 * (node + 1) + index)
+                for buyer in 0..<index { _ = try await cluster.coordinator.purchase(item, user: "u\(buyer)") }
+            }
+        }
+        // Interleaved across nodes, so any grouping that lost the positions would show.
+        let asked = (0..<4).flatMap { index in byNode.indices.reversed().map { byNode[$0][index] } }
+        // Open every pool connection first: the handshake would count as reads too.
+        _ = try await cluster.coordinator.status(asked)
+
+        /// `total_reads_processed`, `cmdstat_hmget` and `cmdstat_hlen` calls of node `node`.
+        func counters(_ node: Int) async throws -> (reads: Int, hmget: Int, hlen: Int) {
+            let text = try await cluster.redis("INFO", "stats", "commandstats", key: ItemKeys(item: byNode[node][0]).meta).string ?? ""
+            func line(_ prefix: String) -> Substring {
+                text.split(whereSeparator: \.isNewline).first { $0.hasPrefix(prefix) }?.dropFirst(prefix.count) ?? ""
+            }
+            /// `calls=N` of a `cmdstat_...:calls=N,usec=...` line; 0 when the command never ran.
+            func calls(_ command: String) -> Int {
+                line("cmdstat_\(command):").split(separator: ",").first { $0.hasPrefix("calls=") }.flatMap { Int($0.dropFirst(6)) } ?? 0
+            }
+            let reads = Int(line("total_reads_processed:").trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+            return (reads, calls("hmget"), calls("hlen"))
+        }
+        var before: [(reads: Int, hmget: Int, hlen: Int)] = []
+        for node in byNode.indices { before.append(try await counters(node)) }
+        let statuses = try await cluster.coordinator.status(asked)
+        for node in byNode.indices {
+            let after = try await counters(node)
+            // One read event for the status pipeline, one for the INFO that reads the counters.
+            #expect(after.reads - before[node].reads == 2, "node \(node): \(after.reads - before[node].reads) reads")
+            #expect(after.hmget - before[node].hmget == 4, "node \(node): \(after.hmget - before[node].hmget) HMGET")
+            #expect(after.hlen - before[node].hlen == 4, "node \(node): \(after.hlen - before[node].hlen) HLEN")
+        }
+        #expect(statuses.map { $0?.item } == asked)
+        for (item, status) in zip(asked, statuses) {
+            let node = cluster.nodeIndex(of: item)
+            let index = try #require(byNode[node].firstIndex(of: item))
+            #expect(status?.total == 100 * (node + 1) + index)
+            #expect(status?.sold == index)
+            #expect(status?.buyers == index)
+            #expect(status?.node == cluster.client.nodes[node].name)
+        }
+    }
+
+    @Test("status and allItems fail naming the node that is down instead of leaving its items out")
+    func nodeDownIsReported() async throws {
+        let cluster = try await SaleCluster.start(nodes: 3)
+        let items = Array(cluster.items(perNode: 1).joined())
+        for item in items { _ = try await cluster.coordinator.publish(item, stock: 5) }
+        #expect(try await cluster.coordinator.allItems().filter { $0.hasPrefix(cluster.prefix) } == items.sorted())
+        let down = cluster.servers[1]
+        down.stop()
+        do {
+            let found = try await cluster.coordinator.allItems()
+            Issue.record("allItems answered \(found.count) items with node 1 down")
+        } catch {
+            #expect(error.code == .redis)
+            #expect(error.message.contains(String(down.port)), "\(error.message)")
+        }
+        do {
+            let statuses = try await cluster.coordinator.status(items)
+            Issue.record("status answered \(statuses) with node 1 down")
+        } catch {
+            #expect(error.code == .redis)
+            #expect(error.message.contains(items[1]), "\(error.message)")
+        }
+    }
+
+    @Test("status whose reply is lost fails with an unknown outcome and is not sent again")
+    func lostReplyIsNotResent() async throws {
+        let cluster = try await SaleCluster.start(proxied: true)
+        let items = (0..<3).map { cluster.item("lost-\($0)") }
+        for item in items { _ = try await cluster.coordinator.publish(item, stock: 4) }
+        func hmgetCalls() async throws -> Int {
+            let text = try await cluster.redis("INFO", "commandstats", key: ItemKeys(item: items[0]).meta).string ?? ""
+            let line = text.split(whereSeparator: \.isNewline).first { $0.hasPrefix("cmdstat_hmget:") } ?? ""
+            return line.dropFirst("cmdstat_hmget:".count).split(separator: ",").first { $0.hasPrefix("calls=") }.flatMap { Int($0.dropFirst(6)) } ?? 0
+        }
+        let before = try await hmgetCalls()
+        cluster.proxies[0].arm(.dropNextReply)
+        do {
+            let statuses = try await cluster.coordinator.status(items)
+            Issue.record("status answered \(statuses) though its reply was lost")
+        } catch {
+            #expect(error.code == .redis)
+            #expect(error.redis?.outcomeUnknown == true, "\(error)")
+        }
+        // The pipeline ran once on the server; nothing was resent after the lost reply.
+        #expect(try await hmgetCalls() - before == 3)
+        #expect(try await cluster.coordinator.status(items).map { $0?.total } == [4, 4, 4])
     }
 
     @Test("status of more items on one node than its in-flight limit still reads them all")
