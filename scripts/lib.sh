@@ -182,18 +182,6 @@ redis_alive() {
     redis_ping "$1" "$2" >/dev/null
 }
 
-# wait_for_port HOST PORT TIMEOUT_SECONDS: waits until a Redis server answers PING on
-# HOST:PORT; fails after TIMEOUT_SECONDS (whole seconds; 0 tries once).
-wait_for_port() {
-    local host="$1" port="$2" timeout="${3:-10}"
-    local deadline=$((SECONDS + timeout))
-    while :; do
-        redis_alive "$host" "$port" && return 0
-        ((SECONDS < deadline)) || return 1
-        sleep 0.1
-    done
-}
-
 # True when PID is a live (not zombie) redis-server process; checked through /proc so a
 # recycled pid that now belongs to something else is never taken for one.
 pid_is_redis_server() {
