@@ -93,7 +93,7 @@ start_cluster() {
         redis_start "$DIR" "$port" 127.0.0.1 "$port" --cluster-enabled yes \
             --cluster-config-file "$DIR/$port/nodes.conf" --cluster-node-timeout "$NODE_TIMEOUT" \
             --protected-mode no \
-            || { stop_cluster; die "redis-server on port $port did not start (see $DIR/$port.log)"; }
+            || { stop_cluster; die "redis-server on port $port did not start (the last line of its log is above); the nodes started so far are stopped"; }
     done
     local addresses=()
     for port in $(ports); do addresses+=("127.0.0.1:$port"); done
