@@ -16,19 +16,28 @@
 # copies the huge value into its output buffer.
 set -euo pipefail
 
-ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=lib.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
+
+ROOT="$(seckill_root)"
 OLD=${1:-/work/old}
 SECONDS_PER_PHASE=${2:-5}
 BIG_BYTES=${3:-50000000}
-WORK=$(mktemp -d)
-REDIS_PIDS=()
+
+ensure_swift
+ensure_redis
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/seckill-bench-big-reply.XXXXXX")"
 
 cleanup() {
-    local pid
-    for pid in "${REDIS_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+    local status=$?
+    # Only the servers started here: their pid files are in WORK.
+    redis_stop "$WORK"/*.pid || true
     rm -rf -- "$WORK"
+    exit "$status"
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 (cd "$ROOT" && swift build -c release --target SeckillTransport >/dev/null)
 
@@ -46,17 +55,12 @@ compile() {
 compile "$OLD" "$WORK/bench-old"
 compile "$ROOT" "$WORK/bench-new"
 
-# Starts a redis-server on a free port, which it leaves in STARTED_PORT (not printed: a
-# command substitution would run it in a subshell and lose its pid).
+# Starts a redis-server on a free port, which it leaves in STARTED_PORT (not printed: the
+# caller's `die` must run in this shell, not in a command substitution's subshell).
 start_server() {
     local port
-    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-    mkdir -p "$WORK/$port"
-    redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$WORK/$port" \
-        --logfile "$WORK/$port/redis.log" >/dev/null &
-    REDIS_PIDS+=($!)
-    # Polling for readiness: the server offers no other signal.
-    for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+    port="$(free_port)"
+    redis_start "$WORK" "$port" 127.0.0.1 "$port" || die "redis-server on port $port did not start"
     STARTED_PORT=$port
 }
 start_server

@@ -17,7 +17,7 @@
 # ratios. --quick runs one round of a few thousand requests per step.
 set -euo pipefail
 
-# shellcheck source=scripts/lib.sh
+# shellcheck source=lib.sh
 source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 
 ROOT="$(seckill_root)"
@@ -35,24 +35,16 @@ while (($# > 0)); do
     esac
 done
 
-ensure_swift
 ensure_redis
 ensure_python3
-log_info "building seckill (release)"
-swift build -c release --product seckill >/dev/null
-SECKILL="$ROOT/.build/release/seckill"
+SECKILL=""
+build_seckill
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/seckill-bench.XXXXXX")"
-PIDS=()
 cleanup() {
-    local status=$? pid
-    for pid in "${PIDS[@]}"; do
-        pid_is_redis_server "$pid" && kill "$pid" 2>/dev/null || true
-    done
-    sleep 0.2
-    for pid in "${PIDS[@]}"; do
-        pid_is_redis_server "$pid" && kill -9 "$pid" 2>/dev/null || true
-    done
+    local status=$?
+    # Only the servers started here: their pid files are in WORK.
+    redis_stop "$WORK"/*.pid || true
     rm -rf -- "$WORK"
     exit "$status"
 }
@@ -60,17 +52,8 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-
 start_node() {
-    local port="$1"
-    mkdir -p "$WORK/$port"
-    redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --daemonize yes --protected-mode no \
-        --pidfile "$WORK/$port.pid" --logfile "$WORK/$port.log" --dir "$WORK/$port" >/dev/null
-    wait_for_port 127.0.0.1 "$port" 10 || die "redis-server on port $port did not start"
-    PIDS+=("$(cat "$WORK/$port.pid")")
+    redis_start "$WORK" "$1" 127.0.0.1 "$1" --protected-mode no || die "redis-server on port $1 did not start"
 }
 
 ONE="$(free_port)"; start_node "$ONE"
@@ -80,6 +63,8 @@ C="$(free_port)"; start_node "$C"
 "$SECKILL" config init --nodes "127.0.0.1:$ONE" --output "$WORK/one.json" >/dev/null
 "$SECKILL" config init --nodes "127.0.0.1:$A,127.0.0.1:$B,127.0.0.1:$C" --output "$WORK/three.json" >/dev/null
 
+# A member of the JSON object on standard input, e.g. json_field "['latencyMs']['p99']".
+# python3 is needed for the report table anyway, and reads JSON properly.
 json_field() { python3 -c "import json,sys; d=json.loads(sys.stdin.read()); print(d$1)"; }
 
 # redis-benchmark runs the coordinator's own purchase script on an item with ample stock;
@@ -103,7 +88,7 @@ node_cpu() {
 # Microseconds of the one-node server's CPU per purchase since BEFORE (a node_cpu reading),
 # over PURCHASES purchases.
 cpu_per_purchase() {
-    python3 -c "print(($(node_cpu) - $1) / $2 * 1e6)"
+    awk -v now="$(node_cpu)" -v before="$1" -v n="$2" 'BEGIN { printf "%.3f\n", (now - before) / n * 1e6 }'
 }
 
 RB_P16=(); RB_C50=(); TP50=(); TP200=(); TP1000=(); P99_50=(); P99_200=(); P99_1000=(); TP3=(); ERRS=0

@@ -9,14 +9,15 @@
 # start   starts primaries x (1 + replicas) nodes on BASE-PORT, BASE-PORT+1, ... (no
 #         persistence), joins them with redis-cli --cluster create, and waits until every
 #         node reports cluster_state:ok. Refuses to start when a port is already in use.
-# stop    stops the nodes this script started (pid files in DIR) and removes DIR.
+# stop    stops the nodes this script started (the pids in DIR/*.pid, nothing else) and
+#         removes DIR.
 # status  prints CLUSTER NODES of the first node and cluster_state of each.
 #
 # DIR defaults to <repo>/.seckill-run/cluster-BASE-PORT. Exit status: 0 on success,
 # 1 on failure (one line on standard error), 2 on bad usage.
 set -euo pipefail
 
-# shellcheck source=scripts/lib.sh
+# shellcheck source=lib.sh
 source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 
 COMMAND=""
@@ -67,25 +68,16 @@ ports() {
 }
 
 stop_cluster() {
-    local pidfile pid stopped=0
+    local pidfiles=()
     [[ -d "$DIR" ]] || { log_info "no cluster started from $DIR"; return 0; }
-    for pidfile in "$DIR"/*.pid; do
-        [[ -e "$pidfile" ]] || continue
-        pid="$(cat "$pidfile")"
-        if pid_is_redis_server "$pid"; then
-            kill "$pid" 2>/dev/null || true
-            stopped=$((stopped + 1))
-        fi
-    done
-    local deadline=$((SECONDS + 5))
-    for pidfile in "$DIR"/*.pid; do
-        [[ -e "$pidfile" ]] || continue
-        pid="$(cat "$pidfile")"
-        while pid_is_redis_server "$pid" && ((SECONDS < deadline)); do sleep 0.1; done
-        pid_is_redis_server "$pid" && kill -9 "$pid" 2>/dev/null || true
-    done
+    # Only the servers this script started: the pid files in DIR, one per node.
+    pidfiles=("$DIR"/*.pid)
+    [[ -e "${pidfiles[0]}" ]] || pidfiles=()
+    if ((${#pidfiles[@]} > 0)); then
+        redis_stop "${pidfiles[@]}" || die "some cluster nodes would not stop; their pid files are still in $DIR"
+    fi
     rm -rf -- "$DIR"
-    log_info "stopped $stopped cluster nodes"
+    log_info "stopped the cluster nodes started from $DIR (${#pidfiles[@]} pid files)"
 }
 
 start_cluster() {
@@ -98,20 +90,19 @@ start_cluster() {
     done
     mkdir -p "$DIR"
     for port in $(ports); do
-        mkdir -p "$DIR/$port"
-        redis-server --port "$port" --bind 127.0.0.1 --cluster-enabled yes \
+        redis_start "$DIR" "$port" 127.0.0.1 "$port" --cluster-enabled yes \
             --cluster-config-file "$DIR/$port/nodes.conf" --cluster-node-timeout "$NODE_TIMEOUT" \
-            --save "" --appendonly no --daemonize yes --protected-mode no \
-            --pidfile "$DIR/$port.pid" --logfile "$DIR/$port.log" --dir "$DIR/$port" \
-            || { stop_cluster; die "redis-server on port $port did not start (see $DIR/$port.log)"; }
-    done
-    for port in $(ports); do
-        wait_for_port 127.0.0.1 "$port" 10 || { stop_cluster; die "node 127.0.0.1:$port did not answer within 10 s"; }
+            --protected-mode no \
+            || { stop_cluster; die "redis-server on port $port did not start (the last line of its log is above); the nodes started so far are stopped"; }
     done
     local addresses=()
     for port in $(ports); do addresses+=("127.0.0.1:$port"); done
     redis-cli --cluster create "${addresses[@]}" --cluster-replicas "$REPLICAS" --cluster-yes >"$DIR/create.log" 2>&1 \
-        || { stop_cluster; die "redis-cli --cluster create failed (see the log above)"; }
+        || {
+            log_error "redis-cli --cluster create failed: $(tail -n 3 "$DIR/create.log" | tr '\n' ' ')"
+            stop_cluster
+            die "the cluster was not created; its nodes are stopped"
+        }
     local deadline=$((SECONDS + 30)) ok
     while :; do
         ok=0

@@ -5,13 +5,14 @@
 #   scripts/demo.sh [--config FILE] [seckill sale options...]
 #
 # Installs redis-server with apt-get when missing, builds seckill (release), starts the
-# nodes of the config that are not running yet, runs `seckill sale` (defaults: 1,000 items
+# nodes of the config that are not running yet (scripts/nodes.sh, which reads them from
+# `seckill config nodes`), runs `seckill sale` (defaults: 1,000 items
 # x 100 units, limit 1, 20,000 users, 200,000 attempts at concurrency 256), and stops the
 # nodes it started, also when the sale fails. Any option of `seckill sale` may be given,
 # e.g. `scripts/demo.sh --items 200 --requests 50000 --json`.
 set -euo pipefail
 
-# shellcheck source=scripts/lib.sh
+# shellcheck source=lib.sh
 source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 
 ROOT="$(seckill_root)"
@@ -38,18 +39,17 @@ while (($# > 0)); do
 done
 [[ -f "$CONFIG" ]] || die "config $CONFIG not found"
 
-ensure_swift
 ensure_redis
-
-log_info "building seckill (release)"
-swift build -c release --product seckill >/dev/null
-SECKILL="$ROOT/.build/release/seckill"
+# Always this checkout's build (not an inherited SECKILL), exported so nodes.sh uses it too.
+SECKILL=""
+build_seckill
+export SECKILL
 
 # A state directory of this run only, so stopping touches just the nodes this run started.
 STATE_DIR="$(mktemp -d "${TMPDIR:-/tmp}/seckill-demo.XXXXXX")"
 cleanup() {
     local status=$?
-    bash "$ROOT/scripts/nodes.sh" stop --config "$CONFIG" --dir "$STATE_DIR" || true
+    bash "$ROOT/scripts/nodes.sh" stop --dir "$STATE_DIR" || true
     rm -rf -- "$STATE_DIR"
     exit "$status"
 }

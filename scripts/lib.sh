@@ -1,9 +1,10 @@
 # shellcheck shell=bash
 # Shared helpers for the Seckill scripts. Source it; do not run it:
 #
-#   # shellcheck source=scripts/lib.sh
-#   source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+#   # shellcheck source=lib.sh
+#   source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 #
+# (scripts/.shellcheckrc makes shellcheck follow it.)
 # Every function is safe under `set -euo pipefail`. Messages go to standard error with a
 # `[seckill]` prefix, so standard output stays for the data a command prints.
 
@@ -134,13 +135,27 @@ ensure_redis() {
     log_info "$(redis-server --version)"
 }
 
-# Makes sure python3 is installed (nodes.sh parses cluster.json with it).
+# Makes sure python3 is installed (bench.sh reads seckill bench --json and prints its
+# report table with it).
 ensure_python3() {
     if ! command -v python3 >/dev/null 2>&1; then
         apt_install python3 || return 1
         hash -r
         command -v python3 >/dev/null 2>&1 || { log_error "python3 still missing after apt-get install python3"; return 1; }
     fi
+}
+
+# Sets SECKILL to the seckill executable: the one the caller exported in SECKILL (demo.sh
+# passes its build to nodes.sh), else a release build made now (a no-op when up to date).
+build_seckill() {
+    if [[ -n "${SECKILL:-}" && -x "$SECKILL" ]]; then
+        return 0
+    fi
+    ensure_swift || return 1
+    log_info "building seckill (release)"
+    (cd "$SECKILL_ROOT" && swift build -c release --product seckill </dev/null >/dev/null) \
+        || { log_error "swift build -c release --product seckill failed"; return 1; }
+    SECKILL="$SECKILL_ROOT/.build/release/seckill"
 }
 
 # Fails with a message when the Swift toolchain is missing; prints its version.
@@ -165,18 +180,6 @@ redis_ping() {
 # True when a Redis server answers on HOST:PORT (any reply counts, NOAUTH included).
 redis_alive() {
     redis_ping "$1" "$2" >/dev/null
-}
-
-# wait_for_port HOST PORT TIMEOUT_SECONDS: waits until a Redis server answers PING on
-# HOST:PORT; fails after TIMEOUT_SECONDS (whole seconds; 0 tries once).
-wait_for_port() {
-    local host="$1" port="$2" timeout="${3:-10}"
-    local deadline=$((SECONDS + timeout))
-    while :; do
-        redis_alive "$host" "$port" && return 0
-        ((SECONDS < deadline)) || return 1
-        sleep 0.1
-    done
 }
 
 # True when PID is a live (not zombie) redis-server process; checked through /proc so a
@@ -326,4 +329,102 @@ kill_redis_pids() {
     done
     log_warn "redis-server still running after SIGTERM, sending SIGKILL: ${left[*]}"
     kill -KILL "${left[@]}" 2>/dev/null || true
+}
+
+# free_port: prints a loopback TCP port on which nothing listens, from 20000-29999: below
+# Linux's ephemeral range (32768-60999), so neither outgoing connections nor the tests'
+# servers (which take ephemeral ports) pick it meanwhile, and low enough for a cluster bus
+# port (port + 10000). Another program may still take it before it is used; redis_start
+# then fails.
+free_port() {
+    local port i
+    for ((i = 0; i < 200; i++)); do
+        port=$((20000 + RANDOM % 10000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            printf '%s\n' "$port"
+            return 0
+        fi
+    done
+    log_error "no free port found in 20000-29999 after 200 tries"
+    return 1
+}
+
+# redis_pidfile_pid FILE: prints the pid in a pid file; fails when there is none.
+redis_pidfile_pid() {
+    local pid
+    pid="$(tr -dc '0-9' 2>/dev/null <"$1" || true)"
+    [[ -n "$pid" ]] || return 1
+    printf '%s\n' "$pid"
+}
+
+# redis_start DIR NAME HOST PORT [redis-server option...]: the one place the scripts start
+# redis-server. Starts a daemon without persistence whose files are in DIR: the pid file
+# DIR/NAME.pid (written by the server once it listens), the log DIR/NAME.log and the
+# working directory DIR/NAME. The options (e.g. --bind, --requirepass, --cluster-enabled)
+# are added at the end; without --bind it listens on HOST. Waits until the server of that
+# pid file answers PING (NOAUTH counts) on HOST:PORT, TIMEOUT seconds at most (variable
+# REDIS_START_TIMEOUT, default 10); on failure, stops it and fails naming its log.
+redis_start() {
+    local dir="$1" name="$2" host="$3" port="$4" pid="" arg deadline last
+    local bind=(--bind "$host")
+    shift 4
+    for arg in "$@"; do
+        if [[ "$arg" == --bind ]]; then
+            bind=()
+        fi
+    done
+    mkdir -p -- "$dir/$name" || return 1
+    rm -f -- "$dir/$name.pid"
+    # Without inherited descriptors: the daemon must hold neither a lock nor a pipe of
+    # whoever runs the script (a caller capturing our output would wait for it to exit).
+    # What it prints before opening its log (bad options) is appended to that same log;
+    # the path in the arguments is not read here.
+    # shellcheck disable=SC2094
+    if ! (exec_without_fds redis-server --port "$port" ${bind[@]+"${bind[@]}"} \
+        --save "" --appendonly no --daemonize yes \
+        --pidfile "$dir/$name.pid" --logfile "$dir/$name.log" --dir "$dir/$name" "$@") \
+        </dev/null >>"$dir/$name.log" 2>&1; then
+        log_error "$name: redis-server refused its options; see $dir/$name.log"
+        return 1
+    fi
+    deadline=$((SECONDS + ${REDIS_START_TIMEOUT:-10}))
+    while :; do
+        if [[ -z "$pid" ]]; then
+            pid="$(redis_pidfile_pid "$dir/$name.pid")" || pid=""
+        fi
+        if [[ -n "$pid" ]] && pid_is_redis_server "$pid" && redis_alive "$host" "$port"; then
+            return 0
+        fi
+        ((SECONDS < deadline)) || break
+        sleep 0.1
+    done
+    redis_stop "$dir/$name.pid" || true
+    last="$(grep -v '^[[:space:]]*$' "$dir/$name.log" 2>/dev/null | tail -n 1 || true)"
+    log_error "$name: redis-server on $host:$port did not answer PING within ${REDIS_START_TIMEOUT:-10} s; $dir/$name.log: ${last:-empty}"
+    return 1
+}
+
+# redis_stop PIDFILE...: stops the redis-servers whose pids are in the pid files (SIGTERM,
+# SIGKILL after ~3 s), waits until they are gone and removes the files. Pids that are not
+# (or no longer) redis-server processes are left alone. Fails when one would not stop.
+redis_stop() {
+    local file pid pids=() i
+    for file in "$@"; do
+        [[ -f "$file" ]] || continue
+        if pid="$(redis_pidfile_pid "$file")"; then
+            pids+=("$pid")
+        fi
+    done
+    if ((${#pids[@]} > 0)); then
+        kill_redis_pids "${pids[@]}"
+        for ((i = 0; i < 20; i++)); do
+            [[ -n "$(live_redis_pids "${pids[@]}")" ]] || break
+            sleep 0.1
+        done
+        if [[ -n "$(live_redis_pids "${pids[@]}")" ]]; then
+            log_error "redis-server still running after SIGKILL: $(live_redis_pids "${pids[@]}" | tr '\n' ' ')"
+            return 1
+        fi
+    fi
+    rm -f -- "$@"
 }

@@ -12,7 +12,7 @@
 # shellcheck disable=SC2317
 set -euo pipefail
 
-# shellcheck source=scripts/lib.sh
+# shellcheck source=lib.sh
 source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 
 cd "$SECKILL_ROOT"
@@ -94,18 +94,23 @@ cleanup() {
         log_warn "${#pids[@]} test process(es) still running; stopping them: ${pids[*]}"
         terminate_pids "${pids[@]}"
     fi
-    pids=()
-    if [[ -d "$RUN_DIR" ]]; then
-        for file in "$RUN_DIR"/*.pid; do
-            [[ -f "$file" ]] || continue
-            pid="$(tr -dc '0-9' 2>/dev/null <"$file" || true)"
-            if [[ -n "$pid" ]]; then
-                pids+=("$pid")
-            fi
-        done
+    # The servers the tests started: the helper writes each one's pid file into RUN_DIR.
+    local pidfiles=("$RUN_DIR"/*.pid) live=()
+    [[ -e "${pidfiles[0]}" ]] || pidfiles=()
+    for file in ${pidfiles[@]+"${pidfiles[@]}"}; do
+        if pid="$(redis_pidfile_pid "$file")" && pid_is_redis_server "$pid"; then
+            live+=("$pid")
+        fi
+    done
+    if ((${#live[@]} > 0)); then
+        log_warn "${#live[@]} redis-server process(es) started by the tests still running; stopping them"
+        redis_stop "${pidfiles[@]}" || true
     fi
-    # Also any redis-server working inside the run directory (the tests put the servers'
-    # directories under TMPDIR=$RUN_DIR/tmp), in case a pid file was never written.
+    # A server whose pid file was never written (its test process died between starting it
+    # and writing the file) still works inside the run directory (the tests put the
+    # servers' directories under TMPDIR=$RUN_DIR/tmp); no other process can, so this
+    # cannot touch a server this run did not start.
+    pids=()
     for file in /proc/[0-9]*/cwd; do
         pid="${file#/proc/}"
         pid="${pid%/cwd}"
@@ -114,10 +119,7 @@ cleanup() {
         fi
     done
     if ((${#pids[@]} > 0)); then
-        mapfile -t pids < <(live_redis_pids "${pids[@]}" | sort -u)
-    fi
-    if ((${#pids[@]} > 0)); then
-        log_warn "${#pids[@]} redis-server process(es) started by the tests still running; stopping them"
+        log_warn "${#pids[@]} redis-server process(es) without a pid file in $RUN_DIR; stopping them"
         kill_redis_pids "${pids[@]}"
     fi
     rm -rf -- "$RUN_DIR"

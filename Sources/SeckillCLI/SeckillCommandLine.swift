@@ -12,6 +12,8 @@ public enum SeckillCommandLine {
         Entry(spec: SlotCommand.spec, run: SlotCommand.run),
         Entry(spec: ConfigCommand.checkSpec, run: ConfigCommand.check),
         Entry(spec: ConfigCommand.initSpec, run: ConfigCommand.initialize),
+        Entry(spec: ConfigCommand.nodesSpec, run: ConfigCommand.nodes),
+        Entry(spec: ConfigCommand.authSpec, run: ConfigCommand.auth),
         Entry(spec: DistributionCommand.spec, run: DistributionCommand.run),
         Entry(spec: ItemCommands.publishSpec, run: ItemCommands.publish),
         Entry(spec: ItemCommands.unpublishSpec, run: ItemCommands.unpublish),

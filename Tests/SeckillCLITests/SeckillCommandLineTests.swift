@@ -94,12 +94,12 @@ struct SeckillCommandLineTests {
         #expect(!run.stderr.contains("never"))
     }
 
-    @Test("seckill config alone exits 2 and names both subcommands")
+    @Test("seckill config alone exits 2 and names every subcommand")
     func configNeedsSubcommand() async {
         let run = await CLIRun.run(["config"])
         #expect(run.status == 2)
         #expect(run.stdout.isEmpty)
-        #expect(run.stderrLines == ["seckill: config needs a subcommand: use config check or config init"])
+        #expect(run.stderrLines == ["seckill: config needs a subcommand: use config check or config init or config nodes or config auth"])
     }
 
     @Test("an unknown config subcommand exits 2 naming it")

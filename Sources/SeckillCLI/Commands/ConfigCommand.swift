@@ -1,7 +1,7 @@
 internal import Foundation
 import SeckillRouting
 
-/// `seckill config check` and `seckill config init`.
+/// `seckill config check` and `seckill config init` (`config nodes` and `config auth` are in ConfigCommand+Nodes.swift).
 enum ConfigCommand {
     static let checkSpec = CommandSpec(
         name: "config check",
