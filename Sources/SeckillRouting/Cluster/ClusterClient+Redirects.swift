@@ -38,7 +38,9 @@ extension ClusterClient {
     ) async throws -> (node: NodeConfig, replies: [RESPValue]) {
         var redirects = 0
         var asking: NodeConfig?
-        var backoff = Duration.milliseconds(1)
+        // Pauses of the shared policy (1 ms doubling to 100 ms); only did-not-run failures get here.
+        let policy = RetryPolicy()
+        var retries = 0
         while true {
             let node = asking ?? router.node(for: slot)
             let pool = pool(for: node)
@@ -57,9 +59,13 @@ extension ClusterClient {
             } catch let error as RedisError where Self.unreachable(error) {
                 asking = nil
                 if config.mode == .cluster { requestRefresh() }
-                guard config.mode == .cluster, ContinuousClock.now + backoff < deadline else { throw error }
-                try? await Task.sleep(for: backoff)
-                backoff = min(backoff * 2, .milliseconds(100))
+                retries += 1
+                let pause = policy.backoff(retry: retries)
+                guard config.mode == .cluster, ContinuousClock.now + pause < deadline else { throw error }
+                logger.log(.debug, "node unreachable, retrying after a topology refresh", [
+                    "node": node.name, "code": "\(error.code)", "backoff": "\(pause)",
+                ])
+                try? await Task.sleep(for: pause)
                 continue
             }
             asking = nil
@@ -70,6 +76,10 @@ extension ClusterClient {
                 guard let redirect = Redirect(message: message) else { return (node, replies) }
                 let target = try await target(of: redirect, from: node, deadline: deadline)
                 redirects += 1
+                metrics(forNode: node.name).redirect()
+                logger.log(.debug, "redirect followed", [
+                    "node": node.name, "kind": redirect.kind.rawValue, "slot": String(redirect.slot), "to": target.name,
+                ])
                 guard redirects <= config.topology.maxRedirects else {
                     throw RedisError(
                         code: .serverError, delivery: .replied, node: node.name, serverCode: String(words[0]),
@@ -83,9 +93,11 @@ extension ClusterClient {
                 }
             case let code? where Self.notRunCodes.contains(code):
                 if words[0] != "TRYAGAIN" { requestRefresh() }
-                guard ContinuousClock.now + backoff < deadline else { return (node, replies) }
-                try? await Task.sleep(for: backoff)
-                backoff = min(backoff * 2, .milliseconds(100))
+                retries += 1
+                let pause = policy.backoff(retry: retries)
+                guard ContinuousClock.now + pause < deadline else { return (node, replies) }
+                logger.log(.debug, "command did not run, retrying", ["node": node.name, "code": code])
+                try? await Task.sleep(for: pause)
                 // The redirect limit stops loops without a pause. A multi-key command on a
                 // migrating slot goes ASK (source) -> TRYAGAIN (target) until the move ends;
                 // counting those ASKs would give up after a few milliseconds, not at the deadline.

@@ -66,8 +66,10 @@ public final class SaleCoordinator: Sendable {
     /// - Throws: ``SaleError`` naming the first node that is unsafe or could not load them.
     public func prepare() async throws(SaleError) {
         try await checkNodes()
+        // Every node of the map, each through its pool (opened if the client has none yet):
+        // none is skipped.
         for node in client.nodes {
-            guard let pool = client.pool(named: node.name) else { continue }
+            let pool = client.pool(for: node)
             for script in SaleScript.allCases {
                 _ = try await load(script, on: pool)
             }
