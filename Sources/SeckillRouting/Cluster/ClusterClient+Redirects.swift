@@ -43,9 +43,11 @@ extension ClusterClient {
         var retries = 0
         while true {
             let node = asking ?? router.node(for: slot)
-            let pool = pool(for: node)
+            let (pool, counters) = poolAndMetrics(for: node)
             let replies: [RESPValue]
+            let started = ContinuousClock.now
             do {
+                defer { counters.commands(commands.count, elapsed: ContinuousClock.now - started) }
                 if asking != nil {
                     // ASKING lets only the next command in: every command of the call needs its own.
                     let answered = try await pool.pipeline(commands.flatMap { [RESPCommand("ASKING"), $0] })
@@ -57,6 +59,7 @@ extension ClusterClient {
                     replies = try await pool.pipeline(commands)
                 }
             } catch let error as RedisError where Self.unreachable(error) {
+                counters.error(code: "\(error.code)")
                 asking = nil
                 if config.mode == .cluster { requestRefresh() }
                 retries += 1
@@ -67,9 +70,13 @@ extension ClusterClient {
                 ])
                 try? await Task.sleep(for: pause)
                 continue
+            } catch let error as RedisError {
+                counters.error(code: "\(error.code)")
+                throw error
             }
             asking = nil
             guard let message = replies.first?.errorMessage else { return (node, replies) }
+            counters.error(code: RedisError.server(message, node: node.name).serverCode ?? "ERR")
             let words = message.split(separator: " ")
             switch words.first.map(String.init) {
             case "MOVED", "ASK":

@@ -151,6 +151,23 @@ public final class ClusterClient: Sendable {
         return reply
     }
 
+    /// The pool of `node` and its counters, under one lock.
+    func poolAndMetrics(for node: NodeConfig) -> (NodePool, NodeMetrics) {
+        state.withLock { state in
+            let pool: NodePool
+            if let existing = state.pools[node.name] {
+                pool = existing
+            } else {
+                pool = NodePool(endpoint: node.endpoint, connection: connection, pool: poolOptions)
+                state.pools[node.name] = pool
+            }
+            if let metrics = state.metrics[node.name] { return (pool, metrics) }
+            let metrics = NodeMetrics()
+            state.metrics[node.name] = metrics
+            return (pool, metrics)
+        }
+    }
+
     /// The counters of the node called `name` (made on first use).
     public func metrics(forNode name: String) -> NodeMetrics {
         state.withLock { state in
