@@ -254,6 +254,31 @@ struct NodePoolTests {
         #expect(pool.inFlight == 0)
     }
 
+    @Test("callers far beyond the in-flight bound wait their turn instead of being refused")
+    func callersBeyondTheBoundWait() async throws {
+        let server = try RedisServer()
+        // Before admission by time, at most 2 x 64 callers could wait and the rest were refused.
+        let pool = Self.pool(server, connections: 1, maxInFlight: 64, acquireTimeout: .seconds(30), commandTimeout: .seconds(30))
+        defer { pool.close() }
+        let failures = await withTaskGroup(of: String?.self) { group in
+            for caller in 0..<3_000 {
+                group.addTask {
+                    do {
+                        let reply = try await pool.send(RESPCommand("ECHO", "\(caller)"))
+                        return reply.string == "\(caller)" ? nil : "wrong reply"
+                    } catch {
+                        return "\(error)"
+                    }
+                }
+            }
+            var failures: [String] = []
+            for await failure in group { if let failure { failures.append(failure) } }
+            return failures
+        }
+        #expect(failures.count == 0, "e.g. \(failures.first ?? "")")
+        #expect(pool.inFlight == 0)
+    }
+
     @Test("no reply within the command timeout is an unknown outcome, and the pool recovers")
     func commandTimeout() async throws {
         let server = try RedisServer()
