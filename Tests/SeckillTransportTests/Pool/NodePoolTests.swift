@@ -315,9 +315,19 @@ struct NodePoolTests {
         let pool = Self.pool(server, connections: 1)
         defer { pool.close() }
         _ = try await pool.send(RESPCommand("PING"))
-        try server.cli("CLIENT", "PAUSE", "500", "ALL")
+        // Write commands are held until the unpause below: the server reads the INCR but does
+        // not run it, while CLIENT LIST and CLIENT KILL (not writes) still run at once. (With
+        // PAUSE ALL they would wait for the pause too, and whether the INCR ran first would be luck.)
+        try server.cli("CLIENT", "PAUSE", "30000", "WRITE")
         async let blocked = pool.send(RESPCommand("INCR", "counter"))
-        try await Task.sleep(for: .milliseconds(100))
+        // The kill must come after the INCR was written (an unknown outcome), so wait until
+        // the server has read it: the pool's connection (name=seckill) then shows cmd=incr.
+        var clients = ""
+        let written = try await Self.eventually {
+            clients = try server.cli("CLIENT", "LIST", "TYPE", "normal")
+            return clients.split(separator: "\n").contains { $0.contains("name=seckill") && $0.contains("cmd=incr") }
+        }
+        #expect(written, "the server never received the INCR: \(clients)")
         try server.cli("CLIENT", "KILL", "SKIPME", "yes", "TYPE", "normal")
         do {
             _ = try await blocked
@@ -326,13 +336,23 @@ struct NodePoolTests {
             #expect(error.code == .connectionClosed)
             #expect(error.outcomeUnknown)
         }
-        try await Task.sleep(for: .milliseconds(500))
-        var replaced = false
-        for _ in 0..<60 where !replaced {
-            replaced = (try? await pool.send(RESPCommand("PING")))?.string == "PONG"
-            if !replaced { try await Task.sleep(for: .milliseconds(50)) }
+        try server.cli("CLIENT", "UNPAUSE")
+        let replaced = await Self.eventually {
+            (try? await pool.send(RESPCommand("PING")))?.string == "PONG"
         }
         #expect(replaced)
+    }
+
+    /// Polls `condition` every 20 ms until it holds or `timeout` passes; returns whether it held.
+    static func eventually(
+        within timeout: Duration = .seconds(10), _ condition: () async throws -> Bool
+    ) async rethrows -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try await condition() { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return try await condition()
     }
 
     @Test("an unreachable node fails fast with connect failed, nothing sent")
