@@ -14,8 +14,9 @@ public struct PoolOptions: Sendable, Hashable {
     /// ``RedisError/Code/overloaded``. Default 500 ms.
     ///
     /// A caller is refused at once (overloaded, not sent) when its expected wait already
-    /// exceeds this: the permits queued ahead of it divided by the drain rate the pool measured
-    /// while callers waited. Without a measurement yet, it is admitted and waits.
+    /// exceeds twice this (the permits queued ahead of it divided by the drain rate the pool
+    /// measured while callers waited) and a waiter timed out, or nearly, within the last
+    /// timeout. Without a measurement yet, it is admitted and waits.
     public var acquireTimeout: Duration
     /// First delay before reconnecting after a failed connect; doubles up to ``reconnectMax``. Default 50 ms.
     public var reconnectMin: Duration

@@ -9,9 +9,13 @@ import Synchronization
 /// Admission is by time, not by count: a caller beyond the in-flight bound queues (first come,
 /// first served) and waits up to ``PoolOptions/acquireTimeout``, then fails with
 /// ``RedisError/Code/overloaded``. It is refused at once, also `overloaded` and not sent, only
-/// when the wait it faces is already expected to exceed that timeout: the permits queued ahead
-/// of it divided by the node's drain rate, measured while callers wait (a smoothed rate of
-/// permits released per second). Until the rate has been measured, callers are admitted.
+/// when the wait it faces is already expected to exceed twice that timeout (the permits queued
+/// ahead of it divided by the node's drain rate, measured while callers wait as a smoothed rate
+/// of permits released per second), and only while the queue has shown it is too slow: a
+/// waiter timed out, or nearly, within the last acquire timeout. Until the rate has been
+/// measured, callers are admitted. The factor of two and the overload condition keep a low
+/// estimate (the client's own CPU short, refused callers retrying at once) from refusing
+/// callers the node would have served in time.
 /// ``PoolOptions/maxWaiting`` caps the queue as a memory bound. A waiting caller costs its
 /// suspended task and a small entry in the queue.
 ///
@@ -174,7 +178,7 @@ public final class NodePool: Sendable {
             message = "\(poolOptions.maxInFlight) commands in flight and \(waiting) callers already waiting (the most allowed)"
         case .expectedWait(let nanoseconds, let waiting, let rate):
             message = "\(poolOptions.maxInFlight) commands in flight and \(waiting) callers waiting: expected wait \((nanoseconds + 999_999) / 1_000_000) ms"
-                + " (draining ~\(Int(rate.rounded()))/s) exceeds the acquire timeout of \(Self.milliseconds(poolOptions.acquireTimeout)) ms"
+                + " (draining ~\(Int(rate.rounded()))/s) is more than twice the acquire timeout of \(Self.milliseconds(poolOptions.acquireTimeout)) ms"
         }
         return RedisError(code: .overloaded, delivery: .notSent, node: endpoint.description, message: message)
     }

@@ -19,8 +19,8 @@ extension RedisConnection: PoolConnection {}
 /// Admission: a caller gets permits at once when nobody is queued and they fit under
 /// ``PoolOptions/maxInFlight``; otherwise it queues (FIFO) for up to
 /// ``PoolOptions/acquireTimeout``, unless the queue's expected wait (permits ahead of it over
-/// the measured drain rate) already exceeds that timeout while the queue is overloaded (a
-/// waiter timed out, or nearly, within the last acquire timeout), or ``PoolOptions/maxWaiting``
+/// the measured drain rate) already exceeds twice that timeout while the queue is overloaded
+/// (a waiter timed out, or nearly, within the last acquire timeout), or ``PoolOptions/maxWaiting``
 /// callers are queued. With no drain estimate yet, a caller is admitted.
 struct PoolState<Connection: PoolConnection, Continuation> {
     /// A queued caller: a few words next to its suspended task.
@@ -53,7 +53,7 @@ struct PoolState<Connection: PoolConnection, Continuation> {
         case tooLarge(count: Int)
         /// ``PoolOptions/maxWaiting`` callers are already queued.
         case queueFull(waiting: Int)
-        /// The queue ahead would, at the measured drain rate, take longer than the acquire timeout.
+        /// The queue ahead would, at the measured drain rate, take more than twice the acquire timeout.
         case expectedWait(nanoseconds: UInt64, waiting: Int, permitsPerSecond: Double)
     }
 
@@ -84,6 +84,8 @@ struct PoolState<Connection: PoolConnection, Continuation> {
     /// long enough to hold many releases and ride out a scheduling hiccup, short enough to
     /// follow a node that slows down.
     static var drainWindow: UInt64 { 20_000_000 }
+    /// A caller is refused early when its expected wait exceeds this many acquire timeouts.
+    static var refusalFactor: UInt64 { 2 }
     /// Weight of a window that measured a faster drain than the estimate.
     static var drainSmoothingUp: Double { 0.5 }
     /// Weight of a window that measured a slower drain. Smaller than ``drainSmoothingUp``: an
@@ -184,7 +186,10 @@ struct PoolState<Connection: PoolConnection, Continuation> {
         // burst, or while refused callers retry at once and take the CPU the replies need, a
         // window can measure far less than the node serves, and refusing on that alone feeds
         // itself (more retries, slower drain, more refusals).
-        if now < overloadedUntil, let wait = expectedWait(for: count), wait > acquireTimeout {
+        // And only past twice the timeout: the estimate runs low whenever the client's own
+        // CPU is short, and a caller admitted on an estimate that was too high costs one timeout,
+        // while one refused on an estimate that was too low costs a refusal that need not be.
+        if now < overloadedUntil, let wait = expectedWait(for: count), wait > acquireTimeout &* Self.refusalFactor {
             return .refused(.expectedWait(nanoseconds: wait, waiting: waiters.count, permitsPerSecond: drainRate ?? 0))
         }
         return .wait
@@ -231,7 +236,8 @@ struct PoolState<Connection: PoolConnection, Continuation> {
 
     /// Counts permits released while callers are queued; each full window becomes a sample of
     /// the smoothed rate. Releases while nobody waits say how much was asked, not how fast the
-    /// node serves, so they are not counted; nor are windows in which callers were refused.
+    /// node serves, so they are not counted; windows in which callers were refused only count
+    /// when they measured more than the estimate.
     private mutating func measure(released count: Int, now: UInt64) {
         guard let start = windowStart else {
             openWindow(now: now)
@@ -240,13 +246,15 @@ struct PoolState<Connection: PoolConnection, Continuation> {
         windowReleased += count
         let elapsed = now &- start
         guard now > start, elapsed >= Self.drainWindow else { return }
+        let sample = Double(windowReleased) * 1e9 / Double(elapsed)
         // While callers are refused they retry at once, and their retries take the CPU that
-        // would resume the granted callers: such a window measures the refusals, not the node.
-        if windowRefused {
+        // would resume the granted callers: such a window measures the refusals as much as the
+        // node, so it only counts as a lower bound (it may raise the estimate, never lower it).
+        // Lowering the estimate on it would refuse more, and measure lower again.
+        if windowRefused, let drainRate, sample <= drainRate {
             openWindow(now: now)
             return
         }
-        let sample = Double(windowReleased) * 1e9 / Double(elapsed)
         if let drainRate {
             let weight = sample > drainRate ? Self.drainSmoothingUp : Self.drainSmoothingDown
             self.drainRate = drainRate + weight * (sample - drainRate)

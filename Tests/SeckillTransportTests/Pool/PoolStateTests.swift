@@ -187,27 +187,28 @@ struct PoolStateTests {
         #expect(pool.acquire(1, now: ms(20)) == .wait)
     }
 
-    @Test("once a waiter timed out, a caller whose expected wait exceeds the acquire timeout is refused at once, with the figures")
+    @Test("once a waiter timed out, a caller whose expected wait exceeds twice the acquire timeout is refused at once, with the figures")
     func refusedWhenExpectedWaitExceedsTimeout() throws {
         var pool = state(maxInFlight: 10, acquireTimeout: .milliseconds(500))
         saturated(&pool, waiters: 100)
         drain(&pool, count: 20, everyMs: 1, from: 0) // 1,000 permits/s; 80 still queued
         #expect(pool.expireWaiters(now: ms(500)).count == 80)
         let now = ms(500)
-        // 1 permit ahead per queued caller: at 1,000/s the queue may hold 500 ms = 500 permits.
+        // 1 permit ahead per queued caller: at 1,000/s the queue may hold 2 x 500 ms = 1,000 permits.
         var admitted = 0
         while pool.enqueueWaiter(count: 1, now: now, continuation: 1_000 + admitted) == nil { admitted += 1 }
-        #expect(admitted == 500)
+        #expect(State.refusalFactor == 2)
+        #expect(admitted == 1_000)
         let refusal = pool.acquire(1, now: now)
         guard case .refused(.expectedWait(let nanoseconds, let waiting, let rate)) = refusal else {
             Issue.record("expected an expected-wait refusal, got \(refusal)")
             return
         }
-        #expect(waiting == 500)
+        #expect(waiting == 1_000)
         #expect(rate == 1_000)
-        #expect(nanoseconds == ms(501))
+        #expect(nanoseconds == ms(1_001))
         // The refused caller took nothing.
-        #expect(pool.waitingCount == 500)
+        #expect(pool.waitingCount == 1_000)
         #expect(pool.inFlight == 10)
         // An acquire timeout after the last time-out, the queue is trusted again: callers wait.
         #expect(pool.acquire(1, now: ms(999)) != .wait)
@@ -229,20 +230,25 @@ struct PoolStateTests {
         }
     }
 
-    @Test("windows in which callers were refused do not count toward the drain rate")
-    func refusalWindowsAreNotMeasured() throws {
+    @Test("a window in which callers were refused may raise the drain rate, never lower it")
+    func refusalWindowsOnlyRaiseTheEstimate() throws {
         var pool = state(maxInFlight: 10, acquireTimeout: .milliseconds(500))
         saturated(&pool, waiters: 100)
         drain(&pool, count: 20, everyMs: 1, from: 0) // 1,000 permits/s
         _ = pool.expireWaiters(now: ms(500))
         var id = 1_000
         while pool.enqueueWaiter(count: 1, now: ms(500), continuation: id) == nil { id += 1 } // ends refused
-        // Ten permits a millisecond, but this window saw a refusal: no sample.
-        for step in 1...20 { _ = pool.release(10, now: ms(500 + UInt64(step))) }
+        // One permit every 2 ms (500/s) in a window with a refusal: not counted.
+        drain(&pool, count: 10, everyMs: 2, from: ms(500))
         #expect(pool.drainRate == 1_000)
-        // The next, clean window counts: 10,000/s, weighted half.
-        for step in 21...40 { _ = pool.release(10, now: ms(500 + UInt64(step))) }
+        // Ten permits a millisecond (10,000/s) in a window with a refusal: counted, a lower
+        // bound of what the node serves, weighted half.
+        while pool.enqueueWaiter(count: 1, now: ms(520), continuation: id) == nil { id += 1 }
+        for step in 1...20 { _ = pool.release(10, now: ms(520 + UInt64(step))) }
         #expect(pool.drainRate == 5_500)
+        // Without refusals, a slower window lowers it.
+        drain(&pool, count: 20, everyMs: 1, from: ms(540))
+        #expect(pool.drainRate == 5_500 + State.drainSmoothingDown * (1_000 - 5_500))
     }
 
     @Test("a caller the queue can serve in time is admitted even when the queue is long")
