@@ -88,19 +88,24 @@ struct NodePoolTests {
         defer { failingPool.close(); healthyPool.close() }
         _ = try await failingPool.send(RESPCommand("PING"))
 
-        let stopAt = ContinuousClock.now + .milliseconds(300)
-        let endAt = ContinuousClock.now + .milliseconds(1_500)
-        let stopper = Task {
-            try await Task.sleep(until: stopAt)
-            failing.stop(hard: true)
-        }
         struct Tally: Sendable { var ok = 0; var failedErrors: [RedisError] = []; var otherErrors: [String] = []; var healthyOK = 0; var healthyErrors: [String] = [] }
         let tally = Locked(Tally())
+        // The node is stopped once it has served some calls, not after a fixed delay (on a
+        // loaded machine the workers may not have run by then); the run ends 1.2 s later.
+        let endAt = Locked<ContinuousClock.Instant?>(nil)
+        let stopper = Task {
+            let deadline = ContinuousClock.now + .seconds(30)
+            while tally.value.ok < 20 && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            failing.stop(hard: true)
+            endAt.withLock { $0 = ContinuousClock.now + .milliseconds(1_200) }
+        }
         await withTaskGroup(of: Void.self) { group in
             for worker in 0..<50 {
                 group.addTask {
                     var i = 0
-                    while ContinuousClock.now < endAt {
+                    while endAt.value.map({ ContinuousClock.now < $0 }) ?? true {
                         i += 1
                         let value = "w\(worker)-\(i)"
                         do {
