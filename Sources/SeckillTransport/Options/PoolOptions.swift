@@ -5,10 +5,18 @@ public struct PoolOptions: Sendable, Hashable {
     public var connections: Int
     /// Commands allowed in flight (written or queued for writing) on the node at once. Default 1024.
     public var maxInFlight: Int
-    /// Callers allowed to wait for an in-flight slot; beyond this a call fails with
-    /// ``RedisError/Code/overloaded`` at once. Default 2 x ``maxInFlight`` (a waiting caller is a suspended task of a few KB).
+    /// The most callers queued for an in-flight slot, a memory bound: beyond it a call fails
+    /// with ``RedisError/Code/overloaded`` at once. Admission is otherwise decided by time (see
+    /// ``acquireTimeout``). Default 64 x ``maxInFlight`` (65,536 for the default bound); a
+    /// waiting caller is its suspended task plus a 32-byte queue entry.
     public var maxWaiting: Int
-    /// How long a caller waits for an in-flight slot before failing with overloaded. Default 500 ms.
+    /// How long a caller beyond ``maxInFlight`` waits for a slot before failing with
+    /// ``RedisError/Code/overloaded``. Default 500 ms.
+    ///
+    /// A caller is refused at once (overloaded, not sent) when its expected wait already
+    /// exceeds twice this (the permits queued ahead of it divided by the drain rate the pool
+    /// measured while callers waited) and a waiter timed out, or nearly, within the last
+    /// timeout. Without a measurement yet, it is admitted and waits.
     public var acquireTimeout: Duration
     /// First delay before reconnecting after a failed connect; doubles up to ``reconnectMax``. Default 50 ms.
     public var reconnectMin: Duration
@@ -26,7 +34,7 @@ public struct PoolOptions: Sendable, Hashable {
     ) {
         self.connections = max(1, connections)
         self.maxInFlight = max(1, maxInFlight)
-        self.maxWaiting = max(0, maxWaiting ?? maxInFlight * 2)
+        self.maxWaiting = max(0, maxWaiting ?? self.maxInFlight * 64)
         self.acquireTimeout = acquireTimeout
         self.reconnectMin = reconnectMin
         self.reconnectMax = reconnectMax

@@ -4,9 +4,22 @@ import Synchronization
 /// The connections to one Redis node, shared by every caller of that node.
 ///
 /// Commands are spread over a few multiplexed connections (``PoolOptions/connections``); at
-/// most ``PoolOptions/maxInFlight`` commands are outstanding at once, and a caller beyond that
-/// waits up to ``PoolOptions/acquireTimeout`` and then fails with
-/// ``RedisError/Code/overloaded``. A broken connection is replaced on the next call; while the
+/// most ``PoolOptions/maxInFlight`` commands are outstanding at once.
+///
+/// Admission is by time, not by count: a caller beyond the in-flight bound queues (first come,
+/// first served) and waits up to ``PoolOptions/acquireTimeout``, then fails with
+/// ``RedisError/Code/overloaded``. It is refused at once, also `overloaded` and not sent, only
+/// when the wait it faces is already expected to exceed twice that timeout (the permits queued
+/// ahead of it divided by the node's drain rate, measured while callers wait as a smoothed rate
+/// of permits released per second), and only while the queue has shown it is too slow: a
+/// waiter timed out, or nearly, within the last acquire timeout. Until the rate has been
+/// measured, callers are admitted. The factor of two and the overload condition keep a low
+/// estimate (the client's own CPU short, refused callers retrying at once) from refusing
+/// callers the node would have served in time.
+/// ``PoolOptions/maxWaiting`` caps the queue as a memory bound. A waiting caller costs its
+/// suspended task and a small entry in the queue.
+///
+/// A broken connection is replaced on the next call; while the
 /// node cannot be reached, calls fail at once with `connectFailed` and reconnect attempts back
 /// off from ``PoolOptions/reconnectMin`` to ``PoolOptions/reconnectMax``. Nothing a pool does
 /// waits on another node.
@@ -18,8 +31,12 @@ public final class NodePool: Sendable {
     /// Sizes and limits.
     public let poolOptions: PoolOptions
 
+    /// A waiting caller is resumed through its continuation: with success when it is granted
+    /// permits (or, waiting for a connect, when the attempt ends), with an error when refused.
+    typealias State = PoolState<RedisConnection, UnsafeContinuation<Void, any Error>>
+
     let loop: EventLoop
-    private let state: Mutex<PoolState>
+    private let state: Mutex<State>
     private let ticker: PoolTicker
 
     /// Creates a pool. No connection is made until the first command (or ``warmUp()``).
@@ -28,7 +45,7 @@ public final class NodePool: Sendable {
         self.connectionOptions = connection
         self.poolOptions = pool
         self.loop = EventLoop.shared
-        let state = Mutex(PoolState(options: pool, node: endpoint.description))
+        let state = Mutex(State(options: pool, node: endpoint.description))
         self.state = state
         self.ticker = PoolTicker(endpoint: endpoint)
         ticker.attach(self)
@@ -87,11 +104,11 @@ public final class NodePool: Sendable {
 
     /// Closes every connection; waiting and later callers fail with `poolClosed`.
     public func close() {
-        let (connections, waiters, connectWaiters) = state.withLock { $0.close() }
+        let pending = state.withLock { $0.close() }
         let error = RedisError(code: .poolClosed, delivery: .notSent, node: endpoint.description, message: "the pool was closed")
-        for connection in connections { connection.close(error) }
-        for waiter in waiters { waiter.continuation.resume(throwing: error) }
-        for waiter in connectWaiters { waiter.resume() }
+        for connection in pending.connections { connection.close(error) }
+        for waiter in pending.waiters { waiter.continuation.resume(throwing: error) }
+        for waiter in pending.connectWaiters { waiter.resume() }
     }
 
     private func withPermits<T>(
@@ -125,44 +142,49 @@ public final class NodePool: Sendable {
             throw refusal(reason)
         case .wait:
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
-                let deadline = now &+ MonotonicClock.nanoseconds(poolOptions.acquireTimeout)
-                let immediate = state.withLock {
-                    $0.enqueueWaiter(PoolState.Waiter(count: count, deadline: deadline, continuation: continuation))
-                }
-                if let immediate {
-                    switch immediate {
-                    case .granted: continuation.resume()
-                    case .refused(let reason): continuation.resume(throwing: refusal(reason))
-                    case .wait: break
-                    }
+                let immediate = state.withLock { $0.enqueueWaiter(count: count, now: now, continuation: continuation) }
+                switch immediate {
+                case nil, .wait?: break
+                case .granted?: continuation.resume()
+                case .refused(let reason)?: continuation.resume(throwing: refusal(reason))
                 }
             }
         }
     }
 
     private func release(_ count: Int) {
-        let granted = state.withLock { $0.release(count) }
+        let now = MonotonicClock.now()
+        let granted = state.withLock { $0.release(count, now: now) }
         for waiter in granted { waiter.continuation.resume() }
     }
 
     fileprivate func expireWaiters(now: UInt64) {
         let expired = state.withLock { $0.expireWaiters(now: now) }
-        for waiter in expired { waiter.continuation.resume(throwing: refusal(.overloaded)) }
+        if expired.isEmpty { return }
+        let error = RedisError(
+            code: .overloaded, delivery: .notSent, node: endpoint.description,
+            message: "\(poolOptions.maxInFlight) commands in flight and no slot freed within \(Self.milliseconds(poolOptions.acquireTimeout)) ms (the acquire timeout)")
+        for waiter in expired { waiter.continuation.resume(throwing: error) }
     }
 
-    private func refusal(_ reason: PoolState.Refusal) -> RedisError {
+    private func refusal(_ reason: State.Refusal) -> RedisError {
+        let message: String
         switch reason {
         case .closed:
             return RedisError(code: .poolClosed, delivery: .notSent, node: endpoint.description, message: "the pool was closed")
-        case .overloaded:
-            return RedisError(
-                code: .overloaded, delivery: .notSent, node: endpoint.description,
-                message: "\(poolOptions.maxInFlight) commands already in flight and no slot freed within \(poolOptions.acquireTimeout)")
-        case .tooManyWaiting:
-            return RedisError(
-                code: .overloaded, delivery: .notSent, node: endpoint.description,
-                message: "\(poolOptions.maxInFlight) commands in flight and \(poolOptions.maxWaiting) callers already waiting")
+        case .tooLarge(let count):
+            message = "a batch of \(count) commands is more than the \(poolOptions.maxInFlight) allowed in flight at once"
+        case .queueFull(let waiting):
+            message = "\(poolOptions.maxInFlight) commands in flight and \(waiting) callers already waiting (the most allowed)"
+        case .expectedWait(let nanoseconds, let waiting, let rate):
+            message = "\(poolOptions.maxInFlight) commands in flight and \(waiting) callers waiting: expected wait \((nanoseconds + 999_999) / 1_000_000) ms"
+                + " (draining ~\(Int(rate.rounded()))/s) is more than twice the acquire timeout of \(Self.milliseconds(poolOptions.acquireTimeout)) ms"
         }
+        return RedisError(code: .overloaded, delivery: .notSent, node: endpoint.description, message: message)
+    }
+
+    private static func milliseconds(_ duration: Duration) -> UInt64 {
+        MonotonicClock.nanoseconds(duration) / 1_000_000
     }
 
     // MARK: Connections
@@ -178,10 +200,10 @@ public final class NodePool: Sendable {
                 return connection
             case .connect(let slot):
                 startConnecting(slot: slot)
-                await waitForConnectAttempt()
+                try await waitForConnectAttempt()
                 waited = true
             case .wait:
-                await waitForConnectAttempt()
+                try await waitForConnectAttempt()
                 waited = true
             case .fail(let error):
                 throw error
@@ -189,8 +211,10 @@ public final class NodePool: Sendable {
         }
     }
 
-    private func waitForConnectAttempt() async {
-        await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
+    /// Waits until the connect attempt under way ends. Never throws: connect waiters are only
+    /// resumed with success (the throwing continuation is the type the state machine queues).
+    private func waitForConnectAttempt() async throws {
+        try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
             let registered = state.withLock { $0.addConnectWaiter(continuation) }
             if !registered { continuation.resume() }
         }

@@ -88,19 +88,24 @@ struct NodePoolTests {
         defer { failingPool.close(); healthyPool.close() }
         _ = try await failingPool.send(RESPCommand("PING"))
 
-        let stopAt = ContinuousClock.now + .milliseconds(300)
-        let endAt = ContinuousClock.now + .milliseconds(1_500)
-        let stopper = Task {
-            try await Task.sleep(until: stopAt)
-            failing.stop(hard: true)
-        }
         struct Tally: Sendable { var ok = 0; var failedErrors: [RedisError] = []; var otherErrors: [String] = []; var healthyOK = 0; var healthyErrors: [String] = [] }
         let tally = Locked(Tally())
+        // The node is stopped once it has served some calls, not after a fixed delay (on a
+        // loaded machine the workers may not have run by then); the run ends 1.2 s later.
+        let endAt = Locked<ContinuousClock.Instant?>(nil)
+        let stopper = Task {
+            let deadline = ContinuousClock.now + .seconds(30)
+            while tally.value.ok < 20 && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            failing.stop(hard: true)
+            endAt.withLock { $0 = ContinuousClock.now + .milliseconds(1_200) }
+        }
         await withTaskGroup(of: Void.self) { group in
             for worker in 0..<50 {
                 group.addTask {
                     var i = 0
-                    while ContinuousClock.now < endAt {
+                    while endAt.value.map({ ContinuousClock.now < $0 }) ?? true {
                         i += 1
                         let value = "w\(worker)-\(i)"
                         do {
@@ -254,6 +259,31 @@ struct NodePoolTests {
         #expect(pool.inFlight == 0)
     }
 
+    @Test("callers far beyond the in-flight bound wait their turn instead of being refused")
+    func callersBeyondTheBoundWait() async throws {
+        let server = try RedisServer()
+        // Before admission by time, at most 2 x 64 callers could wait and the rest were refused.
+        let pool = Self.pool(server, connections: 1, maxInFlight: 64, acquireTimeout: .seconds(30), commandTimeout: .seconds(30))
+        defer { pool.close() }
+        let failures = await withTaskGroup(of: String?.self) { group in
+            for caller in 0..<3_000 {
+                group.addTask {
+                    do {
+                        let reply = try await pool.send(RESPCommand("ECHO", "\(caller)"))
+                        return reply.string == "\(caller)" ? nil : "wrong reply"
+                    } catch {
+                        return "\(error)"
+                    }
+                }
+            }
+            var failures: [String] = []
+            for await failure in group { if let failure { failures.append(failure) } }
+            return failures
+        }
+        #expect(failures.count == 0, "e.g. \(failures.first ?? "")")
+        #expect(pool.inFlight == 0)
+    }
+
     @Test("no reply within the command timeout is an unknown outcome, and the pool recovers")
     func commandTimeout() async throws {
         let server = try RedisServer()
@@ -290,9 +320,19 @@ struct NodePoolTests {
         let pool = Self.pool(server, connections: 1)
         defer { pool.close() }
         _ = try await pool.send(RESPCommand("PING"))
-        try server.cli("CLIENT", "PAUSE", "500", "ALL")
+        // Write commands are held until the unpause below: the server reads the INCR but does
+        // not run it, while CLIENT LIST and CLIENT KILL (not writes) still run at once. (With
+        // PAUSE ALL they would wait for the pause too, and whether the INCR ran first would be luck.)
+        try server.cli("CLIENT", "PAUSE", "30000", "WRITE")
         async let blocked = pool.send(RESPCommand("INCR", "counter"))
-        try await Task.sleep(for: .milliseconds(100))
+        // The kill must come after the INCR was written (an unknown outcome), so wait until
+        // the server has read it: the pool's connection (name=seckill) then shows cmd=incr.
+        var clients = ""
+        let written = try await Self.eventually {
+            clients = try server.cli("CLIENT", "LIST", "TYPE", "normal")
+            return clients.split(separator: "\n").contains { $0.contains("name=seckill") && $0.contains("cmd=incr") }
+        }
+        #expect(written, "the server never received the INCR: \(clients)")
         try server.cli("CLIENT", "KILL", "SKIPME", "yes", "TYPE", "normal")
         do {
             _ = try await blocked
@@ -301,13 +341,23 @@ struct NodePoolTests {
             #expect(error.code == .connectionClosed)
             #expect(error.outcomeUnknown)
         }
-        try await Task.sleep(for: .milliseconds(500))
-        var replaced = false
-        for _ in 0..<60 where !replaced {
-            replaced = (try? await pool.send(RESPCommand("PING")))?.string == "PONG"
-            if !replaced { try await Task.sleep(for: .milliseconds(50)) }
+        try server.cli("CLIENT", "UNPAUSE")
+        let replaced = await Self.eventually {
+            (try? await pool.send(RESPCommand("PING")))?.string == "PONG"
         }
         #expect(replaced)
+    }
+
+    /// Polls `condition` every 20 ms until it holds or `timeout` passes; returns whether it held.
+    static func eventually(
+        within timeout: Duration = .seconds(10), _ condition: () async throws -> Bool
+    ) async rethrows -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try await condition() { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return try await condition()
     }
 
     @Test("an unreachable node fails fast with connect failed, nothing sent")
