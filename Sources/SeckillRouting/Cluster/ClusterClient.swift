@@ -82,7 +82,7 @@ public final class ClusterClient: Sendable {
         self.poolOptions = config.poolOptions
         var pools: [String: NodePool] = [:]
         for node in map.nodes {
-            pools[node.name] = NodePool(endpoint: node.endpoint, connection: connection, pool: poolOptions)
+            pools[node.name] = NodePool(endpoint: node.endpoint, connection: connection, pool: poolOptions, logger: logger)
         }
         self.state = Mutex(State(pools: pools))
     }
@@ -123,7 +123,7 @@ public final class ClusterClient: Sendable {
     public func pool(for node: NodeConfig) -> NodePool {
         state.withLock { state in
             if let pool = state.pools[node.name] { return pool }
-            let pool = NodePool(endpoint: node.endpoint, connection: connection, pool: poolOptions)
+            let pool = NodePool(endpoint: node.endpoint, connection: connection, pool: poolOptions, logger: logger)
             state.pools[node.name] = pool
             return pool
         }
@@ -158,7 +158,7 @@ public final class ClusterClient: Sendable {
             if let existing = state.pools[node.name] {
                 pool = existing
             } else {
-                pool = NodePool(endpoint: node.endpoint, connection: connection, pool: poolOptions)
+                pool = NodePool(endpoint: node.endpoint, connection: connection, pool: poolOptions, logger: logger)
                 state.pools[node.name] = pool
             }
             if let metrics = state.metrics[node.name] { return (pool, metrics) }
@@ -185,7 +185,9 @@ public final class ClusterClient: Sendable {
             for name in names where state.metrics[name] == nil { state.metrics[name] = NodeMetrics() }
             return (state.metrics, state.pools)
         }
-        return metrics.map { name, counters in counters.snapshot(node: name, inFlight: pools[name]?.inFlight ?? 0) }
+        return metrics.map { name, counters in
+            counters.snapshot(node: name, inFlight: pools[name]?.inFlight ?? 0, reconnects: pools[name]?.reconnects ?? 0)
+        }
             .sorted { $0.node < $1.node }
     }
 

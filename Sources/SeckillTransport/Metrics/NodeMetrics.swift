@@ -5,7 +5,6 @@ public final class NodeMetrics: Sendable {
     /// Commands whose reply or failure came back.
     private let commandCount = Atomic<Int>(0)
     private let redirectCount = Atomic<Int>(0)
-    private let reconnectCount = Atomic<Int>(0)
     private let errors = Mutex<[String: Int]>([:])
     /// Round-trip latency of each command (each pipeline counts once per command).
     public let latency = LatencyHistogram()
@@ -27,15 +26,13 @@ public final class NodeMetrics: Sendable {
     /// Counts a `MOVED` or `ASK` followed from this node.
     public func redirect() { redirectCount.add(1, ordering: .relaxed) }
 
-    /// Counts a connection opened again after one was lost.
-    public func reconnect() { reconnectCount.add(1, ordering: .relaxed) }
-
-    /// The counts so far; `inFlight` is read from the pool by the caller.
-    public func snapshot(node: String, inFlight: Int) -> Snapshot {
+    /// The counts so far; `inFlight` and `reconnects` are the pool's (``NodePool/inFlight``,
+    /// ``NodePool/reconnects``), given by the caller.
+    public func snapshot(node: String, inFlight: Int, reconnects: Int = 0) -> Snapshot {
         Snapshot(
             node: node, commands: commandCount.load(ordering: .relaxed), inFlight: inFlight,
             errors: errors.withLock { $0 }, redirects: redirectCount.load(ordering: .relaxed),
-            reconnects: reconnectCount.load(ordering: .relaxed), latency: latency.snapshot)
+            reconnects: reconnects, latency: latency.snapshot)
     }
 
     /// One node's counts at one moment.

@@ -30,6 +30,8 @@ public final class NodePool: Sendable {
     public let connectionOptions: ConnectionOptions
     /// Sizes and limits.
     public let poolOptions: PoolOptions
+    /// Where connects, lost connections and overload are logged.
+    public let logger: SeckillLogger
 
     /// A waiting caller is resumed through its continuation: with success when it is granted
     /// permits (or, waiting for a connect, when the attempt ends), with an error when refused.
@@ -38,12 +40,21 @@ public final class NodePool: Sendable {
     let loop: EventLoop
     private let state: Mutex<State>
     private let ticker: PoolTicker
+    private let lostConnections = Atomic<Int>(0)
+    private let reopened = Atomic<Int>(0)
+    /// When `overloaded` was last logged (monotonic ns): at most one such line a second.
+    private let overloadLoggedAt = Atomic<UInt64>(0)
 
     /// Creates a pool. No connection is made until the first command (or ``warmUp()``).
-    public init(endpoint: RedisEndpoint, connection: ConnectionOptions = .init(), pool: PoolOptions = .init()) {
+    ///
+    /// - Parameter logger: Where connects, lost connections and overload are logged.
+    public init(
+        endpoint: RedisEndpoint, connection: ConnectionOptions = .init(), pool: PoolOptions = .init(), logger: SeckillLogger = .disabled
+    ) {
         self.endpoint = endpoint
         self.connectionOptions = connection
         self.poolOptions = pool
+        self.logger = logger
         self.loop = EventLoop.shared
         let state = Mutex(State(options: pool, node: endpoint.description))
         self.state = state
@@ -101,6 +112,9 @@ public final class NodePool: Sendable {
 
     /// Commands currently in flight on this node.
     public var inFlight: Int { state.withLock { $0.inFlight } }
+
+    /// Connections opened again after one of this pool's connections was lost.
+    public var reconnects: Int { reopened.load(ordering: .relaxed) }
 
     /// Closes every connection; waiting and later callers fail with `poolClosed`.
     public func close() {
@@ -164,7 +178,18 @@ public final class NodePool: Sendable {
         let error = RedisError(
             code: .overloaded, delivery: .notSent, node: endpoint.description,
             message: "\(poolOptions.maxInFlight) commands in flight and no slot freed within \(Self.milliseconds(poolOptions.acquireTimeout)) ms (the acquire timeout)")
+        logOverload(error)
         for waiter in expired { waiter.continuation.resume(throwing: error) }
+    }
+
+    /// Logs an `overloaded` refusal, at most once a second per pool.
+    private func logOverload(_ error: RedisError) {
+        guard logger.isEnabled(.warning) else { return }
+        let now = MonotonicClock.now()
+        let last = overloadLoggedAt.load(ordering: .relaxed)
+        guard now &- last >= 1_000_000_000 || last == 0,
+              overloadLoggedAt.compareExchange(expected: last, desired: now, ordering: .relaxed).exchanged else { return }
+        logger.log(.warning, "node overloaded: callers refused", ["node": endpoint.description, "reason": error.message])
     }
 
     private func refusal(_ reason: State.Refusal) -> RedisError {
@@ -180,7 +205,9 @@ public final class NodePool: Sendable {
             message = "\(poolOptions.maxInFlight) commands in flight and \(waiting) callers waiting: expected wait \((nanoseconds + 999_999) / 1_000_000) ms"
                 + " (draining ~\(Int(rate.rounded()))/s) is more than twice the acquire timeout of \(Self.milliseconds(poolOptions.acquireTimeout)) ms"
         }
-        return RedisError(code: .overloaded, delivery: .notSent, node: endpoint.description, message: message)
+        let error = RedisError(code: .overloaded, delivery: .notSent, node: endpoint.description, message: message)
+        logOverload(error)
+        return error
     }
 
     private static func milliseconds(_ duration: Duration) -> UInt64 {
@@ -239,6 +266,14 @@ public final class NodePool: Sendable {
         } catch {
             result = .failure(RedisError(code: .connectFailed, delivery: .notSent, node: endpoint.description, message: "\(error)"))
         }
+        switch result {
+        case .success:
+            // A connection that replaces a lost one counts as a reconnect.
+            if lostConnections.load(ordering: .relaxed) > reopened.load(ordering: .relaxed) { reopened.add(1, ordering: .relaxed) }
+            logger.log(.info, "connected", ["node": endpoint.description, "slot": String(slot)])
+        case .failure(let error):
+            logger.log(.warning, "connect failed", ["node": endpoint.description, "code": "\(error.code)", "reason": error.message])
+        }
         let now = MonotonicClock.now()
         let (waiters, orphan) = state.withLock { $0.finishConnecting(slot: slot, result: result, now: now) }
         if let orphan {
@@ -248,7 +283,14 @@ public final class NodePool: Sendable {
     }
 
     private func connectionClosed(_ connection: RedisConnection) {
-        state.withLock { $0.remove(connection) }
+        let open = state.withLock { state -> Bool in
+            state.remove(connection)
+            return !state.isClosed
+        }
+        // A pool being closed by its owner loses nothing.
+        guard open else { return }
+        lostConnections.add(1, ordering: .relaxed)
+        logger.log(.warning, "connection lost", ["node": endpoint.description])
     }
 }
 

@@ -105,6 +105,8 @@ struct PoolState<Connection: PoolConnection, Continuation> {
     private var slots: [Slot]
     private var connectWaiters: [Continuation] = []
     private var closed = false
+    /// Whether ``close()`` was called.
+    var isClosed: Bool { closed }
     private var nextSlot = 0
     private var retryAt: UInt64 = 0
     private var backoff: UInt64 = 0

@@ -1,0 +1,53 @@
+import SeckillRESP
+import SeckillTestSupport
+import SeckillTransport
+import Synchronization
+import Testing
+
+/// What a pool logs and counts about its connections.
+@Suite("NodePool logs and reconnects", .timeLimit(.minutes(1)))
+struct NodePoolLoggingTests {
+    final class Collector: SeckillLogHandler {
+        let lines = Mutex<[(LogLevel, String, [String: String])]>([])
+        func log(level: LogLevel, message: String, metadata: [String: String]) {
+            lines.withLock { $0.append((level, message, metadata)) }
+        }
+        func count(_ message: String) -> Int { lines.withLock { $0.filter { $0.1 == message }.count } }
+    }
+
+    @Test("a killed connection is logged as lost, its replacement as connected, and counted as one reconnect; a refused connect is logged")
+    func lostAndReconnected() async throws {
+        let server = try RedisServer()
+        let collector = Collector()
+        let pool = NodePool(
+            endpoint: RedisEndpoint(host: "127.0.0.1", port: server.port),
+            pool: PoolOptions(connections: 1, reconnectMin: .milliseconds(10), reconnectMax: .milliseconds(50)),
+            logger: SeckillLogger(handler: collector, level: .info))
+        defer { pool.close() }
+        _ = try await pool.send(RESPCommand("CLIENT", "SETNAME", "logged-pool"))
+        #expect(collector.count("connected") == 1)
+        #expect(pool.reconnects == 0)
+        _ = try server.cli("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes")
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(10)
+        // The next calls may meet the dead connection once; poll until a reply comes back.
+        while (try? await pool.send(RESPCommand("PING"))) == nil || collector.count("connected") < 2 {
+            guard clock.now < deadline else { Issue.record("the pool never reconnected"); return }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(collector.count("connection lost") == 1)
+        #expect(collector.count("connected") == 2)
+        #expect(pool.reconnects == 1)
+        let metadata = collector.lines.withLock { $0.first { $0.1 == "connection lost" }?.2 }
+        #expect(metadata?["node"] == "127.0.0.1:\(server.port)")
+
+        server.stop()
+        _ = try? await pool.send(RESPCommand("PING"))
+        while collector.count("connect failed") == 0 {
+            guard clock.now < deadline else { Issue.record("no connect failure was logged"); return }
+            _ = try? await pool.send(RESPCommand("PING"))
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(collector.lines.withLock { $0.contains { $0.1 == "connect failed" && $0.0 == .warning } })
+    }
+}
