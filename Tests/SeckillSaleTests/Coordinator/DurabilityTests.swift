@@ -61,7 +61,8 @@ struct DurabilityTests {
 
         // Another process (its own connections) asking with the same id while the replica is
         // still paused: the same purchase, still not replicated.
-        let other = SaleCoordinator(client: try ClusterClient(config: cluster.client.config, environment: [:]), options: cluster.coordinator.options)
+        let other = SaleCoordinator(
+            client: try ClusterClient(config: cluster.client.config, environment: [:]), options: cluster.coordinator.options)
         let replay = try await other.purchaseReceipt(item, user: "u", requestID: "r-1")
         #expect(replay.result == receipt.result)
         #expect(replay.replayed)
@@ -85,7 +86,11 @@ struct DurabilityTests {
 
     @Test("a batch waits for replicas like a single purchase: every receipt carries WAIT's count")
     func batchWaitsForReplicas() async throws {
-        let cluster = try await SaleCluster.start(options: SaleOptions(durabilityReplicas: 1, durabilityTimeout: .milliseconds(500)))
+        // A replica on a loaded machine may take a while to acknowledge: WAIT gets 2 s, within
+        // a 3 s command timeout (the four WAITs share one connection, one after another).
+        let cluster = try await SaleCluster.start(
+            options: SaleOptions(durabilityReplicas: 1, durabilityTimeout: .seconds(2)),
+            timeouts: TimeoutSettings(connect: .seconds(2), command: .seconds(3)))
         try await cluster.cli(node: 0, "CONFIG", "SET", "repl-diskless-sync-delay", "0")
         // Held to the end: a released server is stopped.
         let replica = try await Self.replica(of: cluster.servers[0])
