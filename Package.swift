@@ -28,17 +28,25 @@ let package = Package(
         // The flash sale: item keys, Lua scripts, the coordinator, invariants and the sale runner.
         .target(name: "SeckillSale", dependencies: ["SeckillRouting", "SeckillTransport", "SeckillRESP"], swiftSettings: strict),
         // The command-line interface, as a library so tests can drive it.
-        .target(name: "SeckillCLI", dependencies: ["SeckillSale", "SeckillRouting", "SeckillTransport", "SeckillRESP"], swiftSettings: strict),
+        .target(
+            name: "SeckillCLI", dependencies: ["SeckillSale", "SeckillRouting", "SeckillTransport", "SeckillRESP"], swiftSettings: strict),
         .executableTarget(name: "seckill", dependencies: ["SeckillCLI"], swiftSettings: strict),
 
         // Starts real redis-server processes for the tests; never part of a product.
         .target(name: "SeckillTestSupport", path: "Tests/SeckillTestSupport", swiftSettings: strict),
 
         .testTarget(name: "SeckillRESPTests", dependencies: ["SeckillRESP"], swiftSettings: strict),
-        .testTarget(name: "SeckillTransportTests", dependencies: ["SeckillTransport", "SeckillRESP", "SeckillTestSupport"], swiftSettings: strict),
-        .testTarget(name: "SeckillRoutingTests", dependencies: ["SeckillRouting", "SeckillTransport", "SeckillRESP", "SeckillTestSupport"], swiftSettings: strict),
-        .testTarget(name: "SeckillSaleTests", dependencies: ["SeckillSale", "SeckillRouting", "SeckillTransport", "SeckillRESP", "SeckillTestSupport"], swiftSettings: strict),
-        .testTarget(name: "SeckillClusterTests", dependencies: ["SeckillSale", "SeckillRouting", "SeckillTransport", "SeckillRESP", "SeckillTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "SeckillTransportTests", dependencies: ["SeckillTransport", "SeckillRESP", "SeckillTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "SeckillRoutingTests", dependencies: ["SeckillRouting", "SeckillTransport", "SeckillRESP", "SeckillTestSupport"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "SeckillSaleTests",
+            dependencies: ["SeckillSale", "SeckillRouting", "SeckillTransport", "SeckillRESP", "SeckillTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "SeckillClusterTests",
+            dependencies: ["SeckillSale", "SeckillRouting", "SeckillTransport", "SeckillRESP", "SeckillTestSupport"], swiftSettings: strict),
         .testTarget(name: "SeckillCLITests", dependencies: ["SeckillCLI", "SeckillRouting", "SeckillTestSupport"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

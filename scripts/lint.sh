@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# Checks every shell script of the repository with shellcheck: scripts/*.sh and .ci/run.
+# Checks every shell script of the repository with shellcheck (scripts/*.sh and .ci/run) and
+# the Swift sources with `swift format lint --strict` (the toolchain's formatter, settings in
+# .swift-format: 4-space indent, 140 columns). Format the code with
+# `swift format --in-place --recursive Sources Tests Package.swift`.
 #
 #   scripts/lint.sh
 #
@@ -26,3 +29,10 @@ if ! shellcheck "${files[@]}"; then
     die "shellcheck reported problems (above)"
 fi
 log_info "shellcheck: no findings"
+
+ensure_swift
+log_info "swift format lint --strict on Sources, Tests and Package.swift"
+if ! swift format lint --strict --recursive --parallel Sources Tests Package.swift; then
+    die "swift format lint reported problems (above); swift format --in-place --recursive Sources Tests Package.swift fixes most"
+fi
+log_info "swift format lint: no findings"

@@ -7,28 +7,30 @@ public enum SeckillCommandLine {
         let run: (Arguments, Console) async throws(CLIError) -> Void
     }
 
-    private static var entries: [Entry] { [
-        Entry(spec: NodesCommand.spec, run: NodesCommand.run),
-        Entry(spec: SlotCommand.spec, run: SlotCommand.run),
-        Entry(spec: ConfigCommand.checkSpec, run: ConfigCommand.check),
-        Entry(spec: ConfigCommand.initSpec, run: ConfigCommand.initialize),
-        Entry(spec: ConfigCommand.nodesSpec, run: ConfigCommand.nodes),
-        Entry(spec: ConfigCommand.authSpec, run: ConfigCommand.auth),
-        Entry(spec: DistributionCommand.spec, run: DistributionCommand.run),
-        Entry(spec: ItemCommands.publishSpec, run: ItemCommands.publish),
-        Entry(spec: ItemCommands.unpublishSpec, run: ItemCommands.unpublish),
-        Entry(spec: ItemCommands.restockSpec, run: ItemCommands.restock),
-        Entry(spec: ItemCommands.buySpec, run: ItemCommands.buy),
-        Entry(spec: ItemCommands.cancelSpec, run: ItemCommands.cancel),
-        Entry(spec: StatusCommands.statusSpec, run: StatusCommands.status),
-        Entry(spec: StatusCommands.buyersSpec, run: StatusCommands.buyers),
-        Entry(spec: SaleCommand.spec, run: SaleCommand.run),
-        Entry(spec: RetryCommand.spec, run: RetryCommand.run),
-        Entry(spec: ClusterCommand.statusSpec, run: ClusterCommand.status),
-        Entry(spec: BenchCommand.spec, run: BenchCommand.run),
-        Entry(spec: ScriptsCommand.spec, run: ScriptsCommand.run),
-        Entry(spec: BenchTransportCommand.spec, run: BenchTransportCommand.run),
-    ] }
+    private static var entries: [Entry] {
+        [
+            Entry(spec: NodesCommand.spec, run: NodesCommand.run),
+            Entry(spec: SlotCommand.spec, run: SlotCommand.run),
+            Entry(spec: ConfigCommand.checkSpec, run: ConfigCommand.check),
+            Entry(spec: ConfigCommand.initSpec, run: ConfigCommand.initialize),
+            Entry(spec: ConfigCommand.nodesSpec, run: ConfigCommand.nodes),
+            Entry(spec: ConfigCommand.authSpec, run: ConfigCommand.auth),
+            Entry(spec: DistributionCommand.spec, run: DistributionCommand.run),
+            Entry(spec: ItemCommands.publishSpec, run: ItemCommands.publish),
+            Entry(spec: ItemCommands.unpublishSpec, run: ItemCommands.unpublish),
+            Entry(spec: ItemCommands.restockSpec, run: ItemCommands.restock),
+            Entry(spec: ItemCommands.buySpec, run: ItemCommands.buy),
+            Entry(spec: ItemCommands.cancelSpec, run: ItemCommands.cancel),
+            Entry(spec: StatusCommands.statusSpec, run: StatusCommands.status),
+            Entry(spec: StatusCommands.buyersSpec, run: StatusCommands.buyers),
+            Entry(spec: SaleCommand.spec, run: SaleCommand.run),
+            Entry(spec: RetryCommand.spec, run: RetryCommand.run),
+            Entry(spec: ClusterCommand.statusSpec, run: ClusterCommand.status),
+            Entry(spec: BenchCommand.spec, run: BenchCommand.run),
+            Entry(spec: ScriptsCommand.spec, run: ScriptsCommand.run),
+            Entry(spec: BenchTransportCommand.spec, run: BenchTransportCommand.run),
+        ]
+    }
 
     static var overview: String {
         var lines = [

@@ -1,7 +1,7 @@
 import SeckillCLI
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 // A closed peer must give EPIPE on write, never kill the process.

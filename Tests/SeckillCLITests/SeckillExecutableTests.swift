@@ -31,7 +31,10 @@ struct SeckillExecutableTests {
         let result = try SeckillExecutable.run(["distribution", "--config", path, "--items", "10"])
         #expect(result.status == 1)
         #expect(result.stdout.isEmpty)
-        #expect(result.stderrLines == ["seckill: \(path): slots 5461-5470 are not assigned to any node (and 1 more problem; run seckill config check)"])
+        #expect(
+            result.stderrLines == [
+                "seckill: \(path): slots 5461-5470 are not assigned to any node (and 1 more problem; run seckill config check)"
+            ])
     }
 
     @Test("usage errors exit 2 from the binary too")
@@ -57,7 +60,8 @@ struct SeckillExecutableTests {
         let password = "s3cret-\(UUID().uuidString)"
         let server = try RedisServer(password: password)
         let variable = "SECKILL_CLI_TEST_PW_\(UUID().uuidString.replacingOccurrences(of: "-", with: "_"))"
-        let config = try directory.write("auth.json", ClusterFile.text([.init(name: "secure", port: server.port, slots: [0...16383])], authEnv: variable))
+        let config = try directory.write(
+            "auth.json", ClusterFile.text([.init(name: "secure", port: server.port, slots: [0...16383])], authEnv: variable))
         let result = try SeckillExecutable.run(["nodes", "--config", config, "--json"], environment: [variable: password])
         #expect(result.status == 0, "\(result.stderr)")
         let nodes = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
@@ -69,7 +73,8 @@ struct SeckillExecutableTests {
     func authPasswordWrong() throws {
         let server = try RedisServer(password: "right-\(UUID().uuidString)")
         let variable = "SECKILL_CLI_TEST_PW_\(UUID().uuidString.replacingOccurrences(of: "-", with: "_"))"
-        let config = try directory.write("auth.json", ClusterFile.text([.init(name: "secure", port: server.port, slots: [0...16383])], authEnv: variable))
+        let config = try directory.write(
+            "auth.json", ClusterFile.text([.init(name: "secure", port: server.port, slots: [0...16383])], authEnv: variable))
         let wrong = "wrong-\(UUID().uuidString)"
         let result = try SeckillExecutable.run(["nodes", "--config", config, "--json"], environment: [variable: wrong])
         #expect(result.status == 1)
@@ -85,9 +90,15 @@ struct SeckillExecutableTests {
     func authPasswordEmpty() throws {
         let server = try RedisServer(password: "right-\(UUID().uuidString)")
         let variable = "SECKILL_CLI_TEST_PW_\(UUID().uuidString.replacingOccurrences(of: "-", with: "_"))"
-        let config = try directory.write("auth.json", ClusterFile.text([.init(name: "secure", port: server.port, slots: [0...16383])], authEnv: variable))
+        let config = try directory.write(
+            "auth.json", ClusterFile.text([.init(name: "secure", port: server.port, slots: [0...16383])], authEnv: variable))
         let result = try SeckillExecutable.run(["nodes", "--config", config], environment: [variable: ""])
         #expect(result.status == 1)
-        #expect(result.stderrLines == [Substring("seckill: environment variable \(variable) is empty; the cluster config's auth.passwordEnv names it as the Redis password: set it to the password, or remove the auth section if the nodes have no password")])
+        #expect(
+            result.stderrLines == [
+                Substring(
+                    "seckill: environment variable \(variable) is empty; the cluster config's auth.passwordEnv names it as the Redis password: set it to the password, or remove the auth section if the nodes have no password"
+                )
+            ])
     }
 }

@@ -33,8 +33,9 @@ func referenceCRC16(_ bytes: [UInt8]) -> UInt16 {
 func referenceSlot(_ key: [UInt8]) -> Int {
     var hashed = key
     if let open = key.firstIndex(of: UInt8(ascii: "{")),
-       let close = key[(open + 1)...].firstIndex(of: UInt8(ascii: "}")),
-       close > open + 1 {
+        let close = key[(open + 1)...].firstIndex(of: UInt8(ascii: "}")),
+        close > open + 1
+    {
         hashed = Array(key[(open + 1)..<close])
     }
     return Int(referenceCRC16(hashed)) % 16384
@@ -56,17 +57,17 @@ func randomKeys(count: Int, seed: UInt64) -> [[UInt8]] {
 
 /// The three-node example config of the documentation.
 let exampleJSON = """
-{
-  "nodes": [
-    {"name": "node-a", "host": "127.0.0.1", "port": 7000, "slots": [[0, 5460]]},
-    {"name": "node-b", "host": "127.0.0.1", "port": 7001, "slots": [[5461, 10922]]},
-    {"name": "node-c", "host": "127.0.0.1", "port": 7002, "slots": [[10923, 16383]]}
-  ],
-  "pool": {"connectionsPerNode": 2, "maxInFlightPerNode": 1024, "acquireTimeoutMs": 500},
-  "timeouts": {"connectMs": 1000, "commandMs": 1000},
-  "auth": {"username": "default", "passwordEnv": "SECKILL_REDIS_PASSWORD"}
-}
-"""
+    {
+      "nodes": [
+        {"name": "node-a", "host": "127.0.0.1", "port": 7000, "slots": [[0, 5460]]},
+        {"name": "node-b", "host": "127.0.0.1", "port": 7001, "slots": [[5461, 10922]]},
+        {"name": "node-c", "host": "127.0.0.1", "port": 7002, "slots": [[10923, 16383]]}
+      ],
+      "pool": {"connectionsPerNode": 2, "maxInFlightPerNode": 1024, "acquireTimeoutMs": 500},
+      "timeouts": {"connectMs": 1000, "commandMs": 1000},
+      "auth": {"username": "default", "passwordEnv": "SECKILL_REDIS_PASSWORD"}
+    }
+    """
 
 /// Three nodes on 127.0.0.1:7000-7002 with the given slot ranges.
 func threeNodes(_ a: [ClosedRange<Int>], _ b: [ClosedRange<Int>], _ c: [ClosedRange<Int>]) -> [NodeConfig] {

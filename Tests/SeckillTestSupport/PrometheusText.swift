@@ -22,25 +22,27 @@ public struct PrometheusText: Sendable {
         var help: Set<String> = []
         guard text.hasSuffix("\n") else { throw Problem("the text does not end with a newline") }
         for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().enumerated() {
-            let where_ = "line \(number + 1)"
+            let place = "line \(number + 1)"
             if line.hasPrefix("# HELP ") {
                 let parts = line.dropFirst(7).split(separator: " ", maxSplits: 1)
-                guard parts.count == 2 else { throw Problem("\(where_): HELP without text") }
+                guard parts.count == 2 else { throw Problem("\(place): HELP without text") }
                 help.insert(String(parts[0]))
             } else if line.hasPrefix("# TYPE ") {
                 let parts = line.dropFirst(7).split(separator: " ")
                 guard parts.count == 2, ["counter", "gauge", "histogram", "summary", "untyped"].contains(parts[1]) else {
-                    throw Problem("\(where_): bad TYPE line \(line)")
+                    throw Problem("\(place): bad TYPE line \(line)")
                 }
-                guard help.contains(String(parts[0])) else { throw Problem("\(where_): TYPE before HELP for \(parts[0])") }
-                guard types[String(parts[0])] == nil else { throw Problem("\(where_): \(parts[0]) declared twice") }
-                if parts[1] == "counter" && !parts[0].hasSuffix("_total") { throw Problem("\(where_): counter \(parts[0]) does not end in _total") }
+                guard help.contains(String(parts[0])) else { throw Problem("\(place): TYPE before HELP for \(parts[0])") }
+                guard types[String(parts[0])] == nil else { throw Problem("\(place): \(parts[0]) declared twice") }
+                if parts[1] == "counter" && !parts[0].hasSuffix("_total") {
+                    throw Problem("\(place): counter \(parts[0]) does not end in _total")
+                }
                 types[String(parts[0])] = String(parts[1])
             } else if line.hasPrefix("#") || line.isEmpty {
-                throw Problem("\(where_): unexpected line \(line)")
+                throw Problem("\(place): unexpected line \(line)")
             } else {
-                let sample = try Self.sample(String(line), where_)
-                guard family(of: sample.name) != nil else { throw Problem("\(where_): \(sample.name) has no TYPE before it") }
+                let sample = try Self.sample(String(line), place)
+                guard family(of: sample.name) != nil else { throw Problem("\(place): \(sample.name) has no TYPE before it") }
                 samples.append(sample)
             }
         }
@@ -81,7 +83,7 @@ public struct PrometheusText: Sendable {
         }
     }
 
-    private static func sample(_ line: String, _ where_: String) throws -> Sample {
+    private static func sample(_ line: String, _ place: String) throws -> Sample {
         var name = ""
         var index = line.startIndex
         while index < line.endIndex, line[index] != "{", line[index] != " " {
@@ -89,16 +91,19 @@ public struct PrometheusText: Sendable {
             index = line.index(after: index)
         }
         guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == ":" }) else {
-            throw Problem("\(where_): bad metric name in \(line)")
+            throw Problem("\(place): bad metric name in \(line)")
         }
         var labels: [String: String] = [:]
         if index < line.endIndex, line[index] == "{" {
             index = line.index(after: index)
             while line[index] != "}" {
                 var key = ""
-                while line[index] != "=" { key.append(line[index]); index = line.index(after: index) }
+                while line[index] != "=" {
+                    key.append(line[index])
+                    index = line.index(after: index)
+                }
                 index = line.index(after: index)
-                guard line[index] == "\"" else { throw Problem("\(where_): label value not quoted") }
+                guard line[index] == "\"" else { throw Problem("\(place): label value not quoted") }
                 index = line.index(after: index)
                 var value = ""
                 while line[index] != "\"" {
@@ -108,7 +113,7 @@ public struct PrometheusText: Sendable {
                         case "n": value.append("\n")
                         case "\\": value.append("\\")
                         case "\"": value.append("\"")
-                        default: throw Problem("\(where_): bad escape")
+                        default: throw Problem("\(place): bad escape")
                         }
                     } else {
                         value.append(line[index])
@@ -122,7 +127,7 @@ public struct PrometheusText: Sendable {
             index = line.index(after: index)
         }
         let rest = line[index...].trimmingCharacters(in: .whitespaces)
-        guard let value = Double(rest) ?? (rest == "+Inf" ? .infinity : nil) else { throw Problem("\(where_): bad value \(rest)") }
+        guard let value = Double(rest) ?? (rest == "+Inf" ? .infinity : nil) else { throw Problem("\(place): bad value \(rest)") }
         return Sample(name: name, labels: labels, value: value)
     }
 

@@ -30,7 +30,9 @@ extension RedisCluster {
     public func finishMigration(_ migration: Migration) async throws {
         try await Self.blocking {
             _ = try Self.moveKeysNow(migration, batch: 100, limit: nil)
-            let others = try self.primariesNow(includingEmpty: true).filter { $0.port != migration.source.port && $0.port != migration.target.port }
+            let others = try self.primariesNow(includingEmpty: true).filter {
+                $0.port != migration.source.port && $0.port != migration.target.port
+            }
             for server in [migration.target, migration.source] + others {
                 try Self.expectOK(port: server.port, ["CLUSTER", "SETSLOT", String(migration.slot), "NODE", migration.targetID])
             }
@@ -107,7 +109,8 @@ extension RedisCluster {
         var moved = 0
         while limit.map({ moved < $0 }) ?? true {
             let count = min(batch, limit.map { $0 - moved } ?? batch)
-            let reply = try AdminConnection.command(port: migration.source.port, ["CLUSTER", "GETKEYSINSLOT", String(migration.slot), String(count)])
+            let reply = try AdminConnection.command(
+                port: migration.source.port, ["CLUSTER", "GETKEYSINSLOT", String(migration.slot), String(count)])
             let keys = try reply.array.orThrow("GETKEYSINSLOT answered \(reply)").compactMap(\.string)
             if keys.isEmpty { break }
             let answer = try AdminConnection.command(
@@ -115,7 +118,8 @@ extension RedisCluster {
                 ["MIGRATE", "127.0.0.1", String(migration.target.port), "", "0", "10000", "KEYS"] + keys)
             // NOKEY: the keys expired between the two commands.
             guard answer.string == "OK" || answer.string == "NOKEY" else {
-                throw AdminError("MIGRATE of slot \(migration.slot) from \(migration.source.port) to \(migration.target.port) answered \(answer)")
+                throw AdminError(
+                    "MIGRATE of slot \(migration.slot) from \(migration.source.port) to \(migration.target.port) answered \(answer)")
             }
             moved += keys.count
         }

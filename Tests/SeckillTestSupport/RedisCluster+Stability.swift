@@ -23,7 +23,8 @@ extension RedisCluster {
 
     func primaryNow(ofSlot slot: Int) throws -> RedisServer {
         let observer = try runningNow().first.orThrow("no node is running")
-        let owner = try Self.clusterNodes(port: observer.port).first { $0.isPrimary && $0.serves(slot) }.orThrow("no node serves slot \(slot)")
+        let owner = try Self.clusterNodes(port: observer.port).first { $0.isPrimary && $0.serves(slot) }.orThrow(
+            "no node serves slot \(slot)")
         return try server(port: owner.port).orThrow("slot \(slot) is served by \(owner.port), which this cluster did not start")
     }
 
@@ -91,7 +92,9 @@ extension RedisCluster {
                 let view = views[server.port] ?? []
                 for port in livePorts {
                     guard let node = view.first(where: { $0.port == port }) else { return "\(server.port) does not know \(port) yet" }
-                    if node.isFailing || node.isJoining { return "\(server.port) sees \(port) as \(node.flags.sorted().joined(separator: ","))" }
+                    if node.isFailing || node.isJoining {
+                        return "\(server.port) sees \(port) as \(node.flags.sorted().joined(separator: ","))"
+                    }
                     // Everyone has heard of every role change (a replica still seen as an
                     // empty primary would be discovered as one).
                     if let own = selves[port], own.isPrimary != node.isPrimary || own.primaryID != node.primaryID {
@@ -116,7 +119,9 @@ extension RedisCluster {
                 reference = (server.port, owners)
                 let replication = try Self.info(port: server.port, ["INFO", "replication"])
                 if let me = view.first(where: \.isMyself), !me.isPrimary {
-                    guard replication["master_link_status"] == "up" else { return "replica \(server.port) is not linked to its primary yet" }
+                    guard replication["master_link_status"] == "up" else {
+                        return "replica \(server.port) is not linked to its primary yet"
+                    }
                 } else if let me = view.first(where: \.isMyself) {
                     // Every replica is connected and past its full sync (whether the primary
                     // streams to it yet is another matter: see `waitForReplicationNow`).
@@ -175,7 +180,9 @@ extension RedisCluster {
             for field in parts.dropFirst(8) {
                 if field.hasPrefix("[") {
                     open = true
-                } else if let dash = field.firstIndex(of: "-"), let low = Int(field[..<dash]), let high = Int(field[field.index(after: dash)...]) {
+                } else if let dash = field.firstIndex(of: "-"), let low = Int(field[..<dash]),
+                    let high = Int(field[field.index(after: dash)...])
+                {
                     slots.append(low...high)
                 } else if let single = Int(field) {
                     slots.append(single...single)

@@ -137,10 +137,12 @@ public final class RedisServer: @unchecked Sendable {
 
     private static func launch(port: Int, directory: URL, arguments: [String]) throws -> ChildProcess {
         let log = directory.appendingPathComponent("redis.log").path
-        let child = try ChildProcess.spawn(try executable(), [
-            "--port", String(port), "--save", "", "--appendonly", "no", "--daemonize", "no",
-            "--dir", directory.path, "--logfile", log, "--protected-mode", "no",
-        ] + arguments)
+        let child = try ChildProcess.spawn(
+            try executable(),
+            [
+                "--port", String(port), "--save", "", "--appendonly", "no", "--daemonize", "no",
+                "--dir", directory.path, "--logfile", log, "--protected-mode", "no",
+            ] + arguments)
         writePidFile(child.pid)
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
@@ -196,7 +198,8 @@ public final class RedisServer: @unchecked Sendable {
         // never hand the same port to two servers of this process (suites start servers
         // concurrently, and a port is only known free until someone binds it).
         // Ports above 55535 cannot be used by cluster nodes (their bus port is port + 10000).
-        if port > 55535 || (7000...7010).contains(port) || (7100...7120).contains(port) || !handedOut.withLock({ $0.insert(port).inserted }) {
+        if port > 55535 || (7000...7010).contains(port) || (7100...7120).contains(port) || !handedOut.withLock({ $0.insert(port).inserted })
+        {
             return try freePort()
         }
         return port

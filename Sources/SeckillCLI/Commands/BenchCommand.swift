@@ -6,8 +6,10 @@ import SeckillTransport
 enum BenchCommand {
     static let spec = CommandSpec(
         name: "bench",
-        summary: "Measures purchase attempts against items with enough stock that the run measures the purchase path: throughput, latency, requests per node, peak memory.",
-        usage: "--items N --concurrency C --requests R [--users U] [--stock S] [--limit L] [--warmup R] [--skew X] [--no-shedding] [--config FILE] [--json]",
+        summary:
+            "Measures purchase attempts against items with enough stock that the run measures the purchase path: throughput, latency, requests per node, peak memory.",
+        usage:
+            "--items N --concurrency C --requests R [--users U] [--stock S] [--limit L] [--warmup R] [--skew X] [--no-shedding] [--config FILE] [--json]",
         options: [
             ("--items", "N: items (default 100)"), ("--concurrency", "C: attempts in flight (default 200)"),
             ("--requests", "R: measured attempts (default 200000)"), ("--users", "U: distinct users (default 1000000)"),
@@ -16,9 +18,13 @@ enum BenchCommand {
             ("--skew", "X: Zipf exponent of item popularity (default 0, uniform)"),
             ("--prefix", "P: item ids P-0, P-1, ... (default bench-UNIXTIME)"), ConfigLoading.option, MetricsFile.option,
         ],
-        flags: [("--no-shedding", "Send every attempt to Redis, also for sold-out items."), ItemCommands.evictionFlag,
-                ("--json", "Print {requests, warmup, throughput, latencyMs {p50, p99, p999, max}, perNode, peakRSSBytes, ...}.")],
-        details: "Items are published fresh (replacing earlier ones of the same ids). With a small --stock the run measures the\nend of a sale, when most items are sold out; compare it with --no-shedding.")
+        flags: [
+            ("--no-shedding", "Send every attempt to Redis, also for sold-out items."), ItemCommands.evictionFlag,
+            ("--json", "Print {requests, warmup, throughput, latencyMs {p50, p99, p999, max}, perNode, peakRSSBytes, ...}."),
+        ],
+        details:
+            "Items are published fresh (replacing earlier ones of the same ids). With a small --stock the run measures the\nend of a sale, when most items are sold out; compare it with --no-shedding."
+    )
 
     static func run(_ arguments: Arguments, console: Console) async throws(CLIError) {
         try arguments.noPositionals()
@@ -31,7 +37,9 @@ enum BenchCommand {
         config.stock = try arguments.integer("--stock", default: config.requests + config.warmup, in: 0...SaleInput.maxUnits)
         config.limit = try arguments.integer("--limit", default: 0, in: 0...SaleInput.maxUnits)
         if let skew = arguments.value("--skew") {
-            guard let value = Double(skew), value >= 0, value <= 10 else { throw CLIError.usage("bench", "--skew must be a number from 0 to 10, got \"\(skew)\"") }
+            guard let value = Double(skew), value >= 0, value <= 10 else {
+                throw CLIError.usage("bench", "--skew must be a number from 0 to 10, got \"\(skew)\"")
+            }
             config.skew = value
         } else {
             config.skew = 0
@@ -53,7 +61,9 @@ enum BenchCommand {
         report = try await MetricsFile.during(arguments.value("--metrics-file"), coordinator: coordinator) { () throws(CLIError) in
             do throws(SaleError) {
                 return try await SaleRunner(coordinator: coordinator).run(config) { progress in
-                    console.status("\(Format.grouped(progress.done))/\(Format.grouped(requests)) attempts, \(Format.grouped(progress.seconds > 0 ? Int(Double(progress.done) / progress.seconds) : 0)) req/s")
+                    console.status(
+                        "\(Format.grouped(progress.done))/\(Format.grouped(requests)) attempts, \(Format.grouped(progress.seconds > 0 ? Int(Double(progress.done) / progress.seconds) : 0)) req/s"
+                    )
                 }
             } catch {
                 console.clearStatus()
@@ -64,10 +74,16 @@ enum BenchCommand {
         let peak = ProcessStats.peakResidentBytes
         if arguments.flag("--json") {
             var members: [(String, JSONOutput)] = [
-                ("requests", .int(report.requests)), ("warmup", .int(config.warmup)), ("concurrency", .int(config.concurrency)), ("items", .int(config.items)),
+                ("requests", .int(report.requests)), ("warmup", .int(config.warmup)), ("concurrency", .int(config.concurrency)),
+                ("items", .int(config.items)),
                 ("seconds", .double(report.seconds)), ("throughput", .double(report.throughput)),
-                ("latencyMs", .object([("p50", .double(report.latencyMs.p50)), ("p99", .double(report.latencyMs.p99)),
-                                       ("p999", .double(report.latencyMs.p999)), ("max", .double(report.latencyMs.max))])),
+                (
+                    "latencyMs",
+                    .object([
+                        ("p50", .double(report.latencyMs.p50)), ("p99", .double(report.latencyMs.p99)),
+                        ("p999", .double(report.latencyMs.p999)), ("max", .double(report.latencyMs.max)),
+                    ])
+                ),
                 ("perNode", .object(report.perNode.map { ($0.node, .int($0.requests)) })),
                 ("peakRSSBytes", .int(Int(peak))), ("errors", .int(report.errors)),
                 ("errorSamples", .array(report.errorSamples.map { .string($0) })), ("shedding", .bool(shedding)),
@@ -76,9 +92,15 @@ enum BenchCommand {
             members.append(("results", .object(SaleCommand.kinds.map { ($0, .int(report.results[$0, default: 0])) })))
             console.out(JSONOutput.object(members).render(pretty: false))
         } else {
-            console.out("\(Format.grouped(report.requests)) purchase attempts on \(Format.grouped(config.items)) items at concurrency \(config.concurrency): \(Format.grouped(Int(report.throughput))) attempts/s in \(Format.fixed(report.seconds, 2)) s (warm-up \(Format.grouped(config.warmup)), shedding \(shedding ? "on" : "off"))")
-            console.out("latency ms: p50 \(Format.fixed(report.latencyMs.p50, 3))  p99 \(Format.fixed(report.latencyMs.p99, 3))  p99.9 \(Format.fixed(report.latencyMs.p999, 3))  max \(Format.fixed(report.latencyMs.max, 3))")
-            let results = SaleCommand.kinds.filter { report.results[$0, default: 0] > 0 }.map { "\($0) \(Format.grouped(report.results[$0, default: 0]))" }
+            console.out(
+                "\(Format.grouped(report.requests)) purchase attempts on \(Format.grouped(config.items)) items at concurrency \(config.concurrency): \(Format.grouped(Int(report.throughput))) attempts/s in \(Format.fixed(report.seconds, 2)) s (warm-up \(Format.grouped(config.warmup)), shedding \(shedding ? "on" : "off"))"
+            )
+            console.out(
+                "latency ms: p50 \(Format.fixed(report.latencyMs.p50, 3))  p99 \(Format.fixed(report.latencyMs.p99, 3))  p99.9 \(Format.fixed(report.latencyMs.p999, 3))  max \(Format.fixed(report.latencyMs.max, 3))"
+            )
+            let results = SaleCommand.kinds.filter { report.results[$0, default: 0] > 0 }.map {
+                "\($0) \(Format.grouped(report.results[$0, default: 0]))"
+            }
             console.out("results: \(results.joined(separator: ", ")), errors \(report.errors)")
             console.out("per node: " + report.perNode.map { "\($0.node) \(Format.grouped($0.requests))" }.joined(separator: ", "))
             console.out("peak RSS: \(Format.fixed(Double(peak) / 1_048_576, 1)) MiB")

@@ -75,16 +75,26 @@ enum BenchTransportCommand {
         func percentile(_ p: Double) -> Double { sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
         let throughput = Double(requests) / seconds
         if arguments.flag("--json") {
-            console.out(JSONOutput.object([
-                ("node", .string(node.name)), ("command", .string(commandName)), ("concurrency", .int(concurrency)),
-                ("requests", .int(requests)), ("errors", .int(results.0)), ("seconds", .double(seconds)),
-                ("throughput", .double(throughput)),
-                ("latencyMs", .object([("p50", .double(percentile(0.5))), ("p99", .double(percentile(0.99))),
-                                       ("p999", .double(percentile(0.999))), ("max", .double(sorted.last ?? 0))])),
-            ]).render(pretty: false))
+            console.out(
+                JSONOutput.object([
+                    ("node", .string(node.name)), ("command", .string(commandName)), ("concurrency", .int(concurrency)),
+                    ("requests", .int(requests)), ("errors", .int(results.0)), ("seconds", .double(seconds)),
+                    ("throughput", .double(throughput)),
+                    (
+                        "latencyMs",
+                        .object([
+                            ("p50", .double(percentile(0.5))), ("p99", .double(percentile(0.99))),
+                            ("p999", .double(percentile(0.999))), ("max", .double(sorted.last ?? 0)),
+                        ])
+                    ),
+                ]).render(pretty: false))
         } else {
-            console.out("\(commandName) x \(Format.grouped(requests)) through \(node.name) at concurrency \(concurrency): \(Format.grouped(Int(throughput))) commands/s in \(Format.fixed(seconds, 2)) s, \(results.0) errors")
-            console.out("latency ms: p50 \(Format.fixed(percentile(0.5), 3))  p99 \(Format.fixed(percentile(0.99), 3))  p99.9 \(Format.fixed(percentile(0.999), 3))  max \(Format.fixed(sorted.last ?? 0, 3))")
+            console.out(
+                "\(commandName) x \(Format.grouped(requests)) through \(node.name) at concurrency \(concurrency): \(Format.grouped(Int(throughput))) commands/s in \(Format.fixed(seconds, 2)) s, \(results.0) errors"
+            )
+            console.out(
+                "latency ms: p50 \(Format.fixed(percentile(0.5), 3))  p99 \(Format.fixed(percentile(0.99), 3))  p99.9 \(Format.fixed(percentile(0.999), 3))  max \(Format.fixed(sorted.last ?? 0, 3))"
+            )
         }
         if results.0 > 0 { throw CLIError("\(results.0) of \(requests) commands failed") }
     }

@@ -8,7 +8,9 @@ extension ConfigCommand {
         summary: "Prints one line per node of the config, NAME HOST PORT (for scripts).",
         usage: "[--config FILE]",
         options: [ConfigLoading.option],
-        details: "The config is validated first. A config in cluster mode has no fixed nodes (they are discovered from its seeds): the command then fails and names the seeds.")
+        details:
+            "The config is validated first. A config in cluster mode has no fixed nodes (they are discovered from its seeds): the command then fails and names the seeds."
+    )
 
     static let authSpec = CommandSpec(
         name: "config auth",
@@ -22,12 +24,15 @@ extension ConfigCommand {
         let config = try ConfigLoading.load(arguments)
         guard config.mode != .cluster else {
             let seeds = config.seeds.map(\.description).joined(separator: ", ")
-            throw CLIError("\(config.source) is in cluster mode: it has no fixed nodes (they are discovered from the seeds \(seeds)); start a cluster with scripts/cluster.sh")
+            throw CLIError(
+                "\(config.source) is in cluster mode: it has no fixed nodes (they are discovered from the seeds \(seeds)); start a cluster with scripts/cluster.sh"
+            )
         }
         for node in config.nodes {
             // Validation keeps whitespace out of hosts, but not out of names.
             guard !node.name.contains(where: { $0.isWhitespace || $0.isNewline }) else {
-                throw CLIError("\(config.source): node name \(JSONWriter.quoted(node.name)) contains whitespace, so it cannot be printed as one field")
+                throw CLIError(
+                    "\(config.source): node name \(JSONWriter.quoted(node.name)) contains whitespace, so it cannot be printed as one field")
             }
             console.out("\(node.name) \(node.host) \(node.port)")
         }
@@ -39,7 +44,8 @@ extension ConfigCommand {
         guard let auth = config.auth else { return }
         let user = auth.username ?? "default"
         guard !user.contains(where: { $0.isWhitespace || $0.isNewline }) else {
-            throw CLIError("\(config.source): auth.username \(JSONWriter.quoted(user)) contains whitespace, so it cannot be printed as one field")
+            throw CLIError(
+                "\(config.source): auth.username \(JSONWriter.quoted(user)) contains whitespace, so it cannot be printed as one field")
         }
         console.out("\(auth.passwordEnv) \(user)")
     }

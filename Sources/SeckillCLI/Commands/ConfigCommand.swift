@@ -9,7 +9,9 @@ enum ConfigCommand {
         usage: "[--config FILE] [--json]",
         options: [ConfigLoading.option],
         flags: [("--json", "Print the summary (or the problems) as JSON.")],
-        details: "Every problem is listed: gaps and overlaps in the slot map, bad ports, unknown fields, JSON syntax errors.\nExits 0 only when the config is valid.")
+        details:
+            "Every problem is listed: gaps and overlaps in the slot map, bad ports, unknown fields, JSON syntax errors.\nExits 0 only when the config is valid."
+    )
 
     static let initSpec = CommandSpec(
         name: "config init",
@@ -30,9 +32,10 @@ enum ConfigCommand {
             config = try ClusterConfig.load(path: path)
         } catch {
             if json {
-                console.out(JSONOutput.object([
-                    ("config", .string(path)), ("valid", .bool(false)), ("problems", .array(error.problems.map { .string($0) })),
-                ]).render())
+                console.out(
+                    JSONOutput.object([
+                        ("config", .string(path)), ("valid", .bool(false)), ("problems", .array(error.problems.map { .string($0) })),
+                    ]).render())
             } else {
                 for problem in error.problems { console.out(problem) }
             }
@@ -43,43 +46,64 @@ enum ConfigCommand {
         if config.mode == .cluster {
             let seeds = config.seeds.map(\.description)
             if json {
-                console.out(JSONOutput.object([
-                    ("config", .string(path)), ("valid", .bool(true)), ("mode", .string("cluster")),
-                    ("seeds", .array(seeds.map { .string($0) })),
-                ]).render())
+                console.out(
+                    JSONOutput.object([
+                        ("config", .string(path)), ("valid", .bool(true)), ("mode", .string("cluster")),
+                        ("seeds", .array(seeds.map { .string($0) })),
+                    ]).render())
             } else {
-                console.out("\(path): valid, cluster mode, seeds \(seeds.joined(separator: ", ")) (slots are read from the cluster: seckill cluster status)")
-                console.out("durability: \(config.durability.replicas == 0 ? "off" : "WAIT \(config.durability.replicas) replica(s), \(Format.duration(config.durability.timeout))")")
+                console.out(
+                    "\(path): valid, cluster mode, seeds \(seeds.joined(separator: ", ")) (slots are read from the cluster: seckill cluster status)"
+                )
+                console.out(
+                    "durability: \(config.durability.replicas == 0 ? "off" : "WAIT \(config.durability.replicas) replica(s), \(Format.duration(config.durability.timeout))")"
+                )
             }
             return
         }
         let map = SlotMap(config: config)
         if json {
-            console.out(JSONOutput.object([
-                ("config", .string(path)), ("valid", .bool(true)),
-                ("nodes", .array(config.nodes.enumerated().map { index, node in
-                    .object([
-                        ("name", .string(node.name)), ("host", .string(node.host)), ("port", .int(node.port)),
-                        ("ranges", .array(map.ranges(ofNode: index).map { .array([.int($0.lowerBound), .int($0.upperBound)]) })),
-                        ("slots", .int(map.slotCount(ofNode: index))), ("share", .double(map.share(ofNode: index))),
-                    ])
-                })),
-            ]).render())
+            console.out(
+                JSONOutput.object([
+                    ("config", .string(path)), ("valid", .bool(true)),
+                    (
+                        "nodes",
+                        .array(
+                            config.nodes.enumerated().map { index, node in
+                                .object([
+                                    ("name", .string(node.name)), ("host", .string(node.host)), ("port", .int(node.port)),
+                                    (
+                                        "ranges",
+                                        .array(map.ranges(ofNode: index).map { .array([.int($0.lowerBound), .int($0.upperBound)]) })
+                                    ),
+                                    ("slots", .int(map.slotCount(ofNode: index))), ("share", .double(map.share(ofNode: index))),
+                                ])
+                            })
+                    ),
+                ]).render())
             return
         }
         console.out("\(path): valid, \(config.nodes.count) node\(config.nodes.count == 1 ? "" : "s"), all 16384 slots assigned once")
         var table = Table(header: ["NODE", "ADDRESS", "SLOTS", "SHARE", "RANGES"], rightAligned: [2, 3])
         for (index, node) in config.nodes.enumerated() {
-            let ranges = map.ranges(ofNode: index).map { $0.lowerBound == $0.upperBound ? "\($0.lowerBound)" : "\($0.lowerBound)-\($0.upperBound)" }
-            table.add([node.name, node.endpoint.address, Format.grouped(map.slotCount(ofNode: index)),
-                       Format.percent(map.share(ofNode: index)), ranges.joined(separator: ", ")])
+            let ranges = map.ranges(ofNode: index).map {
+                $0.lowerBound == $0.upperBound ? "\($0.lowerBound)" : "\($0.lowerBound)-\($0.upperBound)"
+            }
+            table.add([
+                node.name, node.endpoint.address, Format.grouped(map.slotCount(ofNode: index)),
+                Format.percent(map.share(ofNode: index)), ranges.joined(separator: ", "),
+            ])
         }
         for line in table.render() { console.out(line) }
-        console.out("pool: \(config.connectionsPerNode) connections/node, \(config.pool.maxInFlightPerNode) in flight/node, acquire timeout \(Format.duration(config.pool.acquireTimeout))")
+        console.out(
+            "pool: \(config.connectionsPerNode) connections/node, \(config.pool.maxInFlightPerNode) in flight/node, acquire timeout \(Format.duration(config.pool.acquireTimeout))"
+        )
         console.out("timeouts: connect \(Format.duration(config.timeouts.connect)), command \(Format.duration(config.timeouts.command))")
         if let auth = config.auth {
             let set = ConfigLoading.environment[auth.passwordEnv].map { !$0.isEmpty } ?? false
-            console.out("auth: user \(auth.username ?? "(default)"), password from $\(auth.passwordEnv) (\(set ? "set" : "NOT SET in this environment"))")
+            console.out(
+                "auth: user \(auth.username ?? "(default)"), password from $\(auth.passwordEnv) (\(set ? "set" : "NOT SET in this environment"))"
+            )
         }
     }
 

@@ -5,15 +5,18 @@ import SeckillSale
 enum ItemCommands {
     static let jsonFlag = ("--json", "Print the answer as JSON.")
     static let evictionFlag = (
-        "--allow-eviction-policy", "Run even on nodes whose maxmemory-policy is not noeviction (they may evict sale state).")
+        "--allow-eviction-policy", "Run even on nodes whose maxmemory-policy is not noeviction (they may evict sale state)."
+    )
 
     static let publishSpec = CommandSpec(
         name: "publish",
         summary: "Publishes an item with its stock, per-user limit and optional sale window.",
         usage: "ITEM --stock N [--limit L] [--starts TIME] [--ends TIME] [--replace] [--config FILE] [--json]",
-        options: [("--stock", "N: units on sale"), ("--limit", "L: units per user, 0 for no limit (default 1)"),
-                  ("--starts", "TIME: when the sale opens, ISO 8601 (2026-11-21T20:00:00+08:00) or unix ms"),
-                  ("--ends", "TIME: when the sale closes, ISO 8601 or unix ms"), ConfigLoading.option],
+        options: [
+            ("--stock", "N: units on sale"), ("--limit", "L: units per user, 0 for no limit (default 1)"),
+            ("--starts", "TIME: when the sale opens, ISO 8601 (2026-11-21T20:00:00+08:00) or unix ms"),
+            ("--ends", "TIME: when the sale closes, ISO 8601 or unix ms"), ConfigLoading.option,
+        ],
         flags: [("--replace", "Reset the item even if it has sales (deletes its buyers and orders)."), evictionFlag, jsonFlag],
         details: """
             Refuses to reset an item that already has sales unless --replace is given. Refuses a node whose
@@ -32,16 +35,20 @@ enum ItemCommands {
         name: "restock",
         summary: "Adds units to a published item (also makes a sold-out item purchasable again).",
         usage: "ITEM --units N [--request-id R] [--config FILE] [--json]",
-        options: [("--units", "N: units to add"), ("--request-id", "R: repeat-safe id; the same id never adds twice"), ConfigLoading.option],
+        options: [
+            ("--units", "N: units to add"), ("--request-id", "R: repeat-safe id; the same id never adds twice"), ConfigLoading.option,
+        ],
         flags: [jsonFlag])
 
     static let buySpec = CommandSpec(
         name: "buy",
         summary: "Tries to buy units of an item for a user; prints the answer (purchased, soldOut, limitReached, notStarted, ended).",
         usage: "ITEM --user U [--qty Q] [--request-id R] [--config FILE] [--json]",
-        options: [("--user", "U: the buyer"), ("--qty", "Q: units (default 1)"),
-                  ("--request-id", "R: repeat-safe id; the same id returns the first answer and never buys twice"),
-                  ConfigLoading.option],
+        options: [
+            ("--user", "U: the buyer"), ("--qty", "Q: units (default 1)"),
+            ("--request-id", "R: repeat-safe id; the same id returns the first answer and never buys twice"),
+            ConfigLoading.option,
+        ],
         flags: [jsonFlag],
         details: "Exits 0 with any definite answer, 1 when the item is unknown or Redis failed.")
 
@@ -54,7 +61,9 @@ enum ItemCommands {
 
     static func item(_ arguments: Arguments) throws(CLIError) -> String {
         guard arguments.positionals.count == 1 else {
-            throw CLIError.usage(arguments.command, arguments.positionals.isEmpty ? "give the ITEM" : "give one ITEM, got \(arguments.positionals.count) arguments")
+            throw CLIError.usage(
+                arguments.command,
+                arguments.positionals.isEmpty ? "give the ITEM" : "give one ITEM, got \(arguments.positionals.count) arguments")
         }
         return arguments.positionals[0]
     }
@@ -66,14 +75,20 @@ enum ItemCommands {
         let window = SaleWindow(startsAtMs: try time(arguments, "--starts"), endsAtMs: try time(arguments, "--ends"))
         let coordinator = try await ConfigLoading.coordinator(arguments)
         do {
-            let result = try await coordinator.publish(item, stock: stock, limitPerUser: limit, window: window, replace: arguments.flag("--replace"))
+            let result = try await coordinator.publish(
+                item, stock: stock, limitPerUser: limit, window: window, replace: arguments.flag("--replace"))
             guard case .published(let epoch) = result else { return }
             if arguments.flag("--json") {
-                console.out(JSONOutput.object([("item", .string(item)), ("result", .string("published")), ("stock", .int(stock)),
-                                               ("limit", .int(limit)), ("epoch", .int(epoch))]).render(pretty: false))
+                console.out(
+                    JSONOutput.object([
+                        ("item", .string(item)), ("result", .string("published")), ("stock", .int(stock)),
+                        ("limit", .int(limit)), ("epoch", .int(epoch)),
+                    ]).render(pretty: false))
             } else {
                 let node = coordinator.client.router.node(forKey: ItemKeys(item: item).meta).name
-                console.out("published \(item): \(Format.grouped(stock)) units, limit \(limit == 0 ? "none" : String(limit)) per user\(describe(window)), on \(node), epoch \(epoch)")
+                console.out(
+                    "published \(item): \(Format.grouped(stock)) units, limit \(limit == 0 ? "none" : String(limit)) per user\(describe(window)), on \(node), epoch \(epoch)"
+                )
             }
         } catch {
             throw ConfigLoading.failure(error)
@@ -91,7 +106,8 @@ enum ItemCommands {
         }
         guard case .removed(let keys) = result else { throw CLIError("item \(item) is not published") }
         if arguments.flag("--json") {
-            console.out(JSONOutput.object([("item", .string(item)), ("result", .string("removed")), ("keys", .int(keys))]).render(pretty: false))
+            console.out(
+                JSONOutput.object([("item", .string(item)), ("result", .string("removed")), ("keys", .int(keys))]).render(pretty: false))
         } else {
             console.out("unpublished \(item): \(keys) key\(keys == 1 ? "" : "s") removed")
         }
@@ -105,8 +121,11 @@ enum ItemCommands {
             switch try await coordinator.restock(item, units: units, requestID: arguments.value("--request-id")) {
             case .restocked(let total, let remaining, let epoch):
                 if arguments.flag("--json") {
-                    console.out(JSONOutput.object([("item", .string(item)), ("result", .string("restocked")), ("total", .int(total)),
-                                                   ("remaining", .int(remaining)), ("epoch", .int(epoch))]).render(pretty: false))
+                    console.out(
+                        JSONOutput.object([
+                            ("item", .string(item)), ("result", .string("restocked")), ("total", .int(total)),
+                            ("remaining", .int(remaining)), ("epoch", .int(epoch)),
+                        ]).render(pretty: false))
                 } else {
                     console.out("restocked \(item): total \(Format.grouped(total)), \(Format.grouped(remaining)) left, epoch \(epoch)")
                 }
@@ -135,7 +154,9 @@ enum ItemCommands {
         }
         if case .unknownItem = result { throw CLIError("item \(item) is not published") }
         if arguments.flag("--json") {
-            var members: [(String, JSONOutput)] = [("item", .string(item)), ("user", .string(user)), ("quantity", .int(quantity)), ("result", .string(result.kind))]
+            var members: [(String, JSONOutput)] = [
+                ("item", .string(item)), ("user", .string(user)), ("quantity", .int(quantity)), ("result", .string(result.kind)),
+            ]
             switch result {
             case .purchased(let order, let remaining): members += [("order", .string(order)), ("remaining", .int(remaining))]
             case .soldOut(let remaining): members.append(("remaining", .int(remaining)))
@@ -151,7 +172,8 @@ enum ItemCommands {
         case .purchased(let order, let remaining):
             console.out("purchased \(quantity) x \(item) for \(user): order \(order), \(Format.grouped(remaining)) left")
         case .soldOut(let remaining):
-            console.out(remaining == 0 ? "sold out: \(item) has no units left" : "sold out: \(item) has only \(remaining) left, \(quantity) asked")
+            console.out(
+                remaining == 0 ? "sold out: \(item) has no units left" : "sold out: \(item) has only \(remaining) left, \(quantity) asked")
         case .limitReached(let held):
             console.out("limit reached: \(user) already holds \(held) of \(item)")
         case .notStarted(let start):
@@ -179,11 +201,16 @@ enum ItemCommands {
         case .cancelled(let cancellation, let user, let quantity), .alreadyCancelled(let cancellation, let user, let quantity):
             let again: Bool = if case .alreadyCancelled = result { true } else { false }
             if arguments.flag("--json") {
-                console.out(JSONOutput.object([("item", .string(item)), ("order", .string(order)),
-                                               ("result", .string(again ? "alreadyCancelled" : "cancelled")),
-                                               ("cancellation", .string(cancellation)), ("user", .string(user)), ("quantity", .int(quantity))]).render(pretty: false))
+                console.out(
+                    JSONOutput.object([
+                        ("item", .string(item)), ("order", .string(order)),
+                        ("result", .string(again ? "alreadyCancelled" : "cancelled")),
+                        ("cancellation", .string(cancellation)), ("user", .string(user)), ("quantity", .int(quantity)),
+                    ]).render(pretty: false))
             } else {
-                console.out("\(again ? "already cancelled" : "cancelled") order \(order) of \(item): \(quantity) unit\(quantity == 1 ? "" : "s") back from \(user) (cancellation \(cancellation))")
+                console.out(
+                    "\(again ? "already cancelled" : "cancelled") order \(order) of \(item): \(quantity) unit\(quantity == 1 ? "" : "s") back from \(user) (cancellation \(cancellation))"
+                )
             }
         }
     }
@@ -198,7 +225,8 @@ enum ItemCommands {
         if let date = formatter.date(from: text) ?? ISO8601DateFormatter().date(from: text) {
             return Int64((date.timeIntervalSince1970 * 1000).rounded())
         }
-        throw CLIError.usage(arguments.command, "\(name) must be ISO 8601 with a time zone (2026-11-21T20:00:00Z) or unix milliseconds, got \"\(text)\"")
+        throw CLIError.usage(
+            arguments.command, "\(name) must be ISO 8601 with a time zone (2026-11-21T20:00:00Z) or unix milliseconds, got \"\(text)\"")
     }
 
     static func isoTime(_ ms: Int64) -> String {

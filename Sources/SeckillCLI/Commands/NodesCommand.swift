@@ -47,13 +47,14 @@ enum NodesCommand {
         }
 
         if arguments.flag("--json") {
-            let array = JSONOutput.array(probes.map { probe in
-                .object([
-                    ("name", .string(probe.node.name)), ("host", .string(probe.node.host)), ("port", .int(probe.node.port)),
-                    ("reachable", .bool(probe.reachable)), ("version", .optional(probe.version)),
-                    ("latencyMs", .optional(probe.latencyMs)), ("error", .optional(probe.error)),
-                ])
-            })
+            let array = JSONOutput.array(
+                probes.map { probe in
+                    .object([
+                        ("name", .string(probe.node.name)), ("host", .string(probe.node.host)), ("port", .int(probe.node.port)),
+                        ("reachable", .bool(probe.reachable)), ("version", .optional(probe.version)),
+                        ("latencyMs", .optional(probe.latencyMs)), ("error", .optional(probe.error)),
+                    ])
+                })
             console.out(array.render())
         } else {
             var table = Table(header: ["NODE", "ADDRESS", "STATUS", "VERSION", "LATENCY", "ERROR"])

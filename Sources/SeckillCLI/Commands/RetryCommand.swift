@@ -5,11 +5,14 @@ import SeckillSale
 enum RetryCommand {
     static let spec = CommandSpec(
         name: "retry",
-        summary: "Re-sends every purchase attempt of a request log (seckill sale --request-log) with its own request id: nothing buys twice.",
+        summary:
+            "Re-sends every purchase attempt of a request log (seckill sale --request-log) with its own request id: nothing buys twice.",
         usage: "FILE [--concurrency C] [--no-check] [--config FILE] [--json]",
         options: [("--concurrency", "C: attempts in flight (default 64)"), ConfigLoading.option],
-        flags: [("--no-check", "Skip the invariant check of the log's items."),
-                ("--json", "Print the report as one JSON object.")],
+        flags: [
+            ("--no-check", "Skip the invariant check of the log's items."),
+            ("--json", "Print the report as one JSON object."),
+        ],
         details: """
             FILE holds "ITEM USER QUANTITY REQUEST" per attempt and "A REQUEST ORDER" per acknowledged purchase (see
             seckill sale --help). Each attempt is sent again with its request id: one that bought gets its recorded answer
@@ -24,7 +27,9 @@ enum RetryCommand {
 
     static func run(_ arguments: Arguments, console: Console) async throws(CLIError) {
         guard arguments.positionals.count == 1, let path = arguments.positionals.first else {
-            throw CLIError.usage("retry", arguments.positionals.isEmpty ? "the request log FILE is required" : "takes one FILE, got \(arguments.positionals.count)")
+            throw CLIError.usage(
+                "retry",
+                arguments.positionals.isEmpty ? "the request log FILE is required" : "takes one FILE, got \(arguments.positionals.count)")
         }
         let concurrency = try arguments.integer("--concurrency", default: 64, in: 1...100_000)
         let log: RequestLogContents
@@ -36,7 +41,8 @@ enum RetryCommand {
         let coordinator = try await ConfigLoading.coordinator(arguments)
         let report: RetryReport
         do {
-            report = try await SaleRunner(coordinator: coordinator).retry(log, concurrency: concurrency, checkInvariants: !arguments.flag("--no-check"))
+            report = try await SaleRunner(coordinator: coordinator).retry(
+                log, concurrency: concurrency, checkInvariants: !arguments.flag("--no-check"))
         } catch {
             throw ConfigLoading.failure(error)
         }
@@ -46,13 +52,17 @@ enum RetryCommand {
             for line in textReport(report, log: log, path: path) { console.out(line) }
         }
         if let first = report.invariants.violations.first {
-            throw CLIError("invariants do not hold: \(first)\(report.invariants.violations.count > 1 ? " (and \(report.invariants.violations.count - 1) more)" : "")")
+            throw CLIError(
+                "invariants do not hold: \(first)\(report.invariants.violations.count > 1 ? " (and \(report.invariants.violations.count - 1) more)" : "")"
+            )
         }
         if let first = report.mismatches.first {
             throw CLIError("\(report.mismatchCount) acknowledged purchases did not come back with their order id: \(first)")
         }
         if report.failed > 0 {
-            throw CLIError("\(report.failed) attempts failed and their outcome is unknown: run seckill retry \(path) again (\(report.errorSamples.first ?? ""))")
+            throw CLIError(
+                "\(report.failed) attempts failed and their outcome is unknown: run seckill retry \(path) again (\(report.errorSamples.first ?? ""))"
+            )
         }
         if let first = log.problems.first {
             throw CLIError("\(path): \(log.problems.count) malformed line\(log.problems.count == 1 ? "" : "s") not retried: \(first)")
@@ -78,7 +88,10 @@ enum RetryCommand {
             ("tornLine", log.tornLine.map { .int($0) } ?? .null),
             ("seconds", .double(report.seconds)), ("items", .int(report.items)),
             ("unitsTotal", .int(report.invariants.totalUnits)), ("unitsSold", .int(report.invariants.soldUnits)),
-            ("orderEntries", .object([("purchases", .int(report.invariants.purchases)), ("cancellations", .int(report.invariants.cancellations))])),
+            (
+                "orderEntries",
+                .object([("purchases", .int(report.invariants.purchases)), ("cancellations", .int(report.invariants.cancellations))])
+            ),
             ("invariantsHold", .bool(report.invariants.holds)),
             ("violations", .array(report.invariants.violations.prefix(50).map { .string($0) })),
             ("unreadableItems", .int(report.invariants.unreadable.count)),
@@ -86,7 +99,9 @@ enum RetryCommand {
     }
 
     static func textReport(_ report: RetryReport, log: RequestLogContents, path: String) -> [String] {
-        var lines = ["\(path): \(Format.grouped(log.lines)) lines, \(Format.grouped(report.attempts)) attempts (\(Format.grouped(log.duplicates)) repeated lines), \(Format.grouped(report.acknowledged)) acknowledged purchases"]
+        var lines = [
+            "\(path): \(Format.grouped(log.lines)) lines, \(Format.grouped(report.attempts)) attempts (\(Format.grouped(log.duplicates)) repeated lines), \(Format.grouped(report.acknowledged)) acknowledged purchases"
+        ]
         if let torn = log.tornLine {
             lines.append("  note: line \(torn) has no newline (torn by the kill while it was written): skipped, its attempt was never sent")
         }
@@ -102,14 +117,20 @@ enum RetryCommand {
         table.add(["failed", Format.grouped(report.failed)])
         lines += table.render().map { "  " + $0 }
         for sample in report.errorSamples { lines.append("  error: \(sample)") }
-        lines.append("acknowledged purchases confirmed with the same order id: \(Format.grouped(report.acknowledgedConfirmed)) of \(Format.grouped(report.acknowledged))")
+        lines.append(
+            "acknowledged purchases confirmed with the same order id: \(Format.grouped(report.acknowledgedConfirmed)) of \(Format.grouped(report.acknowledged))"
+        )
         for mismatch in report.mismatches.prefix(20) { lines.append("  mismatch: \(mismatch)") }
         let check = report.invariants
         if check.items > 0 || !check.unreadable.isEmpty {
-            lines.append("invariants, read back from Redis: \(check.holds ? "HOLD" : "BROKEN") for \(Format.grouped(check.items)) items: \(Format.grouped(check.soldUnits)) of \(Format.grouped(check.totalUnits)) units sold, \(Format.grouped(check.purchases)) purchase and \(Format.grouped(check.cancellations)) cancellation entries")
+            lines.append(
+                "invariants, read back from Redis: \(check.holds ? "HOLD" : "BROKEN") for \(Format.grouped(check.items)) items: \(Format.grouped(check.soldUnits)) of \(Format.grouped(check.totalUnits)) units sold, \(Format.grouped(check.purchases)) purchase and \(Format.grouped(check.cancellations)) cancellation entries"
+            )
             for violation in check.violations.prefix(20) { lines.append("  violation: \(violation)") }
             if !check.unreadable.isEmpty {
-                lines.append("  \(Format.grouped(check.unreadable.count)) items could not be read, so nothing is claimed for them: \(check.unreadable[0])")
+                lines.append(
+                    "  \(Format.grouped(check.unreadable.count)) items could not be read, so nothing is claimed for them: \(check.unreadable[0])"
+                )
             }
         }
         return lines

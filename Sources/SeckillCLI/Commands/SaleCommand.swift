@@ -5,8 +5,10 @@ import SeckillSale
 enum SaleCommand {
     static let spec = CommandSpec(
         name: "sale",
-        summary: "Publishes N items, sends R purchase attempts from C concurrent shoppers with skewed item popularity, then checks the invariants in Redis.",
-        usage: "[--items N] [--stock S] [--limit L] [--users U] [--requests R] [--concurrency C] [--prefix P] [--skew X] [--seed N] [--replace] [--request-log FILE] [--config FILE] [--json]",
+        summary:
+            "Publishes N items, sends R purchase attempts from C concurrent shoppers with skewed item popularity, then checks the invariants in Redis.",
+        usage:
+            "[--items N] [--stock S] [--limit L] [--users U] [--requests R] [--concurrency C] [--prefix P] [--skew X] [--seed N] [--replace] [--request-log FILE] [--config FILE] [--json]",
         options: [
             ("--items", "N: items on sale (default 1000)"), ("--stock", "S: units per item (default 100)"),
             ("--limit", "L: units per user per item, 0 for none (default 1)"), ("--users", "U: distinct shoppers (default 20000)"),
@@ -17,8 +19,10 @@ enum SaleCommand {
             ("--request-log", "FILE: append every attempt and every purchase to FILE, for seckill retry (see below)"),
             ConfigLoading.option, MetricsFile.option,
         ],
-        flags: [("--replace", "Reset items of the same ids that already have sales."), ItemCommands.evictionFlag,
-                ("--json", "Print the report as one JSON object.")],
+        flags: [
+            ("--replace", "Reset items of the same ids that already have sales."), ItemCommands.evictionFlag,
+            ("--json", "Print the report as one JSON object."),
+        ],
         details: """
             The invariant check reads every item back from Redis, independent of the run's counters: sold == sum of
             buyers == purchases minus cancellations in the orders stream, 0 <= sold <= total, no user above the limit.
@@ -43,7 +47,9 @@ enum SaleCommand {
         config.concurrency = try arguments.integer("--concurrency", default: config.concurrency, in: 1...100_000)
         config.prefix = arguments.value("--prefix") ?? "sale-\(Int(Date().timeIntervalSince1970))"
         if let skew = arguments.value("--skew") {
-            guard let value = Double(skew), value >= 0, value <= 10 else { throw CLIError.usage("sale", "--skew must be a number from 0 to 10, got \"\(skew)\"") }
+            guard let value = Double(skew), value >= 0, value <= 10 else {
+                throw CLIError.usage("sale", "--skew must be a number from 0 to 10, got \"\(skew)\"")
+            }
             config.skew = value
         }
         config.seed = UInt64(try arguments.integer("--seed", default: 1, in: 0...Int.max))
@@ -65,13 +71,17 @@ enum SaleCommand {
         }
         let json = arguments.flag("--json")
         if !json {
-            console.out("Flash sale: \(Format.grouped(config.items)) items x \(Format.grouped(config.stock)) units, limit \(config.limit == 0 ? "none" : String(config.limit)), \(Format.grouped(config.users)) users, \(Format.grouped(config.requests)) attempts at concurrency \(config.concurrency), items \(config.item(0))...")
+            console.out(
+                "Flash sale: \(Format.grouped(config.items)) items x \(Format.grouped(config.stock)) units, limit \(config.limit == 0 ? "none" : String(config.limit)), \(Format.grouped(config.users)) users, \(Format.grouped(config.requests)) attempts at concurrency \(config.concurrency), items \(config.item(0))..."
+            )
         }
         let requests = config.requests
         let report = try await MetricsFile.during(arguments.value("--metrics-file"), coordinator: coordinator) { () throws(CLIError) in
             do throws(SaleError) {
                 return try await SaleRunner(coordinator: coordinator).run(config, requestLog: requestLog) { progress in
-                    console.status("\(Format.grouped(progress.done))/\(Format.grouped(requests)) attempts, \(Format.grouped(progress.purchased)) purchased, \(Format.grouped(progress.itemsSoldOut)) items sold out, \(Format.grouped(progress.seconds > 0 ? Int(Double(progress.done) / progress.seconds) : 0)) req/s, \(progress.errors) errors")
+                    console.status(
+                        "\(Format.grouped(progress.done))/\(Format.grouped(requests)) attempts, \(Format.grouped(progress.purchased)) purchased, \(Format.grouped(progress.itemsSoldOut)) items sold out, \(Format.grouped(progress.seconds > 0 ? Int(Double(progress.done) / progress.seconds) : 0)) req/s, \(progress.errors) errors"
+                    )
                 }
             } catch {
                 console.clearStatus()
@@ -85,7 +95,9 @@ enum SaleCommand {
             for line in textReport(report) { console.out(line) }
         }
         if let first = report.invariants.violations.first {
-            throw CLIError("invariants do not hold: \(first)\(report.invariants.violations.count > 1 ? " (and \(report.invariants.violations.count - 1) more)" : "")")
+            throw CLIError(
+                "invariants do not hold: \(first)\(report.invariants.violations.count > 1 ? " (and \(report.invariants.violations.count - 1) more)" : "")"
+            )
         }
         if let first = report.invariants.unreadable.first {
             throw CLIError("invariants not checked for \(report.invariants.unreadable.count) items: \(first)")
@@ -100,26 +112,43 @@ enum SaleCommand {
         members += [
             ("errors", .int(report.errors)), ("errorSamples", .array(report.errorSamples.map { .string($0) })),
             ("seconds", .double(report.seconds)), ("throughput", .double(report.throughput)),
-            ("latencyMs", .object([("p50", .double(report.latencyMs.p50)), ("p99", .double(report.latencyMs.p99)),
-                                   ("p999", .double(report.latencyMs.p999)), ("max", .double(report.latencyMs.max))])),
+            (
+                "latencyMs",
+                .object([
+                    ("p50", .double(report.latencyMs.p50)), ("p99", .double(report.latencyMs.p99)),
+                    ("p999", .double(report.latencyMs.p999)), ("max", .double(report.latencyMs.max)),
+                ])
+            ),
             ("perNode", .object(report.perNode.map { ($0.node, .int($0.requests)) })),
             ("itemsSoldOut", .int(report.itemsSoldOut)), ("shedAnswers", .int(report.shedAnswers)),
             ("publishSeconds", .double(report.publishSeconds)),
             ("unitsTotal", .int(report.invariants.totalUnits)), ("unitsSold", .int(report.invariants.soldUnits)),
-            ("orderEntries", .object([("purchases", .int(report.invariants.purchases)), ("cancellations", .int(report.invariants.cancellations))])),
+            (
+                "orderEntries",
+                .object([("purchases", .int(report.invariants.purchases)), ("cancellations", .int(report.invariants.cancellations))])
+            ),
             ("invariantsHold", .bool(report.invariants.holds)),
             ("violations", .array(report.invariants.violations.prefix(50).map { .string($0) })),
             ("unreadableItems", .int(report.invariants.unreadable.count)),
-            ("requestLog", report.requestLogPath.map { path in
-                .object([("path", .string(path)), ("attempts", .int(report.loggedAttempts)), ("acknowledged", .int(report.loggedAcknowledgements)),
-                         ("failedAcknowledgements", .int(report.failedAcknowledgements)), ("failure", .optional(report.requestLogFailure))])
-            } ?? .null),
-            ("config", .object([
-                ("items", .int(report.config.items)), ("stock", .int(report.config.stock)), ("limit", .int(report.config.limit)),
-                ("users", .int(report.config.users)), ("requests", .int(report.config.requests)),
-                ("concurrency", .int(report.config.concurrency)), ("prefix", .string(report.config.prefix)),
-                ("skew", .double(report.config.skew)), ("seed", .int(Int(report.config.seed))),
-            ])),
+            (
+                "requestLog",
+                report.requestLogPath.map { path in
+                    .object([
+                        ("path", .string(path)), ("attempts", .int(report.loggedAttempts)),
+                        ("acknowledged", .int(report.loggedAcknowledgements)),
+                        ("failedAcknowledgements", .int(report.failedAcknowledgements)), ("failure", .optional(report.requestLogFailure)),
+                    ])
+                } ?? .null
+            ),
+            (
+                "config",
+                .object([
+                    ("items", .int(report.config.items)), ("stock", .int(report.config.stock)), ("limit", .int(report.config.limit)),
+                    ("users", .int(report.config.users)), ("requests", .int(report.config.requests)),
+                    ("concurrency", .int(report.config.concurrency)), ("prefix", .string(report.config.prefix)),
+                    ("skew", .double(report.config.skew)), ("seed", .int(Int(report.config.seed))),
+                ])
+            ),
         ]
         return .object(members)
     }
@@ -128,7 +157,9 @@ enum SaleCommand {
         var lines: [String] = []
         let total = max(1, report.requests)
         lines.append("published \(Format.grouped(report.config.items)) items in \(Format.fixed(report.publishSeconds, 2)) s")
-        lines.append("\(Format.grouped(report.requests)) attempts in \(Format.fixed(report.seconds, 2)) s: \(Format.grouped(Int(report.throughput))) attempts/s")
+        lines.append(
+            "\(Format.grouped(report.requests)) attempts in \(Format.fixed(report.seconds, 2)) s: \(Format.grouped(Int(report.throughput))) attempts/s"
+        )
         var table = Table(header: ["RESULT", "ATTEMPTS", "SHARE"], rightAligned: [1, 2])
         for kind in kinds where report.results[kind, default: 0] > 0 || kind == "purchased" || kind == "soldOut" || kind == "limitReached" {
             let count = report.results[kind, default: 0]
@@ -137,22 +168,32 @@ enum SaleCommand {
         table.add(["errors", Format.grouped(report.errors), Format.percent(Double(report.errors) / Double(total))])
         lines += table.render().map { "  " + $0 }
         for sample in report.errorSamples { lines.append("  error: \(sample)") }
-        lines.append("latency ms: p50 \(Format.fixed(report.latencyMs.p50, 3))  p99 \(Format.fixed(report.latencyMs.p99, 3))  p99.9 \(Format.fixed(report.latencyMs.p999, 3))  max \(Format.fixed(report.latencyMs.max, 3))")
+        lines.append(
+            "latency ms: p50 \(Format.fixed(report.latencyMs.p50, 3))  p99 \(Format.fixed(report.latencyMs.p99, 3))  p99.9 \(Format.fixed(report.latencyMs.p999, 3))  max \(Format.fixed(report.latencyMs.max, 3))"
+        )
         var nodes = Table(header: ["NODE", "ATTEMPTS", "SHARE"], rightAligned: [1, 2])
         for (node, count) in report.perNode {
             nodes.add([node, Format.grouped(count), Format.percent(Double(count) / Double(total))])
         }
         lines += nodes.render().map { "  " + $0 }
         if let path = report.requestLogPath {
-            lines.append("request log \(path): \(Format.grouped(report.loggedAttempts)) attempts and \(Format.grouped(report.loggedAcknowledgements)) purchases written (retry them with seckill retry \(path))")
+            lines.append(
+                "request log \(path): \(Format.grouped(report.loggedAttempts)) attempts and \(Format.grouped(report.loggedAcknowledgements)) purchases written (retry them with seckill retry \(path))"
+            )
             if let failure = report.requestLogFailure { lines.append("  \(failure)") }
         }
-        lines.append("items sold out: \(Format.grouped(report.itemsSoldOut)) of \(Format.grouped(report.config.items)); \(Format.grouped(report.shedAnswers)) sold-out answers given in process without a round trip")
+        lines.append(
+            "items sold out: \(Format.grouped(report.itemsSoldOut)) of \(Format.grouped(report.config.items)); \(Format.grouped(report.shedAnswers)) sold-out answers given in process without a round trip"
+        )
         let check = report.invariants
-        lines.append("invariants, read back from Redis: \(check.holds ? "HOLD" : "BROKEN") for \(Format.grouped(check.items)) items: \(Format.grouped(check.soldUnits)) of \(Format.grouped(check.totalUnits)) units sold, \(Format.grouped(check.purchases)) purchase and \(Format.grouped(check.cancellations)) cancellation entries")
+        lines.append(
+            "invariants, read back from Redis: \(check.holds ? "HOLD" : "BROKEN") for \(Format.grouped(check.items)) items: \(Format.grouped(check.soldUnits)) of \(Format.grouped(check.totalUnits)) units sold, \(Format.grouped(check.purchases)) purchase and \(Format.grouped(check.cancellations)) cancellation entries"
+        )
         for violation in check.violations.prefix(20) { lines.append("  violation: \(violation)") }
         if !check.unreadable.isEmpty {
-            lines.append("  \(Format.grouped(check.unreadable.count)) items could not be read, so nothing is claimed for them: \(check.unreadable[0])")
+            lines.append(
+                "  \(Format.grouped(check.unreadable.count)) items could not be read, so nothing is claimed for them: \(check.unreadable[0])"
+            )
         }
         lines.append("invariantsHold: \(check.holds)")
         return lines

@@ -15,7 +15,8 @@ enum ScriptsCommand {
         }
         guard arguments.positionals.count == 1 else { throw CLIError.usage("scripts", "give one script name") }
         guard let script = SaleScript(rawValue: name) else {
-            throw CLIError.usage("scripts", "no script named \(name); the scripts are \(SaleScript.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw CLIError.usage(
+                "scripts", "no script named \(name); the scripts are \(SaleScript.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         console.out(script.source)
     }

@@ -8,7 +8,9 @@ enum SlotCommand {
         usage: "[--config FILE] [--json] [--] KEY...",
         options: [ConfigLoading.option],
         flags: [("--json", "Print a JSON array of {key, slot, node}.")],
-        details: "Slots follow the Redis Cluster rule: CRC16 of the key, or of its {hash tag}, mod 16384.\nUse -- before keys that start with a dash.")
+        details:
+            "Slots follow the Redis Cluster rule: CRC16 of the key, or of its {hash tag}, mod 16384.\nUse -- before keys that start with a dash."
+    )
 
     static func run(_ arguments: Arguments, console: Console) async throws(CLIError) {
         guard !arguments.positionals.isEmpty else { throw CLIError.usage("slot", "give at least one KEY") }
@@ -19,9 +21,12 @@ enum SlotCommand {
             return (key, slot, router.node(for: slot))
         }
         if arguments.flag("--json") {
-            console.out(JSONOutput.array(rows.map { key, slot, node in
-                .object([("key", .string(key)), ("slot", .int(Int(slot.rawValue))), ("node", .string(node.name))])
-            }).render())
+            console.out(
+                JSONOutput.array(
+                    rows.map { key, slot, node in
+                        .object([("key", .string(key)), ("slot", .int(Int(slot.rawValue))), ("node", .string(node.name))])
+                    }
+                ).render())
         } else {
             var table = Table(header: ["KEY", "SLOT", "NODE", "ADDRESS"], rightAligned: [1])
             for (key, slot, node) in rows {

@@ -28,27 +28,34 @@ enum StatusCommands {
             throw ConfigLoading.failure(error)
         }
         if arguments.flag("--json") {
-            console.out(JSONOutput.array(zip(items, statuses).map { item, status in
-                guard let status else { return .object([("item", .string(item)), ("published", .bool(false))]) }
-                return .object([
-                    ("item", .string(item)), ("node", .string(status.node)), ("total", .int(status.total)),
-                    ("sold", .int(status.sold)), ("remaining", .int(status.remaining)), ("buyers", .int(status.buyers)),
-                    ("limit", .int(status.limit)), ("startsAtMs", status.window.startsAtMs.map { .int(Int($0)) } ?? .null),
-                    ("endsAtMs", status.window.endsAtMs.map { .int(Int($0)) } ?? .null), ("epoch", .int(status.epoch)),
-                ])
-            }).render())
+            console.out(
+                JSONOutput.array(
+                    zip(items, statuses).map { item, status in
+                        guard let status else { return .object([("item", .string(item)), ("published", .bool(false))]) }
+                        return .object([
+                            ("item", .string(item)), ("node", .string(status.node)), ("total", .int(status.total)),
+                            ("sold", .int(status.sold)), ("remaining", .int(status.remaining)), ("buyers", .int(status.buyers)),
+                            ("limit", .int(status.limit)), ("startsAtMs", status.window.startsAtMs.map { .int(Int($0)) } ?? .null),
+                            ("endsAtMs", status.window.endsAtMs.map { .int(Int($0)) } ?? .null), ("epoch", .int(status.epoch)),
+                        ])
+                    }
+                ).render())
         } else if items.isEmpty {
             console.out("no items published on any node")
         } else {
-            var table = Table(header: ["ITEM", "NODE", "TOTAL", "SOLD", "REMAINING", "BUYERS", "LIMIT", "EPOCH", "WINDOW"], rightAligned: [2, 3, 4, 5, 6, 7])
+            var table = Table(
+                header: ["ITEM", "NODE", "TOTAL", "SOLD", "REMAINING", "BUYERS", "LIMIT", "EPOCH", "WINDOW"],
+                rightAligned: [2, 3, 4, 5, 6, 7])
             for (item, status) in zip(items, statuses) {
                 guard let status else {
                     table.add([item, "-", "-", "-", "-", "-", "-", "-", "not published"])
                     continue
                 }
-                table.add([item, status.node, Format.grouped(status.total), Format.grouped(status.sold), Format.grouped(status.remaining),
-                           Format.grouped(status.buyers), status.limit == 0 ? "none" : String(status.limit), String(status.epoch),
-                           String(ItemCommands.describe(status.window).dropFirst(2))])
+                table.add([
+                    item, status.node, Format.grouped(status.total), Format.grouped(status.sold), Format.grouped(status.remaining),
+                    Format.grouped(status.buyers), status.limit == 0 ? "none" : String(status.limit), String(status.epoch),
+                    String(ItemCommands.describe(status.window).dropFirst(2)),
+                ])
             }
             for line in table.render() { console.out(line) }
         }
@@ -85,7 +92,9 @@ enum StatusCommands {
             var table = Table(header: ["USER", "UNITS"], rightAligned: [1])
             for buyer in all { table.add([buyer.user, Format.grouped(buyer.units)]) }
             for line in table.render() { console.out(line) }
-            console.out("\(Format.grouped(all.count)) buyer\(all.count == 1 ? "" : "s") holding \(Format.grouped(all.reduce(0) { $0 + $1.units })) units")
+            console.out(
+                "\(Format.grouped(all.count)) buyer\(all.count == 1 ? "" : "s") holding \(Format.grouped(all.reduce(0) { $0 + $1.units })) units"
+            )
         }
     }
 }

@@ -30,7 +30,9 @@ extension ConfigLoading {
     /// A coordinator over the nodes of the config named by `--config`; in cluster mode the
     /// topology is discovered from the seeds first. `--allow-eviction-policy`, where a command
     /// takes it, lets the coordinator run on nodes that may evict.
-    static func coordinator(_ arguments: Arguments, adjust: (inout SaleOptions) -> Void = { _ in }) async throws(CLIError) -> SaleCoordinator {
+    static func coordinator(_ arguments: Arguments, adjust: (inout SaleOptions) -> Void = { _ in }) async throws(CLIError)
+        -> SaleCoordinator
+    {
         let config = try load(arguments)
         var options = SaleOptions(config: config)
         if arguments.flag("--allow-eviction-policy") { options.allowEvictionPolicy = true }

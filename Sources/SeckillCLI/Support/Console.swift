@@ -1,6 +1,6 @@
-import Synchronization
 internal import Foundation
 internal import Glibc
+import Synchronization
 
 /// Where a command writes: the terminal, or a buffer in tests.
 public final class Console: Sendable {

@@ -23,7 +23,10 @@ indirect enum JSONOutput {
     private func write(into text: inout String, indent: Int?) {
         switch self {
         case .object(let members):
-            if members.isEmpty { text += "{}"; return }
+            if members.isEmpty {
+                text += "{}"
+                return
+            }
             text += "{"
             for (index, (key, value)) in members.enumerated() {
                 if index > 0 { text += "," }
@@ -35,7 +38,10 @@ indirect enum JSONOutput {
             newline(&text, indent)
             text += "}"
         case .array(let values):
-            if values.isEmpty { text += "[]"; return }
+            if values.isEmpty {
+                text += "[]"
+                return
+            }
             text += "["
             for (index, value) in values.enumerated() {
                 if index > 0 { text += "," }

@@ -67,7 +67,8 @@ extension Format {
     /// `500 ms`, `2 s`
     static func duration(_ duration: Duration) -> String {
         let ms = Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
-        return ms >= 1000 && ms.truncatingRemainder(dividingBy: 1000) == 0 ? "\(Int(ms / 1000)) s" : "\(fixed(ms, ms == ms.rounded() ? 0 : 3)) ms"
+        return ms >= 1000 && ms.truncatingRemainder(dividingBy: 1000) == 0
+            ? "\(Int(ms / 1000)) s" : "\(fixed(ms, ms == ms.rounded() ? 0 : 3)) ms"
     }
 }
 

@@ -178,18 +178,21 @@ struct RESPParser {
             return try finishBulk().map(Step.value)
         case ASCII.star, ASCII.percent, ASCII.tilde, ASCII.greaterThan, ASCII.pipe:
             let pairs = type == ASCII.percent || type == ASCII.pipe
-            guard let count = try readAggregateCount(
-                typeOffset: typeOffset, depth: depth, allowsNull: type == ASCII.star, pairs: pairs
-            ) else { return nil }
+            guard
+                let count = try readAggregateCount(
+                    typeOffset: typeOffset, depth: depth, allowsNull: type == ASCII.star, pairs: pairs
+                )
+            else { return nil }
             advance()
             if count < 0 { return .value(.nullArray) }
-            let kind: RESPParseState.AggregateKind = switch type {
-            case ASCII.star: .array
-            case ASCII.percent: .map
-            case ASCII.tilde: .set
-            case ASCII.greaterThan: .push
-            default: .attribute
-            }
+            let kind: RESPParseState.AggregateKind =
+                switch type {
+                case ASCII.star: .array
+                case ASCII.percent: .map
+                case ASCII.tilde: .set
+                case ASCII.greaterThan: .push
+                default: .attribute
+                }
             var frame = RESPParseState.Frame(kind: kind, remaining: count, elements: [])
             if count == 0 {
                 return Self.value(of: frame).map(Step.value) ?? .opened
@@ -372,7 +375,8 @@ struct RESPParser {
             if digit < 10 {
                 let (shifted, o1) = value.multipliedReportingOverflow(by: 10)
                 // Accumulate towards the sign so that Int64.min is reachable.
-                let (next, o2) = negative
+                let (next, o2) =
+                    negative
                     ? shifted.subtractingReportingOverflow(Int64(digit))
                     : shifted.addingReportingOverflow(Int64(digit))
                 if o1 || o2 { throw RESPDecodingError(kind: invalid, offset: i) }
@@ -497,10 +501,16 @@ struct RESPParser {
             if word == (UInt8(ascii: "n"), UInt8(ascii: "a"), UInt8(ascii: "n")) { return .nan }
         }
         var mantissaDigits = 0
-        while i < end && isDigit(bytes[i]) { i += 1; mantissaDigits += 1 }
+        while i < end && isDigit(bytes[i]) {
+            i += 1
+            mantissaDigits += 1
+        }
         if i < end && bytes[i] == UInt8(ascii: ".") {
             i += 1
-            while i < end && isDigit(bytes[i]) { i += 1; mantissaDigits += 1 }
+            while i < end && isDigit(bytes[i]) {
+                i += 1
+                mantissaDigits += 1
+            }
         }
         guard mantissaDigits > 0 else { return nil }
         if i < end && (bytes[i] | 0x20) == UInt8(ascii: "e") {

@@ -88,7 +88,8 @@ enum ASCII {
             guard digit < 10 else { return nil }
             let (shifted, o1) = value.multipliedReportingOverflow(by: 10)
             // Accumulate towards the sign so Int64.min parses without overflowing.
-            let (next, o2) = negative
+            let (next, o2) =
+                negative
                 ? shifted.subtractingReportingOverflow(Int64(digit))
                 : shifted.addingReportingOverflow(Int64(digit))
             if o1 || o2 { return nil }

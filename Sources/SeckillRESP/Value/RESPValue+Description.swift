@@ -18,7 +18,9 @@ extension RESPValue: CustomStringConvertible {
         case .simpleString(let s): out += "+" + s.debugDescription
         case .error(let s): out += "-" + s.debugDescription
         case .integer(let i): out += ":" + String(i)
-        case .bulkString(let b): out += "$"; describeBytes(b, into: &out)
+        case .bulkString(let b):
+            out += "$"
+            describeBytes(b, into: &out)
         case .nullBulkString: out += "$null"
         case .array(let a): describeList("*[", a, "]", into: &out)
         case .nullArray: out += "*null"
@@ -26,8 +28,12 @@ extension RESPValue: CustomStringConvertible {
         case .boolean(let b): out += b ? "#true" : "#false"
         case .double(let d): out += "," + String(d)
         case .bigNumber(let s): out += "(" + s
-        case .bulkError(let b): out += "!"; describeBytes(b, into: &out)
-        case .verbatimString(let format, let text): out += "=" + format + ":"; describeBytes(text, into: &out)
+        case .bulkError(let b):
+            out += "!"
+            describeBytes(b, into: &out)
+        case .verbatimString(let format, let text):
+            out += "=" + format + ":"
+            describeBytes(text, into: &out)
         case .map(let a):
             out += "%{"
             var index = 0

@@ -56,23 +56,23 @@ extension RESPValue {
     /// - Returns: `true` if both have the same case and equal payloads.
     public static func == (lhs: RESPValue, rhs: RESPValue) -> Bool {
         switch (lhs, rhs) {
-        case let (.simpleString(a), .simpleString(b)): return a == b
-        case let (.error(a), .error(b)): return a == b
-        case let (.integer(a), .integer(b)): return a == b
-        case let (.bulkString(a), .bulkString(b)): return a == b
+        case (.simpleString(let a), .simpleString(let b)): return a == b
+        case (.error(let a), .error(let b)): return a == b
+        case (.integer(let a), .integer(let b)): return a == b
+        case (.bulkString(let a), .bulkString(let b)): return a == b
         case (.nullBulkString, .nullBulkString): return true
-        case let (.array(a), .array(b)): return a == b
+        case (.array(let a), .array(let b)): return a == b
         case (.nullArray, .nullArray): return true
         case (.null, .null): return true
-        case let (.boolean(a), .boolean(b)): return a == b
+        case (.boolean(let a), .boolean(let b)): return a == b
         // Double's own == says nan != nan, which would make a decoded `,nan` unequal to itself.
-        case let (.double(a), .double(b)): return a == b || (a.isNaN && b.isNaN)
-        case let (.bigNumber(a), .bigNumber(b)): return a == b
-        case let (.bulkError(a), .bulkError(b)): return a == b
-        case let (.verbatimString(f1, t1), .verbatimString(f2, t2)): return f1 == f2 && t1 == t2
-        case let (.map(a), .map(b)): return a == b
-        case let (.set(a), .set(b)): return a == b
-        case let (.push(a), .push(b)): return a == b
+        case (.double(let a), .double(let b)): return a == b || (a.isNaN && b.isNaN)
+        case (.bigNumber(let a), .bigNumber(let b)): return a == b
+        case (.bulkError(let a), .bulkError(let b)): return a == b
+        case (.verbatimString(let f1, let t1), .verbatimString(let f2, let t2)): return f1 == f2 && t1 == t2
+        case (.map(let a), .map(let b)): return a == b
+        case (.set(let a), .set(let b)): return a == b
+        case (.push(let a), .push(let b)): return a == b
         default: return false
         }
     }
@@ -82,26 +82,50 @@ extension RESPValue {
     /// - Parameter hasher: The hasher to feed.
     public func hash(into hasher: inout Hasher) {
         switch self {
-        case .simpleString(let s): hasher.combine(0 as UInt8); hasher.combine(s)
-        case .error(let s): hasher.combine(1 as UInt8); hasher.combine(s)
-        case .integer(let i): hasher.combine(2 as UInt8); hasher.combine(i)
-        case .bulkString(let b): hasher.combine(3 as UInt8); hasher.combine(b)
+        case .simpleString(let s):
+            hasher.combine(0 as UInt8)
+            hasher.combine(s)
+        case .error(let s):
+            hasher.combine(1 as UInt8)
+            hasher.combine(s)
+        case .integer(let i):
+            hasher.combine(2 as UInt8)
+            hasher.combine(i)
+        case .bulkString(let b):
+            hasher.combine(3 as UInt8)
+            hasher.combine(b)
         case .nullBulkString: hasher.combine(4 as UInt8)
-        case .array(let a): hasher.combine(5 as UInt8); hasher.combine(a)
+        case .array(let a):
+            hasher.combine(5 as UInt8)
+            hasher.combine(a)
         case .nullArray: hasher.combine(6 as UInt8)
         case .null: hasher.combine(7 as UInt8)
-        case .boolean(let b): hasher.combine(8 as UInt8); hasher.combine(b)
+        case .boolean(let b):
+            hasher.combine(8 as UInt8)
+            hasher.combine(b)
         case .double(let d):
             hasher.combine(9 as UInt8)
             // Every NaN is equal to every other, so they must share one hash whatever their payload bits.
             hasher.combine(d.isNaN ? Double.nan : d)
-        case .bigNumber(let s): hasher.combine(10 as UInt8); hasher.combine(s)
-        case .bulkError(let b): hasher.combine(11 as UInt8); hasher.combine(b)
+        case .bigNumber(let s):
+            hasher.combine(10 as UInt8)
+            hasher.combine(s)
+        case .bulkError(let b):
+            hasher.combine(11 as UInt8)
+            hasher.combine(b)
         case .verbatimString(let format, let text):
-            hasher.combine(12 as UInt8); hasher.combine(format); hasher.combine(text)
-        case .map(let a): hasher.combine(13 as UInt8); hasher.combine(a)
-        case .set(let a): hasher.combine(14 as UInt8); hasher.combine(a)
-        case .push(let a): hasher.combine(15 as UInt8); hasher.combine(a)
+            hasher.combine(12 as UInt8)
+            hasher.combine(format)
+            hasher.combine(text)
+        case .map(let a):
+            hasher.combine(13 as UInt8)
+            hasher.combine(a)
+        case .set(let a):
+            hasher.combine(14 as UInt8)
+            hasher.combine(a)
+        case .push(let a):
+            hasher.combine(15 as UInt8)
+            hasher.combine(a)
         }
     }
 }

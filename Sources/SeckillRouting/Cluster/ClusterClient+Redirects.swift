@@ -65,9 +65,11 @@ extension ClusterClient {
                 retries += 1
                 let pause = policy.backoff(retry: retries)
                 guard config.mode == .cluster, ContinuousClock.now + pause < deadline else { throw error }
-                logger.log(.debug, "node unreachable, retrying after a topology refresh", [
-                    "node": node.name, "code": "\(error.code)", "backoff": "\(pause)",
-                ])
+                logger.log(
+                    .debug, "node unreachable, retrying after a topology refresh",
+                    [
+                        "node": node.name, "code": "\(error.code)", "backoff": "\(pause)",
+                    ])
                 try? await Task.sleep(for: pause)
                 continue
             } catch let error as RedisError {
@@ -84,9 +86,11 @@ extension ClusterClient {
                 let target = try await target(of: redirect, from: node, deadline: deadline)
                 redirects += 1
                 metrics(forNode: node.name).redirect()
-                logger.log(.debug, "redirect followed", [
-                    "node": node.name, "kind": redirect.kind.rawValue, "slot": String(redirect.slot), "to": target.name,
-                ])
+                logger.log(
+                    .debug, "redirect followed",
+                    [
+                        "node": node.name, "kind": redirect.kind.rawValue, "slot": String(redirect.slot), "to": target.name,
+                    ])
                 guard redirects <= config.topology.maxRedirects else {
                     throw RedisError(
                         code: .serverError, delivery: .replied, node: node.name, serverCode: String(words[0]),

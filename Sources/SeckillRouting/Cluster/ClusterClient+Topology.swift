@@ -201,11 +201,14 @@ extension ClusterClient {
         let map = try topology.slotMap(previous: router.map)
         let before = router.map
         router.replace(with: map)
-        if logger.isEnabled(.info), before.nodes.map(\.name) != map.nodes.map(\.name) || before.nodes.map(\.slots) != map.nodes.map(\.slots) {
-            logger.log(.info, "cluster topology changed", [
-                "primaries": map.nodes.map(\.name).joined(separator: ","),
-                "before": before.nodes.map(\.name).joined(separator: ","),
-            ])
+        if logger.isEnabled(.info), before.nodes.map(\.name) != map.nodes.map(\.name) || before.nodes.map(\.slots) != map.nodes.map(\.slots)
+        {
+            logger.log(
+                .info, "cluster topology changed",
+                [
+                    "primaries": map.nodes.map(\.name).joined(separator: ","),
+                    "before": before.nodes.map(\.name).joined(separator: ","),
+                ])
         }
         let members = Set(topology.allNodes.map(\.address))
         let gone: [NodePool] = withState { state in

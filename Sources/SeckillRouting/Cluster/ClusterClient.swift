@@ -1,6 +1,6 @@
+internal import Foundation
 public import SeckillRESP
 public import SeckillTransport
-internal import Foundation
 import Synchronization
 
 /// The Redis nodes of a config, each with its own connection pool, and the slot router that
@@ -67,7 +67,9 @@ public final class ClusterClient: Sendable {
     /// - Parameter logger: Where to log connects, topology changes, retries and shedding.
     /// - Throws: ``ConfigError`` when the password variable named in `auth` is not set, or
     ///   when the config is in cluster mode (use ``connect(config:environment:logger:)``).
-    public convenience init(config: ClusterConfig, environment: [String: String]? = nil, logger: SeckillLogger = .disabled) throws(ConfigError) {
+    public convenience init(config: ClusterConfig, environment: [String: String]? = nil, logger: SeckillLogger = .disabled)
+        throws(ConfigError)
+    {
         guard config.mode == .static else {
             throw ConfigError(.invalidArgument, "\(config.source): cluster mode discovers its nodes: use ClusterClient.connect(config:)")
         }
@@ -98,9 +100,11 @@ public final class ClusterClient: Sendable {
     ) async throws -> ClusterClient {
         guard config.mode == .cluster else { return try ClusterClient(config: config, environment: environment, logger: logger) }
         let options = try config.connectionOptions(environment: environment ?? ProcessInfo.processInfo.environment)
-        let topology = try await discover(from: config.seeds.map { RedisEndpoint(host: $0.host, port: $0.port) }, connection: options, pools: [:])
+        let topology = try await discover(
+            from: config.seeds.map { RedisEndpoint(host: $0.host, port: $0.port) }, connection: options, pools: [:])
         let client = try ClusterClient(config: config, map: try topology.slotMap(previous: nil), environment: environment, logger: logger)
-        logger.log(.info, "cluster topology read", ["primaries": String(client.router.map.nodes.count), "nodes": String(topology.allNodes.count)])
+        logger.log(
+            .info, "cluster topology read", ["primaries": String(client.router.map.nodes.count), "nodes": String(topology.allNodes.count)])
         client.state.withLock { $0.topology = topology }
         return client
     }
@@ -188,7 +192,7 @@ public final class ClusterClient: Sendable {
         return metrics.map { name, counters in
             counters.snapshot(node: name, inFlight: pools[name]?.inFlight ?? 0, reconnects: pools[name]?.reconnects ?? 0)
         }
-            .sorted { $0.node < $1.node }
+        .sorted { $0.node < $1.node }
     }
 
     /// The connection settings every pool uses.

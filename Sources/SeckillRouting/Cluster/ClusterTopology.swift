@@ -61,7 +61,8 @@ public struct ClusterTopology: Sendable, Hashable {
             var replicas: [Node] = []
             for nodeValue in fields["nodes"]?.array ?? [] {
                 let node = try map(nodeValue, "node")
-                let host = [node["endpoint"]?.string, node["ip"]?.string, node["hostname"]?.string]
+                let host =
+                    [node["endpoint"]?.string, node["ip"]?.string, node["hostname"]?.string]
                     .compactMap { $0 }.first { !$0.isEmpty && $0 != "?" } ?? ""
                 guard let port = (node["port"] ?? node["tls-port"])?.int, !host.isEmpty else { continue }
                 let entry = Node(
@@ -87,7 +88,8 @@ public struct ClusterTopology: Sendable, Hashable {
             }
             let nodes = parts[2...].compactMap { value -> Node? in
                 guard let fields = value.array, fields.count >= 2, let host = fields[0].string, let port = fields[1].int else { return nil }
-                return Node(id: fields.count > 2 ? fields[2].string ?? "" : "", host: host, port: Int(port), isPrimary: false, health: "online")
+                return Node(
+                    id: fields.count > 2 ? fields[2].string ?? "" : "", host: host, port: Int(port), isPrimary: false, health: "online")
             }
             guard var primary = nodes.first else { continue }
             primary.isPrimary = true

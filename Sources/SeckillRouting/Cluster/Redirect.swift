@@ -57,7 +57,7 @@ struct Redirect: Sendable, Hashable {
         guard words.count >= 3, let kind = Kind(rawValue: String(words[0])), let slot = Int(words[1]) else { return nil }
         let target = words[2]
         guard let colon = target.lastIndex(of: ":"), let port = Int(target[target.index(after: colon)...]),
-              (1...65535).contains(port)
+            (1...65535).contains(port)
         else { return nil }
         var host = String(target[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
@@ -103,12 +103,14 @@ struct Redirect: Sendable, Hashable {
         let text: String
         switch refusal {
         case .staticMode:
-            text = "\(answered) belongs to a Redis Cluster: it answered \"\(message)\", and a static config never follows "
+            text =
+                "\(answered) belongs to a Redis Cluster: it answered \"\(message)\", and a static config never follows "
                 + "redirects, so nothing was sent to \(address). Use cluster mode in \(source): set \"mode\": \"cluster\" "
                 + "and replace \"nodes\" with \"seeds\" naming one or more nodes of the cluster, e.g. "
                 + "[{\"host\": \"\(node.host)\", \"port\": \(node.port)}]"
         case .unlisted:
-            text = "\(answered) answered \"\(message)\", but \(address) is not a node of the cluster topology "
+            text =
+                "\(answered) answered \"\(message)\", but \(address) is not a node of the cluster topology "
                 + "(\(refresh)): the redirect was not followed and nothing was sent to \(address); commands and "
                 + "credentials only go to nodes the cluster lists"
         }

@@ -26,10 +26,16 @@ public struct AuthSettings: Sendable, Hashable {
     ///   variable is unset or empty.
     public func password(environment: [String: String]) throws(ConfigError) -> String {
         guard let password = environment[passwordEnv] else {
-            throw ConfigError(.missingPassword, "environment variable \(passwordEnv) is not set; the cluster config's auth.passwordEnv names it as the Redis password: export \(passwordEnv)=..., or remove the auth section if the nodes have no password")
+            throw ConfigError(
+                .missingPassword,
+                "environment variable \(passwordEnv) is not set; the cluster config's auth.passwordEnv names it as the Redis password: export \(passwordEnv)=..., or remove the auth section if the nodes have no password"
+            )
         }
         guard !password.isEmpty else {
-            throw ConfigError(.missingPassword, "environment variable \(passwordEnv) is empty; the cluster config's auth.passwordEnv names it as the Redis password: set it to the password, or remove the auth section if the nodes have no password")
+            throw ConfigError(
+                .missingPassword,
+                "environment variable \(passwordEnv) is empty; the cluster config's auth.passwordEnv names it as the Redis password: set it to the password, or remove the auth section if the nodes have no password"
+            )
         }
         return password
     }

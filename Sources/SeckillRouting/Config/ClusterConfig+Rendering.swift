@@ -23,7 +23,8 @@ extension ClusterConfig {
         if mode == .static || !nodes.isEmpty {
             let nodeLines = nodes.map { node in
                 let slots = node.slots.map { "[\($0.lowerBound), \($0.upperBound)]" }.joined(separator: ", ")
-                return "    {\"name\": \(JSONWriter.quoted(node.name)), \"host\": \(JSONWriter.quoted(node.host)), \"port\": \(node.port), \"slots\": [\(slots)]}"
+                return
+                    "    {\"name\": \(JSONWriter.quoted(node.name)), \"host\": \(JSONWriter.quoted(node.host)), \"port\": \(node.port), \"slots\": [\(slots)]}"
             }
             sections.append(Self.renderedList("nodes", nodeLines))
         }
@@ -47,7 +48,9 @@ extension ClusterConfig {
             poolFields.append("\"maxReplyBytes\": \(pool.maxReplyBytes)")
         }
         sections.append("  \"pool\": {" + poolFields.joined(separator: ", ") + "}")
-        sections.append("  \"timeouts\": {\"connectMs\": \(Self.renderedMilliseconds(timeouts.connect)), \"commandMs\": \(Self.renderedMilliseconds(timeouts.command))}")
+        sections.append(
+            "  \"timeouts\": {\"connectMs\": \(Self.renderedMilliseconds(timeouts.connect)), \"commandMs\": \(Self.renderedMilliseconds(timeouts.command))}"
+        )
 
         if let auth {
             var authFields: [String] = []
@@ -61,13 +64,18 @@ extension ClusterConfig {
             sections.append("  \"database\": \(database)")
         }
         if topology != .defaults {
-            sections.append("  \"topology\": {\"refreshIntervalMs\": \(Self.renderedMilliseconds(topology.refreshInterval)), \"maxRedirects\": \(topology.maxRedirects)}")
+            sections.append(
+                "  \"topology\": {\"refreshIntervalMs\": \(Self.renderedMilliseconds(topology.refreshInterval)), \"maxRedirects\": \(topology.maxRedirects)}"
+            )
         }
         if durability != .off {
-            sections.append("  \"durability\": {\"replicas\": \(durability.replicas), \"timeoutMs\": \(Self.renderedMilliseconds(durability.timeout))}")
+            sections.append(
+                "  \"durability\": {\"replicas\": \(durability.replicas), \"timeoutMs\": \(Self.renderedMilliseconds(durability.timeout))}")
         }
         if sale != .defaults {
-            sections.append("  \"sale\": {\"callDeadlineMs\": \(Self.renderedMilliseconds(sale.callDeadline)), \"allowEvictionPolicy\": \(sale.allowEvictionPolicy)}")
+            sections.append(
+                "  \"sale\": {\"callDeadlineMs\": \(Self.renderedMilliseconds(sale.callDeadline)), \"allowEvictionPolicy\": \(sale.allowEvictionPolicy)}"
+            )
         }
         lines.append(sections.joined(separator: ",\n"))
         lines.append("}")

@@ -6,7 +6,8 @@ extension ClusterConfig {
     /// Why `seeds` is wrong in static mode.
     static let seedsOutsideClusterMode = #"only used when "mode" is "cluster"; add "mode": "cluster" or remove "seeds""#
     /// Why `nodes` is wrong in cluster mode.
-    static let nodesInClusterMode = #"not allowed when "mode" is "cluster", which discovers the nodes and their slots from "seeds"; remove "nodes""#
+    static let nodesInClusterMode =
+        #"not allowed when "mode" is "cluster", which discovers the nodes and their slots from "seeds"; remove "nodes""#
 
     /// Checks a config (typically one built in code) the same way ``parse(_:source:)``
     /// checks a file.
@@ -158,7 +159,9 @@ extension ClusterConfig {
             list.add(at: "pool.maxReplyBytes", "must be positive, got \(pool.maxReplyBytes)")
         }
         if minimumValid, maximumValid, pool.reconnectMin > pool.reconnectMax {
-            list.add(at: "pool.reconnectMinMs", "\(pool.reconnectMin.wholeMilliseconds) is greater than pool.reconnectMaxMs (\(pool.reconnectMax.wholeMilliseconds))")
+            list.add(
+                at: "pool.reconnectMinMs",
+                "\(pool.reconnectMin.wholeMilliseconds) is greater than pool.reconnectMaxMs (\(pool.reconnectMax.wholeMilliseconds))")
         }
     }
 
@@ -214,7 +217,10 @@ extension ClusterConfig {
         if auth.passwordEnv.isEmpty {
             list.add(at: "auth.passwordEnv", "must name the environment variable holding the password")
         } else if !Self.isEnvironmentVariableName(auth.passwordEnv) {
-            list.add(at: "auth.passwordEnv", "\(JSONWriter.quoted(auth.passwordEnv)) is not a valid environment variable name (letters, digits and _, not starting with a digit)")
+            list.add(
+                at: "auth.passwordEnv",
+                "\(JSONWriter.quoted(auth.passwordEnv)) is not a valid environment variable name (letters, digits and _, not starting with a digit)"
+            )
         }
     }
 
@@ -236,7 +242,7 @@ extension ClusterConfig {
         return name.utf8.allSatisfy { byte in
             switch byte {
             case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"):
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"):
                 true
             default:
                 false

@@ -9,7 +9,9 @@ struct ConfigDecoder {
     static let topLevelFields = ["mode", "nodes", "seeds", "pool", "timeouts", "auth", "database", "topology", "durability", "sale"]
     static let nodeFields = ["name", "host", "port", "slots"]
     static let seedFields = ["host", "port"]
-    static let poolFields = ["connectionsPerNode", "maxInFlightPerNode", "acquireTimeoutMs", "reconnectMinMs", "reconnectMaxMs", "maxReplyBytes"]
+    static let poolFields = [
+        "connectionsPerNode", "maxInFlightPerNode", "acquireTimeoutMs", "reconnectMinMs", "reconnectMaxMs", "maxReplyBytes",
+    ]
     static let timeoutFields = ["connectMs", "commandMs"]
     static let authFields = ["username", "passwordEnv"]
     static let topologyFields = ["refreshIntervalMs", "maxRedirects"]
@@ -17,7 +19,7 @@ struct ConfigDecoder {
     static let saleFields = ["callDeadlineMs", "allowEvictionPolicy"]
     /// Fields that were removed, with why, so a file that still has one gets told what to do.
     static let removedFields = [
-        "sale.requestTtlSeconds": "no longer used: request records now live as long as their item; remove the field",
+        "sale.requestTtlSeconds": "no longer used: request records now live as long as their item; remove the field"
     ]
 
     let source: String
@@ -100,7 +102,10 @@ struct ConfigDecoder {
             if let seeds = root["seeds"] {
                 config.seeds = decodeSeeds(seeds)
             } else {
-                report(at: "", #"missing required field "seeds"; list one or more nodes of the Redis Cluster to discover it from, e.g. [{"host": "127.0.0.1", "port": 7100}]"#)
+                report(
+                    at: "",
+                    #"missing required field "seeds"; list one or more nodes of the Redis Cluster to discover it from, e.g. [{"host": "127.0.0.1", "port": 7100}]"#
+                )
                 markFailed("seeds")
             }
             coverageCheckable = false
@@ -185,8 +190,8 @@ struct ConfigDecoder {
         for (index, entry) in entries.enumerated() {
             let entryPath = "\(path)[\(index)]"
             guard case .array(let pair) = entry, pair.count == 2,
-                  case .number(let first) = pair[0], first.isInteger,
-                  case .number(let second) = pair[1], second.isInteger
+                case .number(let first) = pair[0], first.isInteger,
+                case .number(let second) = pair[1], second.isInteger
             else {
                 fail(entryPath, "expected a pair of integers [start, end], got \(Self.excerpt(entry))")
                 coverageCheckable = false
@@ -351,7 +356,10 @@ struct ConfigDecoder {
     private mutating func rejectUnknownFields(of object: JSONObject, at path: String, known: [String]) {
         for key in object.keys where !known.contains(key) {
             if path == "auth", key == "password" {
-                report(at: "auth.password", "the password must not be written in the config; put it in an environment variable and name that variable in \"passwordEnv\", e.g. \"passwordEnv\": \"SECKILL_REDIS_PASSWORD\"")
+                report(
+                    at: "auth.password",
+                    "the password must not be written in the config; put it in an environment variable and name that variable in \"passwordEnv\", e.g. \"passwordEnv\": \"SECKILL_REDIS_PASSWORD\""
+                )
                 continue
             }
             if let why = Self.removedFields[Self.join(path, key)] {

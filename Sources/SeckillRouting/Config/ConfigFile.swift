@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Reads a config file whole, turning `errno` into messages that name the path.
@@ -37,7 +37,9 @@ enum ConfigFile {
     private static func failure(path: String, errno code: Int32) -> ConfigError {
         switch code {
         case ENOENT:
-            ConfigError(.fileNotFound, "\(path): file not found; pass the right path or create one with `seckill config init --nodes HOST:PORT,...`")
+            ConfigError(
+                .fileNotFound, "\(path): file not found; pass the right path or create one with `seckill config init --nodes HOST:PORT,...`"
+            )
         case EACCES:
             ConfigError(.unreadable, "\(path): permission denied; make the file readable by this user")
         case EISDIR:

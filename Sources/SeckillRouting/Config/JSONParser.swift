@@ -240,7 +240,8 @@ struct JSONParser {
             case UInt8(ascii: "\\"):
                 try parseEscape(into: &buffer)
             case 0x00..<0x20:
-                let message = byte == 0x0A
+                let message =
+                    byte == 0x0A
                     ? "line break inside a string; close the string or write it as \\n"
                     : "control character U+00\(hex(byte)) inside a string; escape it"
                 throw failure(at: index, message)
@@ -320,7 +321,8 @@ struct JSONParser {
 
     private mutating func skipWhitespace() {
         while let byte = peek(),
-              byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") || byte == UInt8(ascii: "\t") {
+            byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") || byte == UInt8(ascii: "\t")
+        {
             index += 1
         }
     }

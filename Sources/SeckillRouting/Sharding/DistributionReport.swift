@@ -122,10 +122,14 @@ public struct DistributionReport: Sendable, CustomStringConvertible {
     public var description: String {
         var lines = ["\(keyCount) keys over \(nodes.count) nodes"]
         for entry in nodes {
-            lines.append("  \(entry.node.name)  \(entry.keyCount) keys  \(Self.percent(entry.share)) (expected \(Self.percent(entry.expectedShare)), deviation \(Self.points(entry.deviation)))")
+            lines.append(
+                "  \(entry.node.name)  \(entry.keyCount) keys  \(Self.percent(entry.share)) (expected \(Self.percent(entry.expectedShare)), deviation \(Self.points(entry.deviation)))"
+            )
         }
         lines.append("  largest deviation \(Self.points(maxAbsoluteDeviation))")
-        lines.append("  chi-square \(Self.fixed(chiSquare, digits: 1)) with \(degreesOfFreedom) degrees of freedom (ratio \(Self.fixed(chiSquarePerDegreeOfFreedom, digits: 3)), z \(Self.fixed(chiSquareZScore, digits: 2))), \(occupiedSlots) of \(HashSlot.count) slots used")
+        lines.append(
+            "  chi-square \(Self.fixed(chiSquare, digits: 1)) with \(degreesOfFreedom) degrees of freedom (ratio \(Self.fixed(chiSquarePerDegreeOfFreedom, digits: 3)), z \(Self.fixed(chiSquareZScore, digits: 2))), \(occupiedSlots) of \(HashSlot.count) slots used"
+        )
         return lines.joined(separator: "\n")
     }
 

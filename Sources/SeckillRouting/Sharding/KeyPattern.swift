@@ -62,7 +62,8 @@ public struct KeyPattern: Sendable, Hashable, CustomStringConvertible {
             }
         }
         guard parts.count > 1 else {
-            throw ConfigError(.invalidArgument, "key pattern \(JSONWriter.quoted(text)) has no %d, so every key would be the same; write e.g. item:{%d}")
+            throw ConfigError(
+                .invalidArgument, "key pattern \(JSONWriter.quoted(text)) has no %d, so every key would be the same; write e.g. item:{%d}")
         }
         return KeyPattern(.template(text: text, parts: parts))
     }
@@ -85,13 +86,19 @@ public struct KeyPattern: Sendable, Hashable, CustomStringConvertible {
         case "sequential" where argument == nil:
             self = .sequential
         case "uuid":
-            guard let argument else { self = .uuid(); return }
+            guard let argument else {
+                self = .uuid()
+                return
+            }
             guard let seed = UInt64(argument) else {
                 throw ConfigError(.invalidArgument, "key pattern \(JSONWriter.quoted(text)): the seed must be a non-negative integer")
             }
             self = .uuid(seed: seed)
         case "sku":
-            guard let argument else { self = .sku(); return }
+            guard let argument else {
+                self = .sku()
+                return
+            }
             guard let year = Int(argument), (0...9999).contains(year) else {
                 throw ConfigError(.invalidArgument, "key pattern \(JSONWriter.quoted(text)): the year must be 0-9999")
             }

@@ -35,7 +35,8 @@ public enum SlotAllocator {
     /// - Parameter weights: One positive, finite weight per node; 1...16384 of them.
     /// - Returns: One range per weight, in slot order.
     public static func weightedSlotRanges(weights: [Double]) -> [ClosedRange<Int>] {
-        precondition((1...HashSlot.count).contains(weights.count), "weightedSlotRanges(weights:) needs 1...16384 weights, got \(weights.count)")
+        precondition(
+            (1...HashSlot.count).contains(weights.count), "weightedSlotRanges(weights:) needs 1...16384 weights, got \(weights.count)")
         precondition(weights.allSatisfy { $0 > 0 && $0.isFinite }, "weightedSlotRanges(weights:) needs positive, finite weights")
         let total = weights.reduce(0, +)
         var cumulative = 0.0

@@ -58,7 +58,8 @@ public struct SlotMap: Sendable, Equatable {
         var perNode = [[ClosedRange<Int>]](repeating: [], count: nodes.count)
         for (slots, node) in ranges {
             guard nodes.indices.contains(node) else {
-                problems.append("\(source): slots \(slots.lowerBound)-\(slots.upperBound) name node index \(node), but there are \(nodes.count) nodes")
+                problems.append(
+                    "\(source): slots \(slots.lowerBound)-\(slots.upperBound) name node index \(node), but there are \(nodes.count) nodes")
                 continue
             }
             guard slots.lowerBound >= 0, slots.upperBound < HashSlot.count else {

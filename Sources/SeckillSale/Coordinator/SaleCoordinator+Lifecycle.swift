@@ -34,7 +34,9 @@ extension SaleCoordinator {
         case "H" where fields.count == 3:
             throw SaleError(
                 code: .hasSales,
-                message: "item \(item) has sales (\(fields[1]) units sold, \(fields[2]) order entries); pass force to remove it with its buyers and orders")
+                message:
+                    "item \(item) has sales (\(fields[1]) units sold, \(fields[2]) order entries); pass force to remove it with its buyers and orders"
+            )
         default:
             throw unexpected(answer, from: .unpublish)
         }

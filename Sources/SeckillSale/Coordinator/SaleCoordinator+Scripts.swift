@@ -49,7 +49,8 @@ extension SaleCoordinator {
                 if wait {
                     // On the same connection, right after the script: WAIT counts the
                     // replicas that have everything this connection wrote so far.
-                    commands.append(RESPCommand("WAIT", String(options.durabilityReplicas), String(max(1, options.durabilityTimeout.milliseconds))))
+                    commands.append(
+                        RESPCommand("WAIT", String(options.durabilityReplicas), String(max(1, options.durabilityTimeout.milliseconds))))
                 }
                 let replies = try await client.execute(commands, slot: slot, deadline: deadline)
                 if let message = replies[0].errorMessage {
@@ -71,24 +72,28 @@ extension SaleCoordinator {
             } catch let error as RedisError {
                 if error.outcomeUnknown { uncertain = error }
                 // A cancelled task stops here: its sleep would end at once and the loop spin.
-                guard case .retry(let pause) = policy.decide(
-                    error, idempotent: retryUnknownOutcome, attempt: retries + 1, now: clock.now, deadline: deadline), !Task.isCancelled
+                guard
+                    case .retry(let pause) = policy.decide(
+                        error, idempotent: retryUnknownOutcome, attempt: retries + 1, now: clock.now, deadline: deadline), !Task.isCancelled
                 else {
                     throw failure(script, node: node, error: error, uncertain: uncertain, attempts: attempts, requestID: requestID)
                 }
                 retries += 1
-                client.logger.log(.debug, "retrying \(script.rawValue)", [
-                    "node": node.name, "code": error.serverCode ?? "\(error.code)", "attempt": String(attempts),
-                    "backoffMs": String(pause.milliseconds),
-                ])
+                client.logger.log(
+                    .debug, "retrying \(script.rawValue)",
+                    [
+                        "node": node.name, "code": error.serverCode ?? "\(error.code)", "attempt": String(attempts),
+                        "backoffMs": String(pause.milliseconds),
+                    ])
                 try? await Task.sleep(for: pause)
             } catch let error as SaleError {
                 // SCRIPT LOAD failed. It never runs the sale script and may run twice, so the
                 // policy treats it as idempotent; giving up still reports an earlier attempt
                 // whose outcome is unknown.
                 guard let redis = error.redis else { throw error }
-                guard case .retry(let pause) = policy.decide(
-                    redis, idempotent: true, attempt: retries + 1, now: clock.now, deadline: deadline), !Task.isCancelled
+                guard
+                    case .retry(let pause) = policy.decide(
+                        redis, idempotent: true, attempt: retries + 1, now: clock.now, deadline: deadline), !Task.isCancelled
                 else {
                     throw failure(script, node: node, error: redis, uncertain: uncertain, attempts: attempts, requestID: requestID)
                 }
@@ -105,10 +110,12 @@ extension SaleCoordinator {
     ) -> SaleError {
         let saleError = describeFailure(script, node: node, error: error, uncertain: uncertain, attempts: attempts, requestID: requestID)
         let level: LogLevel = saleError.code == .outOfMemory ? .error : .warning
-        client.logger.log(level, "\(script.rawValue) failed", [
-            "node": node.name, "code": error.serverCode ?? "\(error.code)", "result": "\(saleError.code)",
-            "attempts": String(attempts), "request": requestID ?? "",
-        ])
+        client.logger.log(
+            level, "\(script.rawValue) failed",
+            [
+                "node": node.name, "code": error.serverCode ?? "\(error.code)", "result": "\(saleError.code)",
+                "attempts": String(attempts), "request": requestID ?? "",
+            ])
         return saleError
     }
 
@@ -117,7 +124,9 @@ extension SaleCoordinator {
     ) -> SaleError {
         let tries = attempts == 1 ? "" : " after \(attempts) attempts"
         if let uncertain {
-            let hint = requestID.map { "; call again with request id \($0) to learn the outcome" } ?? "; check the item's status before repeating it"
+            let hint =
+                requestID.map { "; call again with request id \($0) to learn the outcome" }
+                ?? "; check the item's status before repeating it"
             return SaleError(
                 code: .outcomeUnknown,
                 message: "\(script.rawValue) on \(node.name) may or may not have been applied\(tries): \(uncertain.message)\(hint)",
@@ -161,7 +170,9 @@ extension SaleCoordinator {
         do {
             reply = try await pool.send(RESPCommand("SCRIPT", "LOAD", script.source))
         } catch {
-            throw SaleError(code: .redis, message: "cannot load the \(script.rawValue) script on \(pool.endpoint): \(error)", redis: error as? RedisError)
+            throw SaleError(
+                code: .redis, message: "cannot load the \(script.rawValue) script on \(pool.endpoint): \(error)",
+                redis: error as? RedisError)
         }
         guard let sha = reply.string, sha.utf8.count == 40 else {
             throw unexpected("\(reply)", from: script)

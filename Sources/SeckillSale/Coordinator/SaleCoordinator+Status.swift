@@ -36,10 +36,11 @@ extension SaleCoordinator {
                 results.append(nil)
                 continue
             }
-            results.append(ItemStatus(
-                item: item, total: Int(total), sold: Int(fields[1].int ?? 0), limit: Int(fields[2].int ?? 0),
-                window: SaleWindow(startsAtMs: fields[3].int, endsAtMs: fields[4].int),
-                epoch: Int(fields[5].int ?? 0), buyers: Int(buyers.value.int ?? 0), node: meta.node.name))
+            results.append(
+                ItemStatus(
+                    item: item, total: Int(total), sold: Int(fields[1].int ?? 0), limit: Int(fields[2].int ?? 0),
+                    window: SaleWindow(startsAtMs: fields[3].int, endsAtMs: fields[4].int),
+                    epoch: Int(fields[5].int ?? 0), buyers: Int(buyers.value.int ?? 0), node: meta.node.name))
         }
         return results
     }
@@ -90,7 +91,9 @@ extension SaleCoordinator {
     }
 
     /// The single reply of one call of ``status(_:)``, or the error that stops it.
-    private func reply(_ answer: Result<ClusterClient.Answer, RedisError>, reading item: String) throws(SaleError) -> (value: RESPValue, node: NodeConfig) {
+    private func reply(_ answer: Result<ClusterClient.Answer, RedisError>, reading item: String) throws(SaleError) -> (
+        value: RESPValue, node: NodeConfig
+    ) {
         switch answer {
         case .success(let answer):
             let value = answer.replies.first ?? .null

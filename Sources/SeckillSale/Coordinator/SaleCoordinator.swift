@@ -1,7 +1,7 @@
-public import SeckillRouting
-import SeckillTransport
 internal import Foundation
 import SeckillRESP
+public import SeckillRouting
+import SeckillTransport
 import Synchronization
 
 /// Runs a flash sale of many items over the nodes of a ``ClusterClient``.
@@ -107,9 +107,12 @@ public final class SaleCoordinator: Sendable {
         defer { forgetShed(item) }
         let answer = try await run(
             .publish, keys: keys.all,
-            arguments: [String(stock), String(limitPerUser), window.startsAtMs.map(String.init) ?? "",
-                        window.endsAtMs.map(String.init) ?? "", replace ? "1" : "0"],
-            retryUnknownOutcome: false).answer
+            arguments: [
+                String(stock), String(limitPerUser), window.startsAtMs.map(String.init) ?? "",
+                window.endsAtMs.map(String.init) ?? "", replace ? "1" : "0",
+            ],
+            retryUnknownOutcome: false
+        ).answer
         let fields = answer.split(separator: "|", omittingEmptySubsequences: false)
         switch fields.first {
         case "OK" where fields.count == 2:
@@ -117,7 +120,9 @@ public final class SaleCoordinator: Sendable {
         case "H" where fields.count == 3:
             throw SaleError(
                 code: .hasSales,
-                message: "item \(item) already has sales (\(fields[1]) units sold, \(fields[2]) order entries); pass replace to reset it and delete its buyers and orders")
+                message:
+                    "item \(item) already has sales (\(fields[1]) units sold, \(fields[2]) order entries); pass replace to reset it and delete its buyers and orders"
+            )
         default:
             throw unexpected(answer, from: .publish)
         }
@@ -141,13 +146,15 @@ public final class SaleCoordinator: Sendable {
         defer { forgetShed(item) }
         let answer = try await run(
             .restock, keys: [keys.meta, keys.restocks],
-            arguments: [String(units), request, String(SaleInput.maxUnits)], retryUnknownOutcome: true, requestID: request).answer
+            arguments: [String(units), request, String(SaleInput.maxUnits)], retryUnknownOutcome: true, requestID: request
+        ).answer
         let fields = answer.split(separator: "|")
         if answer == "U" { return .unknownItem }
         if answer == "X" {
             throw .invalidInput("restocking \(units) units would take \(item) above \(SaleInput.maxUnits) units in total")
         }
-        guard fields.count == 4, fields[0] == "OK", let total = Int(fields[1]), let remaining = Int(fields[2]), let epoch = Int(fields[3]) else {
+        guard fields.count == 4, fields[0] == "OK", let total = Int(fields[1]), let remaining = Int(fields[2]), let epoch = Int(fields[3])
+        else {
             throw unexpected(answer, from: .restock)
         }
         return .restocked(total: total, remaining: remaining, epoch: epoch)
@@ -166,7 +173,9 @@ public final class SaleCoordinator: Sendable {
     ///   whole call deadline (``SaleError/Code/outcomeUnknown`` when an attempt may have
     ///   been applied: repeat the call with ``SaleError/requestID``, the id it was sent with);
     ///   ``SaleError/Code/outOfMemory`` when the node is full (nothing applied).
-    public func purchase(_ item: String, user: String, quantity: Int = 1, requestID: String? = nil) async throws(SaleError) -> PurchaseResult {
+    public func purchase(_ item: String, user: String, quantity: Int = 1, requestID: String? = nil) async throws(SaleError)
+        -> PurchaseResult
+    {
         try await purchaseReceipt(item, user: user, quantity: quantity, requestID: requestID).result
     }
 
@@ -174,7 +183,9 @@ public final class SaleCoordinator: Sendable {
     /// with ``SaleOptions/durabilityReplicas`` above 0 the coordinator sends `WAIT` on the same
     /// connection right after the script, and the receipt says how many replicas had the
     /// purchase when the call returned.
-    public func purchaseReceipt(_ item: String, user: String, quantity: Int = 1, requestID: String? = nil) async throws(SaleError) -> PurchaseReceipt {
+    public func purchaseReceipt(_ item: String, user: String, quantity: Int = 1, requestID: String? = nil) async throws(SaleError)
+        -> PurchaseReceipt
+    {
         do {
             let receipt = try await attemptPurchase(item, user: user, quantity: quantity, requestID: requestID)
             metrics.record(receipt)
@@ -185,7 +196,8 @@ public final class SaleCoordinator: Sendable {
         }
     }
 
-    private func attemptPurchase(_ item: String, user: String, quantity: Int, requestID: String?) async throws(SaleError) -> PurchaseReceipt {
+    private func attemptPurchase(_ item: String, user: String, quantity: Int, requestID: String?) async throws(SaleError) -> PurchaseReceipt
+    {
         let request = try validatedPurchase(item, user: user, quantity: quantity, requestID: requestID)
         // Only purchases without a caller's request id are shed: an explicit id always gets
         // the answer Redis recorded for it.
@@ -193,7 +205,8 @@ public final class SaleCoordinator: Sendable {
         if requestID == nil, let shedder {
             guard case .send(let admitted) = shedder.admit(item) else {
                 shedCount.add(1, ordering: .relaxed)
-                return PurchaseReceipt(result: .soldOut(remaining: 0), requestID: request, replicasAcknowledged: nil, replicasRequired: 0, shed: true)
+                return PurchaseReceipt(
+                    result: .soldOut(remaining: 0), requestID: request, replicasAcknowledged: nil, replicasRequired: 0, shed: true)
             }
             ticket = admitted
         }
@@ -237,7 +250,9 @@ public final class SaleCoordinator: Sendable {
         let keys = ItemKeys(item: item)
         defer { forgetShed(item) }
         // A call id lets a retry after a lost reply get "cancelled" rather than "already cancelled".
-        let answer = try await run(.cancel, keys: keys.all, arguments: [order, Self.newRequestID()], retryUnknownOutcome: true, durable: true).answer
+        let answer = try await run(
+            .cancel, keys: keys.all, arguments: [order, Self.newRequestID()], retryUnknownOutcome: true, durable: true
+        ).answer
         if answer == "U" { return .unknownItem }
         if answer == "O" { return .unknownOrder }
         // C|cancellation|quantity|user or A|...: the user id comes last since it may hold '|'.
@@ -343,6 +358,8 @@ public final class SaleCoordinator: Sendable {
     }
 
     func unexpected(_ answer: String, from script: SaleScript) -> SaleError {
-        SaleError(code: .unexpectedReply, message: "the \(script.rawValue) script answered \"\(answer.prefix(80))\", which this version does not understand")
+        SaleError(
+            code: .unexpectedReply,
+            message: "the \(script.rawValue) script answered \"\(answer.prefix(80))\", which this version does not understand")
     }
 }

@@ -4,7 +4,9 @@ public import SeckillTransport
 public struct SaleError: Error, Sendable, CustomStringConvertible {
     /// What went wrong, for matching in code.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private enum Base: Hashable, Sendable { case invalidInput, hasSales, redis, outcomeUnknown, unexpectedReply, outOfMemory, unsafeNode, requestLog }
+        private enum Base: Hashable, Sendable {
+            case invalidInput, hasSales, redis, outcomeUnknown, unexpectedReply, outOfMemory, unsafeNode, requestLog
+        }
         private let base: Base
         private init(_ base: Base) { self.base = base }
 

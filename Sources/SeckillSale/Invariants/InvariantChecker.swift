@@ -178,7 +178,9 @@ public struct InvariantChecker: Sendable {
         if heldSum != sold { report.violations.append("\(item): sold is \(sold) but the buyers hold \(heldSum)") }
         for (user, units) in held {
             if units <= 0 { report.violations.append("\(item): buyer \(user) holds \(units) units") }
-            if limit > 0 && units > limit { report.violations.append("\(item): buyer \(user) holds \(units) units, above the limit \(limit)") }
+            if limit > 0 && units > limit {
+                report.violations.append("\(item): buyer \(user) holds \(units) units, above the limit \(limit)")
+            }
         }
 
         // Replay the orders stream page by page.

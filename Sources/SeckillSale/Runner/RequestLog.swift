@@ -61,7 +61,9 @@ public final class RequestLog: Sendable {
     public func attempt(item: String, user: String, quantity: Int, request: String) throws(SaleError) {
         let space = UInt8(ascii: " ")
         guard !item.utf8.contains(space), !user.utf8.contains(space), !request.utf8.contains(space) else {
-            throw SaleError(code: .requestLog, message: "request log \(path): item, user and request ids must contain no spaces (item \"\(item)\", user \"\(user)\")")
+            throw SaleError(
+                code: .requestLog,
+                message: "request log \(path): item, user and request ids must contain no spaces (item \"\(item)\", user \"\(user)\")")
         }
         if let code = Self.append("\(item) \(user) \(quantity) \(request)\n", to: descriptor) {
             let message = "cannot write the request log \(path): \(Self.describe(errno: code)); the attempt was not sent"
@@ -77,7 +79,8 @@ public final class RequestLog: Sendable {
     public func acknowledge(request: String, order: String) {
         if let code = Self.append("A \(request) \(order)\n", to: descriptor) {
             acknowledgementFailures.add(1, ordering: .relaxed)
-            let message = "cannot write the request log \(path): \(Self.describe(errno: code)); an acknowledgement was lost (the retry confirms its purchase)"
+            let message =
+                "cannot write the request log \(path): \(Self.describe(errno: code)); an acknowledgement was lost (the retry confirms its purchase)"
             firstFailure.withLock { if $0 == nil { $0 = message } }
             return
         }

@@ -86,7 +86,9 @@ public struct RequestLogContents: Sendable {
                 return
             }
             guard let quantity = Int(fields[2]), (1...SaleInput.maxQuantity).contains(quantity) else {
-                problems.append(Problem(line: line, message: "quantity \"\(fields[2].prefix(20))\" is not an integer from 1 to \(SaleInput.maxQuantity)"))
+                problems.append(
+                    Problem(
+                        line: line, message: "quantity \"\(fields[2].prefix(20))\" is not an integer from 1 to \(SaleInput.maxQuantity)"))
                 return
             }
             if let earlier = index[request] {
@@ -94,9 +96,12 @@ public struct RequestLogContents: Sendable {
                 if first.item == item && first.user == user && first.quantity == quantity {
                     duplicates += 1
                 } else {
-                    problems.append(Problem(
-                        line: line,
-                        message: "request id \(request) was logged at line \(first.line) for another purchase (\(first.item) \(first.user) \(first.quantity)); not retried"))
+                    problems.append(
+                        Problem(
+                            line: line,
+                            message:
+                                "request id \(request) was logged at line \(first.line) for another purchase (\(first.item) \(first.user) \(first.quantity)); not retried"
+                        ))
                 }
                 return
             }
@@ -109,17 +114,23 @@ public struct RequestLogContents: Sendable {
                 return
             }
             guard let position = index[request] else {
-                problems.append(Problem(line: line, message: "acknowledges request id \(request.prefix(80)), which no earlier line attempts"))
+                problems.append(
+                    Problem(line: line, message: "acknowledges request id \(request.prefix(80)), which no earlier line attempts"))
                 return
             }
             if let earlier = attempts[position].acknowledgedOrder, earlier != order {
-                problems.append(Problem(line: line, message: "acknowledges request id \(request) with order \(order), but an earlier line gave order \(earlier)"))
+                problems.append(
+                    Problem(
+                        line: line,
+                        message: "acknowledges request id \(request) with order \(order), but an earlier line gave order \(earlier)"))
                 return
             }
             attempts[position].acknowledgedOrder = order
         } else {
             let shown = text.count > 80 ? String(text.prefix(80)) + "..." : text
-            problems.append(Problem(line: line, message: "expected \"ITEM USER QUANTITY REQUEST\" or \"A REQUEST ORDER\", got \(SaleInput.quoted(shown))"))
+            problems.append(
+                Problem(
+                    line: line, message: "expected \"ITEM USER QUANTITY REQUEST\" or \"A REQUEST ORDER\", got \(SaleInput.quoted(shown))"))
         }
     }
 }

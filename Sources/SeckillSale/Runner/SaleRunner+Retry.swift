@@ -77,7 +77,9 @@ extension SaleRunner {
                                 if case .purchased(logged, _) = result {
                                     tally.confirmed += 1
                                 } else {
-                                    tally.mismatches.append("line \(attempt.line): request \(attempt.request) was acknowledged as order \(logged) but the retry answered \(result)")
+                                    tally.mismatches.append(
+                                        "line \(attempt.line): request \(attempt.request) was acknowledged as order \(logged) but the retry answered \(result)"
+                                    )
                                 }
                             }
                         } catch {

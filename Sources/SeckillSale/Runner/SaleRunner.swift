@@ -236,7 +236,9 @@ public struct SaleRunner: Sendable {
                 }
             }
             group.addTask {
-                while shared.done.load(ordering: .relaxed) < config.requests && shared.finished.load(ordering: .relaxed) < config.concurrency {
+                while shared.done.load(ordering: .relaxed) < config.requests
+                    && shared.finished.load(ordering: .relaxed) < config.concurrency
+                {
                     try? await Task.sleep(for: .milliseconds(250))
                     progress(shared.snapshot(seconds: (clock.now - start).seconds))
                 }
@@ -271,7 +273,8 @@ public struct SaleRunner: Sendable {
                 for index in range {
                     group.addTask {
                         do throws(SaleError) {
-                            _ = try await coordinator.publish(config.item(index), stock: config.stock, limitPerUser: config.limit, replace: config.replace)
+                            _ = try await coordinator.publish(
+                                config.item(index), stock: config.stock, limitPerUser: config.limit, replace: config.replace)
                             return nil
                         } catch {
                             return error

@@ -79,9 +79,10 @@ final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Se
         // A bulk string over the reply limit is refused at its header, before anything is
         // reserved for it.
         let limits = RESPDecoder.Limits()
-        decoder = RESPStreamDecoder(limits: .init(
-            maxDepth: limits.maxDepth, maxBulkLength: min(limits.maxBulkLength, maxReplyBytes),
-            maxAggregateLength: limits.maxAggregateLength, maxLineLength: limits.maxLineLength))
+        decoder = RESPStreamDecoder(
+            limits: .init(
+                maxDepth: limits.maxDepth, maxBulkLength: min(limits.maxBulkLength, maxReplyBytes),
+                maxAggregateLength: limits.maxAggregateLength, maxLineLength: limits.maxLineLength))
         readCapacity = Self.readBufferSize
         readBuffer = UnsafeMutableRawPointer.allocate(byteCount: Self.readBufferSize, alignment: 16)
     }
@@ -257,7 +258,10 @@ final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Se
         do throws(RESPDecodingError) {
             while readStart < readEnd {
                 let released = decoder.releasedBytes
-                guard let (value, consumed) = try decoder.decode(UnsafeRawBufferPointer(start: readBuffer + readStart, count: readEnd - readStart)) else {
+                guard
+                    let (value, consumed) = try decoder.decode(
+                        UnsafeRawBufferPointer(start: readBuffer + readStart, count: readEnd - readStart))
+                else {
                     // Incomplete. What the decoder is done with (decoded elements, the copied
                     // part of a large string) leaves the buffer now, so it holds about one
                     // read rather than the whole reply.
@@ -347,10 +351,11 @@ final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Se
     private func failReplyTooLarge(atLeast size: Int) {
         decoder.reset()
         deliverDecoded()
-        fail(RedisError(
-            code: .replyTooLarge, delivery: .replied, node: endpoint.description,
-            message: "reply from \(endpoint.description) is at least \(size) bytes, over the limit of \(maxReplyBytes) bytes; "
-                + "raise pool.maxReplyBytes in cluster.json (ConnectionOptions.maxReplyBytes) to accept it"))
+        fail(
+            RedisError(
+                code: .replyTooLarge, delivery: .replied, node: endpoint.description,
+                message: "reply from \(endpoint.description) is at least \(size) bytes, over the limit of \(maxReplyBytes) bytes; "
+                    + "raise pool.maxReplyBytes in cluster.json (ConnectionOptions.maxReplyBytes) to accept it"))
     }
 
     private func deliverDecoded() {
@@ -389,9 +394,10 @@ final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Se
             return false
         }
         for sink in expired {
-            sink.fail(RedisError(
-                code: .timeout, delivery: .unknown, node: endpoint.description,
-                message: "no reply within the command timeout"))
+            sink.fail(
+                RedisError(
+                    code: .timeout, delivery: .unknown, node: endpoint.description,
+                    message: "no reply within the command timeout"))
         }
         if headExpired {
             // Replies come in order: when the oldest command is overdue the node is stuck or
@@ -422,20 +428,24 @@ final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Se
                 oversizedReplyOwner = false
                 entry.sink.fail(reason)
             } else if entry.start >= bytesWritten {
-                entry.sink.fail(RedisError(
-                    code: reason.code == .poolClosed ? .poolClosed : .connectionClosed, delivery: .notSent,
-                    node: endpoint.description, message: "\(reason.message) before the command was sent"))
+                entry.sink.fail(
+                    RedisError(
+                        code: reason.code == .poolClosed ? .poolClosed : .connectionClosed, delivery: .notSent,
+                        node: endpoint.description, message: "\(reason.message) before the command was sent"))
             } else if reason.code == .timeout && entry.deadline > now {
-                entry.sink.fail(RedisError(
-                    code: .connectionClosed, delivery: .unknown, node: endpoint.description,
-                    message: "connection dropped after an earlier command timed out"))
+                entry.sink.fail(
+                    RedisError(
+                        code: .connectionClosed, delivery: .unknown, node: endpoint.description,
+                        message: "connection dropped after an earlier command timed out"))
             } else if reason.code == .replyTooLarge {
-                entry.sink.fail(RedisError(
-                    code: .connectionClosed, delivery: .unknown, node: endpoint.description,
-                    message: "connection closed after an earlier reply was too large: \(reason.message)"))
+                entry.sink.fail(
+                    RedisError(
+                        code: .connectionClosed, delivery: .unknown, node: endpoint.description,
+                        message: "connection closed after an earlier reply was too large: \(reason.message)"))
             } else {
-                entry.sink.fail(RedisError(
-                    code: reason.code, delivery: .unknown, node: endpoint.description, message: reason.message))
+                entry.sink.fail(
+                    RedisError(
+                        code: reason.code, delivery: .unknown, node: endpoint.description, message: reason.message))
             }
         }
         onClose?(self)

@@ -177,7 +177,9 @@ public final class NodePool: Sendable {
         if expired.isEmpty { return }
         let error = RedisError(
             code: .overloaded, delivery: .notSent, node: endpoint.description,
-            message: "\(poolOptions.maxInFlight) commands in flight and no slot freed within \(Self.milliseconds(poolOptions.acquireTimeout)) ms (the acquire timeout)")
+            message:
+                "\(poolOptions.maxInFlight) commands in flight and no slot freed within \(Self.milliseconds(poolOptions.acquireTimeout)) ms (the acquire timeout)"
+        )
         logOverload(error)
         for waiter in expired { waiter.continuation.resume(throwing: error) }
     }
@@ -188,7 +190,8 @@ public final class NodePool: Sendable {
         let now = MonotonicClock.now()
         let last = overloadLoggedAt.load(ordering: .relaxed)
         guard now &- last >= 1_000_000_000 || last == 0,
-              overloadLoggedAt.compareExchange(expected: last, desired: now, ordering: .relaxed).exchanged else { return }
+            overloadLoggedAt.compareExchange(expected: last, desired: now, ordering: .relaxed).exchanged
+        else { return }
         logger.log(.warning, "node overloaded: callers refused", ["node": endpoint.description, "reason": error.message])
     }
 
@@ -202,7 +205,8 @@ public final class NodePool: Sendable {
         case .queueFull(let waiting):
             message = "\(poolOptions.maxInFlight) commands in flight and \(waiting) callers already waiting (the most allowed)"
         case .expectedWait(let nanoseconds, let waiting, let rate):
-            message = "\(poolOptions.maxInFlight) commands in flight and \(waiting) callers waiting: expected wait \((nanoseconds + 999_999) / 1_000_000) ms"
+            message =
+                "\(poolOptions.maxInFlight) commands in flight and \(waiting) callers waiting: expected wait \((nanoseconds + 999_999) / 1_000_000) ms"
                 + " (draining ~\(Int(rate.rounded()))/s) is more than twice the acquire timeout of \(Self.milliseconds(poolOptions.acquireTimeout)) ms"
         }
         let error = RedisError(code: .overloaded, delivery: .notSent, node: endpoint.description, message: message)

@@ -204,7 +204,7 @@ struct PoolState<Connection: PoolConnection, Continuation> {
         inFlight -= count
         guard !waiters.isEmpty else { return granted }
         measure(released: count, now: now)
-        let late = now &+ acquireTimeout / 10 // granted this close to its deadline, a waiter nearly timed out
+        let late = now &+ acquireTimeout / 10  // granted this close to its deadline, a waiter nearly timed out
         while let next = waiters.first, inFlight + next.count <= options.maxInFlight {
             inFlight += next.count
             waitingPermits -= next.count
@@ -312,9 +312,10 @@ struct PoolState<Connection: PoolConnection, Continuation> {
         if waitedForAttempt, lastConnectError != nil { return .fail(error) }
         // Later callers also learn when the next attempt will be made.
         let waitMs = (retryAt > now ? retryAt - now : 0) / 1_000_000
-        return .fail(RedisError(
-            code: error.code, delivery: .notSent, node: error.node, serverCode: error.serverCode,
-            message: "\(error.message) (next reconnect attempt in \(waitMs) ms)"))
+        return .fail(
+            RedisError(
+                code: error.code, delivery: .notSent, node: error.node, serverCode: error.serverCode,
+                message: "\(error.message) (next reconnect attempt in \(waitMs) ms)"))
     }
 
     /// Queues a caller until the connect attempt under way ends; false (not queued) when none is.

@@ -18,7 +18,10 @@ struct BenchCommandTests {
 
     @Test("a short bench reports throughput, latency, per-node requests and peak memory")
     func smoke() async throws {
-        let run = await CLIRun.run(["bench", "--config", config, "--items", "20", "--requests", "3000", "--concurrency", "50", "--warmup", "300", "--prefix", "smoke", "--json"])
+        let run = await CLIRun.run([
+            "bench", "--config", config, "--items", "20", "--requests", "3000", "--concurrency", "50", "--warmup", "300", "--prefix",
+            "smoke", "--json",
+        ])
         #expect(run.status == 0, "\(run.stderr)")
         let object = try run.jsonObject()
         #expect(object.number("requests") == 3000)
@@ -40,7 +43,10 @@ struct BenchCommandTests {
 
     @Test("at the end of a sale, sold-out answers are shed and the counts stay exact")
     func endOfSale() async throws {
-        let run = await CLIRun.run(["bench", "--config", config, "--items", "10", "--stock", "5", "--requests", "4000", "--concurrency", "50", "--warmup", "0", "--prefix", "gone", "--json"])
+        let run = await CLIRun.run([
+            "bench", "--config", config, "--items", "10", "--stock", "5", "--requests", "4000", "--concurrency", "50", "--warmup", "0",
+            "--prefix", "gone", "--json",
+        ])
         #expect(run.status == 0, "\(run.stderr)")
         let object = try run.jsonObject()
         let results = try #require(object["results"] as? [String: Any])

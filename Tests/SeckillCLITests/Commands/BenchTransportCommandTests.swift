@@ -44,7 +44,9 @@ struct BenchTransportCommandTests {
 
     @Test("more callers than requests still sends exactly the requests")
     func moreCallersThanRequests() async throws {
-        let run = await CLIRun.run(["bench-transport", "--config", config, "--requests", "5", "--concurrency", "20", "--command", "INCR", "--json"])
+        let run = await CLIRun.run([
+            "bench-transport", "--config", config, "--requests", "5", "--concurrency", "20", "--command", "INCR", "--json",
+        ])
         #expect(run.status == 0)
         #expect(try run.jsonObject().number("requests") == 5)
         #expect(try server.cli("GET", "seckill:bench:counter").trimmingCharacters(in: .whitespacesAndNewlines) == "5")
@@ -60,11 +62,13 @@ struct BenchTransportCommandTests {
         #expect(run.stderr.hasPrefix("seckill: node bench (127.0.0.1:\(server.port)) unreachable: "))
     }
 
-    @Test("an unknown --node or --command is a usage error, exit 2", arguments: [
-        (["--node", "nope"], "no node named nope"),
-        (["--command", "GET"], "--command must be PING or INCR, got GET"),
-        (["--concurrency", "0"], "--concurrency must be an integer from 1"),
-    ])
+    @Test(
+        "an unknown --node or --command is a usage error, exit 2",
+        arguments: [
+            (["--node", "nope"], "no node named nope"),
+            (["--command", "GET"], "--command must be PING or INCR, got GET"),
+            (["--concurrency", "0"], "--concurrency must be an integer from 1"),
+        ])
     func usageErrors(extra: [String], message: String) async {
         let run = await CLIRun.run(["bench-transport", "--config", config, "--requests", "10"] + extra)
         #expect(run.status == 2)

@@ -64,10 +64,11 @@ struct ConfigCheckCommandTests {
         let path = try directory.write("bad.json", Self.gapAndOverlap)
         let run = await CLIRun.run(["config", "check", "--config", path])
         #expect(run.status == 1)
-        #expect(run.stdoutLines == [
-            "\(path): slots 5461-5470 are not assigned to any node",
-            "\(path): slots 10900-10922 are assigned to both node-b and node-c",
-        ])
+        #expect(
+            run.stdoutLines == [
+                "\(path): slots 5461-5470 are not assigned to any node",
+                "\(path): slots 10900-10922 are assigned to both node-b and node-c",
+            ])
         #expect(run.stderrLines == ["seckill: \(path) is invalid: 2 problems"])
     }
 
@@ -96,7 +97,8 @@ struct ConfigCheckCommandTests {
 
     @Test("field problems (bad port, unknown field) are listed alongside each other")
     func fieldProblems() async throws {
-        let text = ClusterFile.threeNodes(ports: [7000, 70000, 7002]).replacingOccurrences(of: "\"pool\": {", with: "\"pool\": {\"sizee\": 3, ")
+        let text = ClusterFile.threeNodes(ports: [7000, 70000, 7002]).replacingOccurrences(
+            of: "\"pool\": {", with: "\"pool\": {\"sizee\": 3, ")
         let path = try directory.write("fields.json", text)
         let run = await CLIRun.run(["config", "check", "--config", path])
         #expect(run.status == 1)

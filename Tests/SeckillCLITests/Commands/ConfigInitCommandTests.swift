@@ -59,14 +59,16 @@ struct ConfigInitCommandTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["cluster.json"])
     }
 
-    @Test("a bad address is a clear error and writes nothing", arguments: [
-        ("nohost", "\"nohost\": expected HOST:PORT, e.g. 127.0.0.1:7000"),
-        ("127.0.0.1:70000", "\"127.0.0.1:70000\": port 70000 is out of range 1-65535"),
-        ("127.0.0.1:http", "\"127.0.0.1:http\": port \"http\" is not a number"),
-        (":7000", "the host is empty"),
-        ("127.0.0.1:7000,,127.0.0.1:7001", "node address 2 is empty"),
-        ("127.0.0.1:7000,127.0.0.1:7000", "127.0.0.1:7000 is listed more than once"),
-    ])
+    @Test(
+        "a bad address is a clear error and writes nothing",
+        arguments: [
+            ("nohost", "\"nohost\": expected HOST:PORT, e.g. 127.0.0.1:7000"),
+            ("127.0.0.1:70000", "\"127.0.0.1:70000\": port 70000 is out of range 1-65535"),
+            ("127.0.0.1:http", "\"127.0.0.1:http\": port \"http\" is not a number"),
+            (":7000", "the host is empty"),
+            ("127.0.0.1:7000,,127.0.0.1:7001", "node address 2 is empty"),
+            ("127.0.0.1:7000,127.0.0.1:7000", "127.0.0.1:7000 is listed more than once"),
+        ])
     func badAddress(list: String, message: String) async throws {
         let output = directory.file("cluster.json")
         let run = await CLIRun.run(["config", "init", "--nodes", list, "--output", output])

@@ -21,7 +21,9 @@ struct ConfigNodesCommandTests {
 
     @Test("cluster mode has no fixed nodes: exit 1, nothing on stdout, the seeds named on stderr")
     func clusterModeFails() async throws {
-        let path = try directory.write("cluster.json", """
+        let path = try directory.write(
+            "cluster.json",
+            """
             {"mode": "cluster", "seeds": [{"host": "127.0.0.1", "port": 7100}, {"host": "127.0.0.1", "port": 7101}]}
             """)
         let run = await CLIRun.run(["config", "nodes", "--config", path])

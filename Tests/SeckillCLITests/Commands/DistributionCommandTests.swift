@@ -22,8 +22,10 @@ struct DistributionCommandTests {
     }
 
     /// Runs `distribution --json` and checks the shape of the report.
-    func report(config: String, items: Int = 100_000, pattern: String? = nil,
-                sourceLocation: SourceLocation = #_sourceLocation) async throws -> (object: [String: Any], nodes: [NodeShare]) {
+    func report(
+        config: String, items: Int = 100_000, pattern: String? = nil,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> (object: [String: Any], nodes: [NodeShare]) {
         var arguments = ["distribution", "--config", config, "--items", String(items), "--json"]
         if let pattern { arguments += ["--pattern", pattern] }
         let run = await CLIRun.run(arguments)
@@ -51,8 +53,10 @@ struct DistributionCommandTests {
 
     /// Every node's share is within 2 percentage points of `shares`, and the report's own
     /// expected shares match the slot map.
-    func expectShares(_ nodes: [NodeShare], near shares: [Double], total: Int = 100_000,
-                      sourceLocation: SourceLocation = #_sourceLocation) {
+    func expectShares(
+        _ nodes: [NodeShare], near shares: [Double], total: Int = 100_000,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         for (node, expected) in zip(nodes, shares) {
             #expect(abs(node.share - expected) <= 0.02, "\(node.name): \(node.share) vs \(expected)", sourceLocation: sourceLocation)
             #expect(abs(node.expectedShare - expected) <= 0.001, "\(node.name) expected share", sourceLocation: sourceLocation)
@@ -107,10 +111,12 @@ struct DistributionCommandTests {
         #expect(run.stderr.contains("item:{%d}"))
     }
 
-    @Test("pattern arguments out of range are usage errors", arguments: [
-        ("sku:99999", "the year must be 0-9999"),
-        ("uuid:-1", "the seed must be a non-negative integer"),
-    ])
+    @Test(
+        "pattern arguments out of range are usage errors",
+        arguments: [
+            ("sku:99999", "the year must be 0-9999"),
+            ("uuid:-1", "the seed must be a non-negative integer"),
+        ])
     func badPatternArgument(pattern: String, message: String) async {
         let run = await CLIRun.run(["distribution", "--config", even, "--pattern", pattern])
         #expect(run.status == 2)

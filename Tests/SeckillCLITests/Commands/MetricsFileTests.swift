@@ -9,9 +9,12 @@ struct MetricsFileTests {
     func saleMetrics() async throws {
         let servers = try (0..<2).map { _ in try RedisServer() }
         let directory = try TemporaryDirectory()
-        let config = try directory.write("cluster.json", ClusterFile.text([
-            .init(name: "node-a", port: servers[0].port, slots: [0...8191]), .init(name: "node-b", port: servers[1].port, slots: [8192...16383]),
-        ]))
+        let config = try directory.write(
+            "cluster.json",
+            ClusterFile.text([
+                .init(name: "node-a", port: servers[0].port, slots: [0...8191]),
+                .init(name: "node-b", port: servers[1].port, slots: [8192...16383]),
+            ]))
         let path = directory.file("metrics.prom")
         let run = await CLIRun.run([
             "sale", "--items", "20", "--stock", "5", "--users", "200", "--requests", "3000", "--concurrency", "16",

@@ -115,7 +115,8 @@ struct NodesCommandTests {
     func authVariableUnset() async throws {
         let server = try RedisServer(password: "s3cret-\(UUID().uuidString)")
         let variable = "SECKILL_CLI_TEST_UNSET_\(UUID().uuidString.replacingOccurrences(of: "-", with: "_"))"
-        let path = try directory.write("auth.json", ClusterFile.text([.init(name: "secure", port: server.port, slots: [0...16383])], authEnv: variable))
+        let path = try directory.write(
+            "auth.json", ClusterFile.text([.init(name: "secure", port: server.port, slots: [0...16383])], authEnv: variable))
         let run = await CLIRun.run(["nodes", "--config", path, "--json"])
         #expect(run.status == 1)
         #expect(run.stdout.isEmpty)

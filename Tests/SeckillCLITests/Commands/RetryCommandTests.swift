@@ -46,9 +46,11 @@ struct RetryCommandTests {
     static func readItem(_ item: String, ports: [Int]) throws -> ItemState? {
         let meta = "seckill:{\(item)}"
         for port in ports {
-            let replies = try AdminConnection.commands(port: port, [
-                ["HMGET", meta, "total", "sold", "limit"], ["HGETALL", meta + ":buyers"], ["XRANGE", meta + ":orders", "-", "+"],
-            ])
+            let replies = try AdminConnection.commands(
+                port: port,
+                [
+                    ["HMGET", meta, "total", "sold", "limit"], ["HGETALL", meta + ":buyers"], ["XRANGE", meta + ":orders", "-", "+"],
+                ])
             let fields = replies[0].array ?? []
             guard fields.count == 3, let total = fields[0].string.flatMap({ Int($0) }) else { continue }
             var state = ItemState(
@@ -71,7 +73,9 @@ struct RetryCommandTests {
         return nil
     }
 
-    @Test("a sale SIGKILLed mid-sale, then retried from its request log: no request bought twice, every acknowledged order kept with its order id, invariants hold")
+    @Test(
+        "a sale SIGKILLed mid-sale, then retried from its request log: no request bought twice, every acknowledged order kept with its order id, invariants hold"
+    )
     func killedSaleRetried() throws {
         let servers = try (0..<3).map { _ in try RedisServer() }
         let ports = servers.map(\.port)
@@ -97,7 +101,8 @@ struct RetryCommandTests {
             if acknowledgedAtKill >= 300 { break }
             if !sale.isRunning {
                 let ended = try sale.wait()
-                Issue.record("the sale ended (exit \(ended.status)) before 300 purchases were acknowledged: \(ended.stdout) \(ended.stderr)")
+                Issue.record(
+                    "the sale ended (exit \(ended.status)) before 300 purchases were acknowledged: \(ended.stdout) \(ended.stderr)")
                 return
             }
             Thread.sleep(forTimeInterval: 0.002)
@@ -153,8 +158,9 @@ struct RetryCommandTests {
         #expect(unlogged.count == 0, "purchases whose request id is not in the log, e.g. \(unlogged.prefix(5))")
         for (request, order) in log.acknowledged {
             let found = orderOfRequest[request]
-            #expect(found?.order == order && found?.item == log.attempts[request]?.item,
-                    "acknowledged order \(order) of request \(request) is not in its item's stream (found \(String(describing: found)))")
+            #expect(
+                found?.order == order && found?.item == log.attempts[request]?.item,
+                "acknowledged order \(order) of request \(request) is not in its item's stream (found \(String(describing: found)))")
         }
         #expect(report.number("bought") == Double(boughtInAll), "every purchase in the streams is a logged attempt the retry confirmed")
     }
@@ -166,7 +172,9 @@ struct RetryCommandTests {
         let config = try directory.write("cluster.json", ClusterFile.text([.init(name: "solo", port: server.port, slots: [0...16383])]))
         let item = "retry-\(UUID().uuidString.prefix(8))"
         #expect(await CLIRun.run(["publish", item, "--stock", "10", "--limit", "1", "--config", config]).status == 0)
-        let logPath = try directory.write("requests.log", """
+        let logPath = try directory.write(
+            "requests.log",
+            """
             # a request log
             \(item) user-1 1 r-1
             this is not a record
@@ -179,7 +187,10 @@ struct RetryCommandTests {
         let text = await CLIRun.run(["retry", logPath, "--config", config])
         #expect(text.status == 1)
         #expect(text.stdout.contains("note: line 8 has no newline"), "\(text.stdout)")
-        #expect(text.stderrLines == ["seckill: \(logPath): 3 malformed lines not retried: line 3: expected \"ITEM USER QUANTITY REQUEST\" or \"A REQUEST ORDER\", got \"this is not a record\""])
+        #expect(
+            text.stderrLines == [
+                "seckill: \(logPath): 3 malformed lines not retried: line 3: expected \"ITEM USER QUANTITY REQUEST\" or \"A REQUEST ORDER\", got \"this is not a record\""
+            ])
 
         let run = await CLIRun.run(["retry", logPath, "--config", config, "--json"])
         #expect(run.status == 1)

@@ -50,8 +50,10 @@ struct SlotCommandTests {
     func hashTagsMatchRedis() async throws {
         let server = try RedisServer(cluster: true)
         defer { server.stop() }
-        let keys = ["{user1000}.following", "{user1000}.followers", "foo{}{bar}", "foo{{bar}}zap",
-                    "foo{bar}{zap}", "{}", "{", "}{x}", "a{b", "", "item:{42}", "-dash", "ключ{标签}"]
+        let keys = [
+            "{user1000}.following", "{user1000}.followers", "foo{}{bar}", "foo{{bar}}zap",
+            "foo{bar}{zap}", "{}", "{", "}{x}", "a{b", "", "item:{42}", "-dash", "ключ{标签}",
+        ]
         let rows = try await slots(keys)
         #expect(rows.count == keys.count)
         for (key, row) in zip(keys, rows) {
@@ -97,11 +99,12 @@ struct SlotCommandTests {
         #expect(lines.count == 4)
         #expect(lines.first?.split(separator: " ", omittingEmptySubsequences: true) == ["KEY", "SLOT", "NODE", "ADDRESS"])
         let cells = lines.dropFirst().map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
-        #expect(cells == [
-            ["foo", "12182", "node-c", "127.0.0.1:7002"],
-            ["bar", "5061", "node-a", "127.0.0.1:7000"],
-            ["{user1000}.following", "3443", "node-a", "127.0.0.1:7000"],
-        ])
+        #expect(
+            cells == [
+                ["foo", "12182", "node-c", "127.0.0.1:7002"],
+                ["bar", "5061", "node-a", "127.0.0.1:7000"],
+                ["{user1000}.following", "3443", "node-a", "127.0.0.1:7000"],
+            ])
     }
 
     @Test("the same key given twice is listed twice")

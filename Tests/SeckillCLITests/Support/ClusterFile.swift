@@ -14,8 +14,10 @@ enum ClusterFile {
     static let unevenRanges: [ClosedRange<Int>] = [0...8191, 8192...13106, 13107...16383]
 
     /// Three nodes `node-a`, `node-b`, `node-c` on `ports` with `ranges`.
-    static func threeNodes(ports: [Int] = [7000, 7001, 7002], ranges: [ClosedRange<Int>] = evenRanges,
-                           authEnv: String? = nil) -> String {
+    static func threeNodes(
+        ports: [Int] = [7000, 7001, 7002], ranges: [ClosedRange<Int>] = evenRanges,
+        authEnv: String? = nil
+    ) -> String {
         let nodes = zip(["node-a", "node-b", "node-c"], zip(ports, ranges)).map { name, pair in
             Node(name: name, port: pair.0, slots: [pair.1])
         }

@@ -19,13 +19,16 @@ enum SeckillExecutable {
         if let bundle = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
             candidates.append(URL(fileURLWithPath: bundle).deletingLastPathComponent().appendingPathComponent("seckill").path)
         }
-        candidates.append(URL(fileURLWithPath: Bundle.main.executablePath ?? "/nonexistent")
-            .deletingLastPathComponent().appendingPathComponent("seckill").path)
+        candidates.append(
+            URL(fileURLWithPath: Bundle.main.executablePath ?? "/nonexistent")
+                .deletingLastPathComponent().appendingPathComponent("seckill").path)
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent()
         candidates.append(root.appendingPathComponent(".build/debug/seckill").path)
         guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            throw LaunchError(description: "seckill binary not found (looked at \(candidates.joined(separator: ", "))); build it with swift build --build-tests")
+            throw LaunchError(
+                description:
+                    "seckill binary not found (looked at \(candidates.joined(separator: ", "))); build it with swift build --build-tests")
         }
         return found
     }

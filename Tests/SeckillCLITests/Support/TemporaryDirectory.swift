@@ -9,7 +9,8 @@ final class TemporaryDirectory: Sendable {
     let path: String
 
     init() throws {
-        path = FileManager.default.temporaryDirectory
+        path =
+            FileManager.default.temporaryDirectory
             .appendingPathComponent("seckill-cli-test-\(UUID().uuidString)", isDirectory: true).path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }

@@ -27,7 +27,9 @@ extension ClusterTests {
                 let stats = try await harness.cluster.command(primary, "INFO", "commandstats").string ?? ""
                 #expect(stats.contains("cmdstat_evalsha:calls="), "\(primary.port) ran no script")
             }
-            print("cluster sale: \(report.requests) attempts in \(String(format: "%.1f", report.seconds)) s (\(Int(report.throughput))/s), per node \(report.perNode.map(\.requests)), test \(elapsed(since: start))")
+            print(
+                "cluster sale: \(report.requests) attempts in \(String(format: "%.1f", report.seconds)) s (\(Int(report.throughput))/s), per node \(report.perNode.map(\.requests)), test \(elapsed(since: start))"
+            )
         }
     }
 }

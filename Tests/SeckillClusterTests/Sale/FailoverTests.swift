@@ -33,11 +33,16 @@ extension ClusterTests {
             _ = await harness.eventually { shoppers.done >= doneAtFailover + 3_000 }
             shoppers.stop()
             let tally = await traffic.value
-            print("manual failover \(primary.port)->\(replica.port) took \(String(format: "%.2f", (finished - began).secondsValue)) s; \(tally.attempts) attempts (\(doneAtFailover) by its end), \(tally.results), \(tally.errors.count) errors; test \(elapsed(since: start))")
+            print(
+                "manual failover \(primary.port)->\(replica.port) took \(String(format: "%.2f", (finished - began).secondsValue)) s; \(tally.attempts) attempts (\(doneAtFailover) by its end), \(tally.results), \(tally.errors.count) errors; test \(elapsed(since: start))"
+            )
 
             // The sale went on: every call answered, none failed, some crossed the failover.
             #expect(tally.errors.isEmpty, "\(tally.errors.count) errors: \(Set(tally.errors).prefix(3))")
-            let ownedItems = Set(items.indices.filter { harness.client.router.node(for: ClusterHarness.slot(of: items[$0])).name == ClusterHarness.name(of: replica) })
+            let ownedItems = Set(
+                items.indices.filter {
+                    harness.client.router.node(for: ClusterHarness.slot(of: items[$0])).name == ClusterHarness.name(of: replica)
+                })
             let during = tally.log.filter { ownedItems.contains($0.item) && $0.sent < finished && $0.returned > began }
             #expect(!during.isEmpty, "no call to the failing-over shard overlapped the failover")
             #expect(tally.log.filter { $0.sent > finished }.count >= 1_000)

@@ -12,7 +12,8 @@ extension ClusterTests {
             let text = try await cluster.command(server, "INFO", "errorstats").string ?? ""
             func count(_ code: String) -> Int {
                 guard let line = text.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("errorstat_\(code):") }),
-                      let value = line.split(separator: "=").last.flatMap({ Int($0) }) else { return 0 }
+                    let value = line.split(separator: "=").last.flatMap({ Int($0) })
+                else { return 0 }
                 return value
             }
             return (count("TRYAGAIN"), count("ASK"))
@@ -51,7 +52,9 @@ extension ClusterTests {
             for index in 0..<20 {
                 kinds.append(try await coordinator.purchase(item, user: "c\(index)", requestID: "m-c-\(index)").kind)
             }
-            print("migrating slot \(slot): \(moved) keys moved; source TRYAGAIN \(duringMove.source.tryAgain) ASK \(duringMove.source.ask); target TRYAGAIN \(duringMove.target.tryAgain)")
+            print(
+                "migrating slot \(slot): \(moved) keys moved; source TRYAGAIN \(duringMove.source.tryAgain) ASK \(duringMove.source.ask); target TRYAGAIN \(duringMove.target.tryAgain)"
+            )
 
             #expect(moved == 4, "item hash, buyers, orders and request records")
             #expect(kinds.allSatisfy { $0 == "purchased" })

@@ -27,7 +27,9 @@ extension ClusterTests {
             let off = try await killMidSale(harness, victim: primaries[0], durabilityReplicas: 0, phase: "off")
             let on = try await killMidSale(harness, victim: primaries[1], durabilityReplicas: 1, phase: "on")
             let lostOn = on.missing.filter(\.replicated).count
-            print("lost acknowledged purchases: off=\(off.missing.count) on=\(lostOn) (on, not replicated in time: \(on.missing.count - lostOn) missing of \(on.tally.purchases.filter { !$0.replicated }.count)); test \(elapsed(since: start))")
+            print(
+                "lost acknowledged purchases: off=\(off.missing.count) on=\(lostOn) (on, not replicated in time: \(on.missing.count - lostOn) missing of \(on.tally.purchases.filter { !$0.replicated }.count)); test \(elapsed(since: start))"
+            )
             #expect(lostOn == 0, "\(lostOn) purchases acknowledged as replicated are missing")
 
             for outcome in [off, on] {
@@ -37,7 +39,9 @@ extension ClusterTests {
                 // With durability on the promoted primary has no replica left, so every WAIT
                 // runs to its timeout and far fewer attempts complete in the same time.
                 #expect(outcome.afterPromotion.count >= 40, "\(outcome.afterPromotion.count) attempts after the promotion")
-                #expect(outcome.afterPromotion.allSatisfy { Shoppers.inStockAnswers.contains($0.kind) }, "\(Set(outcome.afterPromotion.map(\.kind)))")
+                #expect(
+                    outcome.afterPromotion.allSatisfy { Shoppers.inStockAnswers.contains($0.kind) },
+                    "\(Set(outcome.afterPromotion.map(\.kind)))")
             }
 
             // Afterwards the client knows the surviving primaries only, and a whole sale (which
@@ -61,9 +65,10 @@ extension ClusterTests {
             let started = ContinuousClock.now
             let cluster = harness.cluster
             let coordinator = harness.coordinator(durabilityReplicas: durabilityReplicas)
-            let items: [String] = Array((0..<1_000).map { "\(harness.prefix)-\(phase)-\($0)" }
-                .filter { harness.client.router.node(for: ClusterHarness.slot(of: $0)).name == ClusterHarness.name(of: victim) }
-                .prefix(8))
+            let items: [String] = Array(
+                (0..<1_000).map { "\(harness.prefix)-\(phase)-\($0)" }
+                    .filter { harness.client.router.node(for: ClusterHarness.slot(of: $0)).name == ClusterHarness.name(of: victim) }
+                    .prefix(8))
             for item in items { _ = try await coordinator.publish(item, stock: 1_000_000, limitPerUser: 1) }
             let shoppers = Shoppers()
             let traffic = Task {
@@ -78,7 +83,9 @@ extension ClusterTests {
             let probe = ItemKeys(item: items[0]).meta
             if try await cluster.command(promoted, "HGET", probe, "total").string == nil {
                 let log = (try? String(contentsOf: promoted.directory.appendingPathComponent("redis.log"), encoding: .utf8)) ?? ""
-                print("diagnostic: \(promoted.port) lacks \(probe); its log:\n\(log.split(separator: "\n").suffix(60).joined(separator: "\n"))")
+                print(
+                    "diagnostic: \(promoted.port) lacks \(probe); its log:\n\(log.split(separator: "\n").suffix(60).joined(separator: "\n"))"
+                )
             }
             let doneAtPromotion = shoppers.done
             _ = await harness.eventually(timeout: .seconds(6)) { shoppers.done >= doneAtPromotion + 2_000 }
@@ -89,15 +96,20 @@ extension ClusterTests {
             // The surviving nodes hold a consistent sale, and the client routes to them.
             let invariants = try await InvariantChecker(client: harness.client).check(items)
             #expect(invariants.holds, "\(invariants.violations.prefix(5))")
-            #expect(await harness.eventually(timeout: .seconds(5)) {
-                items.allSatisfy { harness.client.router.node(for: ClusterHarness.slot(of: $0)).name == ClusterHarness.name(of: promoted) }
-            })
+            #expect(
+                await harness.eventually(timeout: .seconds(5)) {
+                    items.allSatisfy {
+                        harness.client.router.node(for: ClusterHarness.slot(of: $0)).name == ClusterHarness.name(of: promoted)
+                    }
+                })
             var stored = Set<String>()
             for item in items { stored.formUnion(try await harness.orderIDs(of: item)) }
             let outcome = KillOutcome(
                 tally: tally, promoted: promoted, missing: tally.purchases.filter { !stored.contains($0.order) },
                 afterPromotion: tally.log.filter { $0.sent > promotedAt })
-            print("kill \(victim.port) (durability \(phase)): \(promoted.port) promoted after \(String(format: "%.1f", (promotedAt - killed).secondsValue)) s; \(tally.attempts) attempts, \(tally.purchased) acknowledged (\(tally.purchases.filter { !$0.replicated }.count) not replicated in time), \(outcome.missing.count) of them missing afterwards; \(tally.errors.count) errors (\(tally.unknownOutcomes) outcome unknown) \(Array(Set(tally.errors).prefix(2))); \(outcome.afterPromotion.count) attempts sent in the \(String(format: "%.1f", tail.secondsValue)) s after the promotion; \(elapsed(since: started))")
+            print(
+                "kill \(victim.port) (durability \(phase)): \(promoted.port) promoted after \(String(format: "%.1f", (promotedAt - killed).secondsValue)) s; \(tally.attempts) attempts, \(tally.purchased) acknowledged (\(tally.purchases.filter { !$0.replicated }.count) not replicated in time), \(outcome.missing.count) of them missing afterwards; \(tally.errors.count) errors (\(tally.unknownOutcomes) outcome unknown) \(Array(Set(tally.errors).prefix(2))); \(outcome.afterPromotion.count) attempts sent in the \(String(format: "%.1f", tail.secondsValue)) s after the promotion; \(elapsed(since: started))"
+            )
             return outcome
         }
     }

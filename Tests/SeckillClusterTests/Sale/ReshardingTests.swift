@@ -26,8 +26,15 @@ extension ClusterTests {
 
             // Move each hot item's slot to the next primary, in steps, while the shoppers buy.
             let primaries = try await cluster.primaries()
-            struct Move { var item: Int; var slot: HashSlot; var source: RedisServer; var target: RedisServer; var keys = 0
-                          var began: ContinuousClock.Instant; var finished: ContinuousClock.Instant? }
+            struct Move {
+                var item: Int
+                var slot: HashSlot
+                var source: RedisServer
+                var target: RedisServer
+                var keys = 0
+                var began: ContinuousClock.Instant
+                var finished: ContinuousClock.Instant?
+            }
             var moves: [Move] = []
             for index in 0..<3 {
                 let slot = ClusterHarness.slot(of: items[index])
@@ -52,9 +59,13 @@ extension ClusterTests {
             var redirects: [String] = []
             for server in primaries {
                 let stats = try await cluster.command(server, "INFO", "errorstats").string ?? ""
-                redirects += stats.split(whereSeparator: \.isNewline).filter { $0.hasPrefix("errorstat_") }.map { "\(server.port) \($0.dropFirst(10))" }
+                redirects += stats.split(whereSeparator: \.isNewline).filter { $0.hasPrefix("errorstat_") }.map {
+                    "\(server.port) \($0.dropFirst(10))"
+                }
             }
-            print("resharding: moved \(moves.map { "slot \($0.slot.rawValue) (\($0.keys) keys) \($0.source.port)->\($0.target.port)" }); \(tally.attempts) attempts (\(doneAtMoves) by the end of the moves), \(tally.results), \(tally.errors.count) errors; hot items sold \(status.prefix(3).map { $0.map { "\($0.sold)/\($0.total)" } ?? "?" }); server errors \(redirects); test \(elapsed(since: start))")
+            print(
+                "resharding: moved \(moves.map { "slot \($0.slot.rawValue) (\($0.keys) keys) \($0.source.port)->\($0.target.port)" }); \(tally.attempts) attempts (\(doneAtMoves) by the end of the moves), \(tally.results), \(tally.errors.count) errors; hot items sold \(status.prefix(3).map { $0.map { "\($0.sold)/\($0.total)" } ?? "?" }); server errors \(redirects); test \(elapsed(since: start))"
+            )
             // The shoppers met the move (ASK / TRYAGAIN / MOVED) and followed it.
             #expect(redirects.contains { $0.contains("ASK") || $0.contains("TRYAGAIN") || $0.contains("MOVED") })
 

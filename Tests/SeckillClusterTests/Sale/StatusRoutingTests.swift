@@ -63,7 +63,8 @@ extension ClusterTests {
             // A single call of several commands through ASK: each needs its own ASKING.
             let keys = ItemKeys(item: moving[0])
             let pair = try await client.execute(
-                [RESPCommand("HGET", keys.meta, "total"), RESPCommand("HLEN", keys.buyers)], slot: migrations[0].slot, deadline: .now + .seconds(10))
+                [RESPCommand("HGET", keys.meta, "total"), RESPCommand("HLEN", keys.buyers)], slot: migrations[0].slot,
+                deadline: .now + .seconds(10))
             #expect(pair.map(\.int) == [11, 1], "\(pair)")
 
             // A batch over every item during the move: the moving items' remaining stock and
@@ -104,10 +105,13 @@ extension ClusterTests {
             // finishMigration waits for a cluster without open slots: give every slot but the
             // last to its target by hand (its keys are all there), then finish the last.
             for move in migrations.dropLast() {
-                for server in [move.migration.target, move.migration.source] + primaries.filter({
-                    $0.port != move.migration.source.port && $0.port != move.migration.target.port
-                }) {
-                    let reply = try await cluster.command(server, "CLUSTER", "SETSLOT", String(move.slot.rawValue), "NODE", move.migration.targetID)
+                for server in [move.migration.target, move.migration.source]
+                    + primaries.filter({
+                        $0.port != move.migration.source.port && $0.port != move.migration.target.port
+                    })
+                {
+                    let reply = try await cluster.command(
+                        server, "CLUSTER", "SETSLOT", String(move.slot.rawValue), "NODE", move.migration.targetID)
                     #expect(reply.string == "OK", "\(reply)")
                 }
             }

@@ -72,7 +72,8 @@ final class Shoppers: Sendable {
                     var random = SystemRandomNumberGenerator()
                     while !self.stopped.load(ordering: .relaxed) && ContinuousClock.now < deadline {
                         guard self.started.add(1, ordering: .relaxed).oldValue < maxAttempts else { break }
-                        let index = hot > 0 && Int.random(in: 0..<4, using: &random) < 3
+                        let index =
+                            hot > 0 && Int.random(in: 0..<4, using: &random) < 3
                             ? Int.random(in: 0..<hot, using: &random) : Int.random(in: 0..<items.count, using: &random)
                         let item = items[index]
                         var kind = "error"
@@ -84,8 +85,9 @@ final class Shoppers: Sendable {
                             kind = receipt.result.kind
                             tally.results[kind, default: 0] += 1
                             if case .purchased(let order, _) = receipt.result {
-                                tally.purchases.append(Purchase(
-                                    item: item, order: order, replicated: receipt.isReplicated, sent: sent, returned: .now))
+                                tally.purchases.append(
+                                    Purchase(
+                                        item: item, order: order, replicated: receipt.isReplicated, sent: sent, returned: .now))
                             }
                         } catch {
                             if error.code == .outcomeUnknown { tally.unknownOutcomes += 1 }

@@ -54,8 +54,11 @@ extension ClusterTests {
             for value in slots { #expect(client.router.node(for: HashSlot(value)!).name == name) }
             #expect(client.nodes.count == 4)
             let afterMove = tally.log.filter { $0.item == 0 && $0.sent > movedInstant }
-            #expect(!afterMove.isEmpty && afterMove.allSatisfy { Shoppers.inStockAnswers.contains($0.kind) }, "\(Set(afterMove.map(\.kind)))")
-            print("add node \(added.port): took slots \(slots) from \(source.port); \(tally.attempts) attempts (\(movedAt) by the end of the moves, \(afterMove.count) for the moving item after them), \(tally.results), \(tally.errors.count) errors; test \(elapsed(since: start))")
+            #expect(
+                !afterMove.isEmpty && afterMove.allSatisfy { Shoppers.inStockAnswers.contains($0.kind) }, "\(Set(afterMove.map(\.kind)))")
+            print(
+                "add node \(added.port): took slots \(slots) from \(source.port); \(tally.attempts) attempts (\(movedAt) by the end of the moves, \(afterMove.count) for the moving item after them), \(tally.results), \(tally.errors.count) errors; test \(elapsed(since: start))"
+            )
 
             // The sale went on throughout, with nothing lost.
             #expect(tally.errors.isEmpty, "\(tally.errors.count) errors: \(Array(Set(tally.errors).prefix(3)))")

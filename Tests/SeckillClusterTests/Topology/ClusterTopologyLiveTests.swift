@@ -36,7 +36,8 @@ extension ClusterTests {
             var mismatches: [String] = []
             for value in 0..<HashSlot.count {
                 let slot = try #require(HashSlot(value))
-                let a = fromShards.node(for: slot).name, b = fromSlots.node(for: slot).name
+                let a = fromShards.node(for: slot).name
+                let b = fromSlots.node(for: slot).name
                 if a != expected[value] || b != expected[value] {
                     mismatches.append("slot \(value): shards \(a), slots \(b), cluster \(expected[value])")
                 }

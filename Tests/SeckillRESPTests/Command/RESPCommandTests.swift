@@ -59,7 +59,8 @@ struct RESPCommandTests {
         command.append([UInt8]())
         #expect(command.arguments == [wire("SET"), payload, Array(payload[1...]), payload, payload.reversed(), wire("caf\u{E9}"), []])
         #expect(command.argumentCount == 7)
-        let expected = wire("*7\r\n$3\r\nSET\r\n$5\r\n") + payload + wire("\r\n$4\r\n") + payload[1...]
+        let expected =
+            wire("*7\r\n$3\r\nSET\r\n$5\r\n") + payload + wire("\r\n$4\r\n") + payload[1...]
             + wire("\r\n$5\r\n") + payload + wire("\r\n$5\r\n") + payload.reversed()
             + wire("\r\n$5\r\ncaf\u{E9}\r\n$0\r\n\r\n")
         #expect(encoded(command) == expected)

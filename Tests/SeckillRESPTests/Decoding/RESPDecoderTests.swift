@@ -69,8 +69,10 @@ struct RESPDecoderTests {
 
     @Test(
         "returns nil for valid prefixes",
-        arguments: ["$", "$-2", "$3", "$3\r", "$3\r\nfo", "$3\r\nfoo", "$3\r\nfoo\r", "*2\r\n:1\r\n", "+OK", "+OK\r",
-                    ":-", ":12", "#", "#t", "#t\r", "_", "_\r", ",1.5", "=10\r\ntx", "%1\r\n+a\r\n", "*16777216\r\n"]
+        arguments: [
+            "$", "$-2", "$3", "$3\r", "$3\r\nfo", "$3\r\nfoo", "$3\r\nfoo\r", "*2\r\n:1\r\n", "+OK", "+OK\r",
+            ":-", ":12", "#", "#t", "#t\r", "_", "_\r", ",1.5", "=10\r\ntx", "%1\r\n+a\r\n", "*16777216\r\n",
+        ]
     )
     func validPrefixIsIncomplete(_ prefix: String) throws {
         #expect(try decoder.decode(wire(prefix)) == nil)

@@ -148,7 +148,8 @@ struct RESPMalformedInputTests {
     func errorDescription() {
         let error = RESPDecodingError(kind: .negativeLength(-2), offset: 17)
         #expect(error.description == "invalid RESP at byte 17: negative length -2 (only -1 means null, and only for '$' and '*')")
-        #expect(RESPDecodingError(kind: .invalidTypeByte(0x3F), offset: 0).description
-            == "invalid RESP at byte 0: unknown type byte 0x3F ('?')")
+        #expect(
+            RESPDecodingError(kind: .invalidTypeByte(0x3F), offset: 0).description
+                == "invalid RESP at byte 0: unknown type byte 0x3F ('?')")
     }
 }

@@ -100,10 +100,12 @@ struct RESPRoundTripTests {
         var buffer: [UInt8] = []
         command.encode(into: &buffer)
         let decoded = try #require(try RESPDecoder().decode(buffer))
-        #expect(decoded.value == .array([
-            .bulkString(wire("EVALSHA")), .bulkString(wire("abc123")), .bulkString(wire("1")),
-            .bulkString([0x0D, 0x0A, 0x00]), .bulkString(wire("-42")),
-        ]))
+        #expect(
+            decoded.value
+                == .array([
+                    .bulkString(wire("EVALSHA")), .bulkString(wire("abc123")), .bulkString(wire("1")),
+                    .bulkString([0x0D, 0x0A, 0x00]), .bulkString(wire("-42")),
+                ]))
         #expect(decoded.consumed == buffer.count)
     }
 }

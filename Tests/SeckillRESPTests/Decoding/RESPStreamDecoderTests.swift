@@ -190,7 +190,9 @@ struct RESPStreamDecoderTests {
     /// Reads `stream` in chunks of the given sizes as a connection does: decode every complete
     /// value, and after a `nil` drop the bytes the decoder releases. Returns the values and
     /// the largest the buffer grew.
-    private func readReleasing(_ stream: [UInt8], chunk: (inout SplitMix64) -> Int, seed: UInt64) throws -> (values: [RESPValue], maxBuffered: Int) {
+    private func readReleasing(_ stream: [UInt8], chunk: (inout SplitMix64) -> Int, seed: UInt64) throws -> (
+        values: [RESPValue], maxBuffered: Int
+    ) {
         var rng = SplitMix64(seed: seed)
         var decoder = RESPStreamDecoder()
         var buffer: [UInt8] = []

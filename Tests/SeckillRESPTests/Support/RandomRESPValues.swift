@@ -72,7 +72,9 @@ struct RandomRESPValues {
 
     private mutating func double() -> Double {
         if rng.oneIn(2) {
-            return rng.pick([0, -0.0, 1.5, -2.25, .infinity, -.infinity, .nan, .greatestFiniteMagnitude, .leastNonzeroMagnitude, 1e20, 123456789])
+            return rng.pick([
+                0, -0.0, 1.5, -2.25, .infinity, -.infinity, .nan, .greatestFiniteMagnitude, .leastNonzeroMagnitude, 1e20, 123_456_789,
+            ])
         }
         // Arbitrary bit patterns cover subnormals, huge exponents and NaN payloads.
         return Double(bitPattern: rng.next())

@@ -102,7 +102,10 @@ struct RESPValueTests {
             .null, .boolean(true), .double(1.5), .bigNumber("12"), .verbatimString(format: "txt", text: wire("t")),
             .set([]), .push([.nullArray]),
         ])
-        #expect(value.description == #"*[$"foo", :42, $null, +"OK", -"ERR x", $"\r\n\x00\xFF\"", %{+"a": :1}, _null, #true, ,1.5, (12, =txt:"t", ~[], >[*null]]"#)
+        #expect(
+            value.description
+                == #"*[$"foo", :42, $null, +"OK", -"ERR x", $"\r\n\x00\xFF\"", %{+"a": :1}, _null, #true, ,1.5, (12, =txt:"t", ~[], >[*null]]"#
+        )
     }
 
     @Test("description cuts long bulk strings")

@@ -28,9 +28,14 @@ struct ClusterClientRedirectTests {
         } catch let error as RedisError {
             #expect(error.node == "node-a (127.0.0.1:\(pair.a.port))")
             #expect(error.serverCode == nil)
-            #expect(error.message.hasPrefix("node-a (127.0.0.1:\(pair.a.port)) belongs to a Redis Cluster: it answered \"MOVED \(pair.slot) \(target)\""), "\(error.message)")
+            #expect(
+                error.message.hasPrefix(
+                    "node-a (127.0.0.1:\(pair.a.port)) belongs to a Redis Cluster: it answered \"MOVED \(pair.slot) \(target)\""),
+                "\(error.message)")
             #expect(error.message.contains("nothing was sent to \(target)"))
-            #expect(error.message.contains(#"Use cluster mode in static.json: set "mode": "cluster" and replace "nodes" with "seeds""#), "\(error.message)")
+            #expect(
+                error.message.contains(#"Use cluster mode in static.json: set "mode": "cluster" and replace "nodes" with "seeds""#),
+                "\(error.message)")
         }
         // A batch fails the same way, at once, without waiting out the deadline.
         let started = ContinuousClock.now
@@ -49,7 +54,9 @@ struct ClusterClientRedirectTests {
         #expect(try await client.send(RESPCommand("SET", other, "1"), key: other) == .simpleString("OK"))
     }
 
-    @Test("cluster mode: a redirect to an address the refreshed topology does not list is refused and never connected to; once listed, it is followed")
+    @Test(
+        "cluster mode: a redirect to an address the refreshed topology does not list is refused and never connected to; once listed, it is followed"
+    )
     func clusterModeFollowsOnlyListedAddresses() async throws {
         let pair = try await RedirectingPair.start(user: (name: "app", password: "s3cret"))
         let config = try ClusterConfig(
@@ -74,7 +81,9 @@ struct ClusterClientRedirectTests {
             Issue.record("SET answered \(reply)")
         } catch let error as RedisError {
             #expect(error.node == "127.0.0.1:\(pair.a.port)")
-            #expect(error.message.contains("answered \"MOVED \(pair.slot) \(target)\", but \(target) is not a node of the cluster topology"), "\(error.message)")
+            #expect(
+                error.message.contains("answered \"MOVED \(pair.slot) \(target)\", but \(target) is not a node of the cluster topology"),
+                "\(error.message)")
             #expect(error.message.contains("the refresh just tried failed") && error.message.contains("NOPERM"), "\(error.message)")
             #expect(error.message.contains("nothing was sent to \(target)"))
         }

@@ -1,6 +1,7 @@
-@testable import SeckillRouting
 import SeckillTransport
 import Testing
+
+@testable import SeckillRouting
 
 /// The decision whether to follow a `MOVED`/`ASK`, without sockets: known node -> follow;
 /// unknown -> refresh, then follow or refuse; static mode -> refuse.
@@ -57,11 +58,15 @@ struct RedirectTests {
             .decision(mode: .cluster, topology: Self.topology, mapNodes: Self.mapNodes, refreshed: false)
         #expect(decision == .follow(NodeConfig(name: "10.0.0.2:7003", host: "10.0.0.2", port: 7003, slots: [])))
         // Host names compare without case.
-        let upper = ClusterTopology(shards: [ClusterTopology.Shard(
-            slots: [0...16383], primary: ClusterTopology.Node(id: "h", host: "Redis-1.internal", port: 6379, isPrimary: true, health: "online"),
-            replicas: [])])
-        #expect(try Self.redirect("MOVED 1 redis-1.INTERNAL:6379").decision(mode: .cluster, topology: upper, mapNodes: [], refreshed: false)
-            == .follow(NodeConfig(name: "Redis-1.internal:6379", host: "Redis-1.internal", port: 6379, slots: [])))
+        let upper = ClusterTopology(shards: [
+            ClusterTopology.Shard(
+                slots: [0...16383],
+                primary: ClusterTopology.Node(id: "h", host: "Redis-1.internal", port: 6379, isPrimary: true, health: "online"),
+                replicas: [])
+        ])
+        #expect(
+            try Self.redirect("MOVED 1 redis-1.INTERNAL:6379").decision(mode: .cluster, topology: upper, mapNodes: [], refreshed: false)
+                == .follow(NodeConfig(name: "Redis-1.internal:6379", host: "Redis-1.internal", port: 6379, slots: [])))
     }
 
     @Test("an address the topology does not list: refresh first, then refuse if still unlisted")
@@ -70,8 +75,10 @@ struct RedirectTests {
         #expect(redirect.decision(mode: .cluster, topology: Self.topology, mapNodes: Self.mapNodes, refreshed: false) == .refreshTopology)
         #expect(redirect.decision(mode: .cluster, topology: Self.topology, mapNodes: Self.mapNodes, refreshed: true) == .refuse(.unlisted))
         // Same host, another port: not the same node.
-        #expect(try Self.redirect("ASK 9000 10.0.0.3:7002").decision(mode: .cluster, topology: Self.topology, mapNodes: Self.mapNodes, refreshed: true)
-            == .refuse(.unlisted))
+        #expect(
+            try Self.redirect("ASK 9000 10.0.0.3:7002").decision(
+                mode: .cluster, topology: Self.topology, mapNodes: Self.mapNodes, refreshed: true)
+                == .refuse(.unlisted))
         // No topology read yet.
         #expect(redirect.decision(mode: .cluster, topology: nil, mapNodes: Self.mapNodes, refreshed: false) == .refreshTopology)
         #expect(redirect.decision(mode: .cluster, topology: nil, mapNodes: Self.mapNodes, refreshed: true) == .refuse(.unlisted))
@@ -84,14 +91,17 @@ struct RedirectTests {
         let added = ClusterTopology.Node(id: "c", host: "10.0.0.4", port: 7004, isPrimary: true, health: "online")
         var refreshed = Self.topology
         refreshed.shards.append(ClusterTopology.Shard(slots: [], primary: added, replicas: []))
-        #expect(redirect.decision(mode: .cluster, topology: refreshed, mapNodes: Self.mapNodes, refreshed: true) == .follow(added.nodeConfig))
+        #expect(
+            redirect.decision(mode: .cluster, topology: refreshed, mapNodes: Self.mapNodes, refreshed: true) == .follow(added.nodeConfig))
     }
 
     @Test("the slot map alone does not make an address followable: only the topology does")
     func mapIsNotTheTopology() throws {
         let stale = NodeConfig(name: "10.0.0.9:7009", host: "10.0.0.9", port: 7009, slots: [])
-        #expect(try Self.redirect("MOVED 1 10.0.0.9:7009").decision(mode: .cluster, topology: Self.topology, mapNodes: Self.mapNodes + [stale], refreshed: true)
-            == .refuse(.unlisted))
+        #expect(
+            try Self.redirect("MOVED 1 10.0.0.9:7009").decision(
+                mode: .cluster, topology: Self.topology, mapNodes: Self.mapNodes + [stale], refreshed: true)
+                == .refuse(.unlisted))
     }
 
     @Test("static mode never follows, not even to a configured node")
@@ -100,7 +110,8 @@ struct RedirectTests {
         for message in ["MOVED 9000 10.0.0.3:7001", "ASK 9000 10.0.0.3:7001", "MOVED 9000 10.9.9.9:7001"] {
             let redirect = try Self.redirect(message)
             #expect(redirect.decision(mode: .static, topology: nil, mapNodes: configured, refreshed: false) == .refuse(.staticMode))
-            #expect(redirect.decision(mode: .static, topology: Self.topology, mapNodes: configured, refreshed: true) == .refuse(.staticMode))
+            #expect(
+                redirect.decision(mode: .static, topology: Self.topology, mapNodes: configured, refreshed: true) == .refuse(.staticMode))
         }
     }
 
@@ -112,11 +123,17 @@ struct RedirectTests {
         #expect(staticError.node == "node-a (127.0.0.1:7000)")
         // No MOVED code: callers do not retry a call that would be refused again.
         #expect(staticError.serverCode == nil && staticError.delivery == .replied && !staticError.outcomeUnknown)
-        #expect(staticError.message == #"node-a (127.0.0.1:7000) belongs to a Redis Cluster: it answered "MOVED 12182 127.0.0.1:7001", and a static config never follows redirects, so nothing was sent to 127.0.0.1:7001. Use cluster mode in cluster.json: set "mode": "cluster" and replace "nodes" with "seeds" naming one or more nodes of the cluster, e.g. [{"host": "127.0.0.1", "port": 7000}]"#)
+        #expect(
+            staticError.message
+                == #"node-a (127.0.0.1:7000) belongs to a Redis Cluster: it answered "MOVED 12182 127.0.0.1:7001", and a static config never follows redirects, so nothing was sent to 127.0.0.1:7001. Use cluster mode in cluster.json: set "mode": "cluster" and replace "nodes" with "seeds" naming one or more nodes of the cluster, e.g. [{"host": "127.0.0.1", "port": 7000}]"#
+        )
 
         let clusterNode = NodeConfig(name: "127.0.0.1:7000", host: "127.0.0.1", port: 7000, slots: [])
         let unlisted = redirect.error(.unlisted, from: clusterNode, source: "cluster.json", refresh: "refreshed just now")
         #expect(unlisted.node == "127.0.0.1:7000")
-        #expect(unlisted.message == #"127.0.0.1:7000 answered "MOVED 12182 127.0.0.1:7001", but 127.0.0.1:7001 is not a node of the cluster topology (refreshed just now): the redirect was not followed and nothing was sent to 127.0.0.1:7001; commands and credentials only go to nodes the cluster lists"#)
+        #expect(
+            unlisted.message
+                == #"127.0.0.1:7000 answered "MOVED 12182 127.0.0.1:7001", but 127.0.0.1:7001 is not a node of the cluster topology (refreshed just now): the redirect was not followed and nothing was sent to 127.0.0.1:7001; commands and credentials only go to nodes the cluster lists"#
+        )
     }
 }

@@ -7,18 +7,19 @@ struct ClusterConfigRenderingTests {
     func rendersExample() throws {
         let addresses = try NodeAddress.parseList("127.0.0.1:7000,127.0.0.1:7001,127.0.0.1:7002")
         let config = try ClusterConfig.evenlySharded(across: addresses)
-        #expect(config.render() == """
-        {
-          "nodes": [
-            {"name": "node-a", "host": "127.0.0.1", "port": 7000, "slots": [[0, 5460]]},
-            {"name": "node-b", "host": "127.0.0.1", "port": 7001, "slots": [[5461, 10922]]},
-            {"name": "node-c", "host": "127.0.0.1", "port": 7002, "slots": [[10923, 16383]]}
-          ],
-          "pool": {"maxInFlightPerNode": 1024, "acquireTimeoutMs": 500},
-          "timeouts": {"connectMs": 1000, "commandMs": 1000}
-        }
+        #expect(
+            config.render() == """
+                {
+                  "nodes": [
+                    {"name": "node-a", "host": "127.0.0.1", "port": 7000, "slots": [[0, 5460]]},
+                    {"name": "node-b", "host": "127.0.0.1", "port": 7001, "slots": [[5461, 10922]]},
+                    {"name": "node-c", "host": "127.0.0.1", "port": 7002, "slots": [[10923, 16383]]}
+                  ],
+                  "pool": {"maxInFlightPerNode": 1024, "acquireTimeoutMs": 500},
+                  "timeouts": {"connectMs": 1000, "commandMs": 1000}
+                }
 
-        """)
+                """)
     }
 
     @Test("render() output parses back to an equal config")
@@ -31,7 +32,9 @@ struct ClusterConfigRenderingTests {
                 NodeConfig(name: "shard \"one\"\t\\", host: "::1", port: 7000, slots: [0...99, 200...16383]),
                 NodeConfig(name: "節点-2", host: "redis.internal", port: 7001, slots: [100...199]),
             ],
-            pool: PoolSettings(connectionsPerNode: 8, maxInFlightPerNode: 64, acquireTimeout: .milliseconds(20), reconnectMin: .milliseconds(5), reconnectMax: .seconds(10)),
+            pool: PoolSettings(
+                connectionsPerNode: 8, maxInFlightPerNode: 64, acquireTimeout: .milliseconds(20), reconnectMin: .milliseconds(5),
+                reconnectMax: .seconds(10)),
             timeouts: TimeoutSettings(connect: .milliseconds(250), command: .milliseconds(75)),
             auth: AuthSettings(passwordEnv: "REDIS_PASSWORD"),
             database: 2,
@@ -43,19 +46,20 @@ struct ClusterConfigRenderingTests {
     @Test("a cluster config renders mode and seeds, and leaves default sections out")
     func rendersClusterMode() throws {
         let config = try ClusterConfig.parse(clusterDocument(), source: "cluster.json")
-        #expect(config.render() == """
-        {
-          "mode": "cluster",
-          "seeds": [
-            {"host": "127.0.0.1", "port": 7100},
-            {"host": "127.0.0.1", "port": 7101},
-            {"host": "127.0.0.1", "port": 7102}
-          ],
-          "pool": {"maxInFlightPerNode": 1024, "acquireTimeoutMs": 500},
-          "timeouts": {"connectMs": 1000, "commandMs": 1000}
-        }
+        #expect(
+            config.render() == """
+                {
+                  "mode": "cluster",
+                  "seeds": [
+                    {"host": "127.0.0.1", "port": 7100},
+                    {"host": "127.0.0.1", "port": 7101},
+                    {"host": "127.0.0.1", "port": 7102}
+                  ],
+                  "pool": {"maxInFlightPerNode": 1024, "acquireTimeoutMs": 500},
+                  "timeouts": {"connectMs": 1000, "commandMs": 1000}
+                }
 
-        """)
+                """)
     }
 
     @Test("topology, durability and sale are written whole when any field differs from its default")
@@ -64,19 +68,20 @@ struct ClusterConfigRenderingTests {
         config.topology.maxRedirects = 2
         config.durability.replicas = 1
         config.sale.callDeadline = .milliseconds(2500)
-        #expect(config.render() == """
-        {
-          "nodes": [
-            {"name": "solo", "host": "127.0.0.1", "port": 7000, "slots": [[0, 16383]]}
-          ],
-          "pool": {"maxInFlightPerNode": 1024, "acquireTimeoutMs": 500},
-          "timeouts": {"connectMs": 1000, "commandMs": 1000},
-          "topology": {"refreshIntervalMs": 5000, "maxRedirects": 2},
-          "durability": {"replicas": 1, "timeoutMs": 100},
-          "sale": {"callDeadlineMs": 2500, "allowEvictionPolicy": false}
-        }
+        #expect(
+            config.render() == """
+                {
+                  "nodes": [
+                    {"name": "solo", "host": "127.0.0.1", "port": 7000, "slots": [[0, 16383]]}
+                  ],
+                  "pool": {"maxInFlightPerNode": 1024, "acquireTimeoutMs": 500},
+                  "timeouts": {"connectMs": 1000, "commandMs": 1000},
+                  "topology": {"refreshIntervalMs": 5000, "maxRedirects": 2},
+                  "durability": {"replicas": 1, "timeoutMs": 100},
+                  "sale": {"callDeadlineMs": 2500, "allowEvictionPolicy": false}
+                }
 
-        """)
+                """)
         #expect(try ClusterConfig.parse(config.render(), source: config.source) == config)
     }
 
@@ -127,7 +132,10 @@ struct ClusterConfigRenderingTests {
     func rendersModeMismatch() {
         var config = ClusterConfig(mode: .cluster, seeds: [NodeAddress(host: "127.0.0.1", port: 7100)])
         config.nodes = [NodeConfig(name: "solo", host: "127.0.0.1", port: 7000, slots: [0...16383])]
-        #expect(problems(parsing: config.render()) == [#"cluster.json: nodes: not allowed when "mode" is "cluster", which discovers the nodes and their slots from "seeds"; remove "nodes""#])
+        #expect(
+            problems(parsing: config.render()) == [
+                #"cluster.json: nodes: not allowed when "mode" is "cluster", which discovers the nodes and their slots from "seeds"; remove "nodes""#
+            ])
     }
 
     @Test("generated configs name nodes node-a, node-b, ... node-z, node-aa")

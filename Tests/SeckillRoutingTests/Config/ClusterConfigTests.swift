@@ -25,7 +25,8 @@ struct ClusterConfigTests {
         let durable = try ClusterConfig.parse(#"{"nodes": [\#(node)], "durability": {"replicas": 1}}"#, source: "durable.json")
         #expect(durable.connectionsPerNode == 4)
         #expect(durable.poolOptions.connections == 4)
-        let explicit = try ClusterConfig.parse(#"{"nodes": [\#(node)], "pool": {"connectionsPerNode": 2}, "durability": {"replicas": 1}}"#, source: "explicit.json")
+        let explicit = try ClusterConfig.parse(
+            #"{"nodes": [\#(node)], "pool": {"connectionsPerNode": 2}, "durability": {"replicas": 1}}"#, source: "explicit.json")
         #expect(explicit.connectionsPerNode == 2)
         #expect(explicit.render().contains(#""connectionsPerNode": 2"#))
         #expect(!durable.render().contains("connectionsPerNode"))
@@ -33,7 +34,8 @@ struct ClusterConfigTests {
 
     @Test("only nodes is required; everything else gets its default")
     func defaultsFilledIn() throws {
-        let config = try ClusterConfig.parse(#"{"nodes": [{"name": "solo", "host": "localhost", "port": 6379, "slots": [[0, 16383]]}]}"#, source: "min.json")
+        let config = try ClusterConfig.parse(
+            #"{"nodes": [{"name": "solo", "host": "localhost", "port": 6379, "slots": [[0, 16383]]}]}"#, source: "min.json")
         #expect(config.pool == .defaults)
         #expect(config.pool.connectionsPerNode == nil)
         #expect(config.connectionsPerNode == 1)
@@ -49,14 +51,14 @@ struct ClusterConfigTests {
     @Test("optional fields are read when present")
     func optionalFields() throws {
         let json = """
-        {
-          "nodes": [{"name": "solo", "host": "::1", "port": 6379, "slots": [[0, 100], [101, 16383]]}],
-          "pool": {"reconnectMinMs": 10, "reconnectMaxMs": 500, "connectionsPerNode": 4},
-          "timeouts": {"commandMs": 250},
-          "auth": {"passwordEnv": "REDIS_PW"},
-          "database": 3
-        }
-        """
+            {
+              "nodes": [{"name": "solo", "host": "::1", "port": 6379, "slots": [[0, 100], [101, 16383]]}],
+              "pool": {"reconnectMinMs": 10, "reconnectMaxMs": 500, "connectionsPerNode": 4},
+              "timeouts": {"commandMs": 250},
+              "auth": {"passwordEnv": "REDIS_PW"},
+              "database": 3
+            }
+            """
         let config = try ClusterConfig.parse(json, source: "opt.json")
         #expect(config.pool == PoolSettings(connectionsPerNode: 4, reconnectMin: .milliseconds(10), reconnectMax: .milliseconds(500)))
         #expect(config.timeouts == TimeoutSettings(connect: .seconds(1), command: .milliseconds(250)))
@@ -96,7 +98,9 @@ struct ClusterConfigTests {
             Issue.record("expected an error")
         } catch {
             #expect(error.code == .fileNotFound)
-            #expect(error.description == "\(path): file not found; pass the right path or create one with `seckill config init --nodes HOST:PORT,...`")
+            #expect(
+                error.description
+                    == "\(path): file not found; pass the right path or create one with `seckill config init --nodes HOST:PORT,...`")
         }
     }
 
@@ -115,12 +119,12 @@ struct ClusterConfigTests {
     @Test("a JSON syntax error names the file, line and column")
     func syntaxErrorNamesFile() {
         let json = """
-        {
-          "nodes": [
-            {"name": "node-a", "host": "127.0.0.1", "port": 7000, "slots": [[0, 16383]]},
-          ]
-        }
-        """
+            {
+              "nodes": [
+                {"name": "node-a", "host": "127.0.0.1", "port": 7000, "slots": [[0, 16383]]},
+              ]
+            }
+            """
         do {
             _ = try ClusterConfig.parse(json, source: "cluster.json")
             Issue.record("expected an error")
@@ -162,12 +166,13 @@ struct ClusterConfigTests {
         bad.timeouts.command = .zero
         bad.database = -1
         bad.source = "code"
-        #expect(bad.validationProblems == [
-            "code: nodes[2].slots[0]: end 16384 is out of range 0-16383",
-            "code: pool.connectionsPerNode: must be positive, got 0",
-            "code: timeouts.commandMs: must be positive, got 0",
-            "code: database: must be 0 or greater, got -1",
-        ])
+        #expect(
+            bad.validationProblems == [
+                "code: nodes[2].slots[0]: end 16384 is out of range 0-16383",
+                "code: pool.connectionsPerNode: must be positive, got 0",
+                "code: timeouts.commandMs: must be positive, got 0",
+                "code: database: must be 0 or greater, got -1",
+            ])
         #expect(throws: ConfigError.self) { try bad.validated() }
     }
 }

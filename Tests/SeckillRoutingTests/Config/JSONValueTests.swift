@@ -96,13 +96,13 @@ struct JSONValueTests {
     @Test("a missing comma is reported at the next member with line and column")
     func missingComma() {
         let text = """
-        {
-          "nodes": [
-            {"name": "node-a",
-             "host": "127.0.0.1" "port": 7000}
-          ]
-        }
-        """
+            {
+              "nodes": [
+                {"name": "node-a",
+                 "host": "127.0.0.1" "port": 7000}
+              ]
+            }
+            """
         let error = syntaxError(text)
         #expect(error?.line == 4)
         #expect(error?.column == 26)
@@ -154,11 +154,11 @@ struct JSONValueTests {
     @Test("duplicate keys are rejected, naming both positions")
     func duplicateKeys() {
         let text = """
-        {
-          "port": 7000,
-          "port": 7001
-        }
-        """
+            {
+              "port": 7000,
+              "port": 7001
+            }
+            """
         #expect(syntaxError(text)?.description == #"line 3, column 3: duplicate key "port" (first at line 2, column 3)"#)
     }
 
@@ -170,8 +170,9 @@ struct JSONValueTests {
 
     @Test("nesting deeper than the limit is rejected")
     func depthLimit() {
-        #expect(syntaxError(String(repeating: "[", count: 200) + String(repeating: "]", count: 200))?.message
-            == "arrays and objects are nested deeper than 128 levels")
+        #expect(
+            syntaxError(String(repeating: "[", count: 200) + String(repeating: "]", count: 200))?.message
+                == "arrays and objects are nested deeper than 128 levels")
         #expect((try? JSONValue.parse(String(repeating: "[", count: 100) + String(repeating: "]", count: 100))) != nil)
     }
 }

@@ -43,20 +43,22 @@ struct NodeAddressTests {
 
     @Test("lists parse in order and report every bad entry")
     func parsesLists() throws {
-        #expect(try NodeAddress.parseList("127.0.0.1:7000,[::1]:7001, 10.0.0.2:7002") == [
-            NodeAddress(host: "127.0.0.1", port: 7000),
-            NodeAddress(host: "::1", port: 7001),
-            NodeAddress(host: "10.0.0.2", port: 7002),
-        ])
+        #expect(
+            try NodeAddress.parseList("127.0.0.1:7000,[::1]:7001, 10.0.0.2:7002") == [
+                NodeAddress(host: "127.0.0.1", port: 7000),
+                NodeAddress(host: "::1", port: 7001),
+                NodeAddress(host: "10.0.0.2", port: 7002),
+            ])
         do {
             _ = try NodeAddress.parseList("a:1,,b,a:1")
             Issue.record("expected an error")
         } catch {
-            #expect(error.problems == [
-                "node address 2 is empty; separate addresses with single commas",
-                #""b": expected HOST:PORT, e.g. 127.0.0.1:7000"#,
-                "a:1 is listed more than once",
-            ])
+            #expect(
+                error.problems == [
+                    "node address 2 is empty; separate addresses with single commas",
+                    #""b": expected HOST:PORT, e.g. 127.0.0.1:7000"#,
+                    "a:1 is listed more than once",
+                ])
         }
     }
 

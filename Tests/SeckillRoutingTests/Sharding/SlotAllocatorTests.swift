@@ -24,7 +24,10 @@ struct SlotAllocatorTests {
         #expect(SlotAllocator.evenSlotRanges(count: 1) == [0...16383])
         #expect(SlotAllocator.evenSlotRanges(count: 2) == [0...8191, 8192...16383])
         #expect(SlotAllocator.evenSlotRanges(count: 5) == [0...3276, 3277...6553, 6554...9829, 9830...13106, 13107...16383])
-        #expect(SlotAllocator.evenSlotRanges(count: 7) == [0...2340, 2341...4680, 4681...7021, 7022...9361, 9362...11702, 11703...14042, 14043...16383])
+        #expect(
+            SlotAllocator.evenSlotRanges(count: 7) == [
+                0...2340, 2341...4680, 4681...7021, 7022...9361, 9362...11702, 11703...14042, 14043...16383,
+            ])
         let single = SlotAllocator.evenSlotRanges(count: 16384)
         #expect(single.allSatisfy { $0.count == 1 })
         #expect(single.enumerated().allSatisfy { $0.offset == $0.element.lowerBound })

@@ -29,10 +29,12 @@ struct SlotMapTests {
     @Test("explicit ranges are merged per node and replace the nodes' own slots")
     func explicitRanges() throws {
         let nodes = threeNodes([], [], [])
-        let map = try SlotMap(nodes: nodes, ranges: [
-            (slots: 0...99, node: 0), (slots: 100...199, node: 1), (slots: 200...299, node: 0),
-            (slots: 300...399, node: 0), (slots: 400...16383, node: 2),
-        ])
+        let map = try SlotMap(
+            nodes: nodes,
+            ranges: [
+                (slots: 0...99, node: 0), (slots: 100...199, node: 1), (slots: 200...299, node: 0),
+                (slots: 300...399, node: 0), (slots: 400...16383, node: 2),
+            ])
         #expect(map.ranges(ofNode: 0) == [0...99, 200...399])
         #expect(map.nodes[0].slots == [0...99, 200...399])
         #expect(map.slotCount(ofNode: 0) == 300)
@@ -61,10 +63,11 @@ struct SlotMapTests {
             _ = try SlotMap(nodes: threeNodes([], [], []), ranges: [(slots: 0...16384, node: 0), (slots: 0...10, node: 3)])
             Issue.record("expected an error")
         } catch {
-            #expect(error.problems == [
-                "slot map: slots 0-16384 of node-a are outside 0-16383",
-                "slot map: slots 0-10 name node index 3, but there are 3 nodes",
-            ])
+            #expect(
+                error.problems == [
+                    "slot map: slots 0-16384 of node-a are outside 0-16383",
+                    "slot map: slots 0-10 name node index 3, but there are 3 nodes",
+                ])
         }
         #expect(throws: ConfigError.self) { try SlotMap(nodes: []) }
     }
@@ -72,9 +75,11 @@ struct SlotMapTests {
     @Test("maps with the same assignment are equal")
     func equality() throws {
         let fromConfig = SlotMap(config: config)
-        let fromRanges = try SlotMap(nodes: threeNodes([], [], []), ranges: [
-            (slots: 10923...16383, node: 2), (slots: 0...5460, node: 0), (slots: 5461...10922, node: 1),
-        ])
+        let fromRanges = try SlotMap(
+            nodes: threeNodes([], [], []),
+            ranges: [
+                (slots: 10923...16383, node: 2), (slots: 0...5460, node: 0), (slots: 5461...10922, node: 1),
+            ])
         #expect(fromConfig == fromRanges)
     }
 }

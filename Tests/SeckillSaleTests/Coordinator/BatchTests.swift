@@ -15,7 +15,9 @@ struct BatchTests {
         // Interleave nodes so order must be restored after grouping.
         var requests: [PurchaseRequest] = []
         for round in 0..<2 {
-            for item in items.reversed() { requests.append(PurchaseRequest(item: item, user: "u", quantity: 1, requestID: "r\(round)-\(item)")) }
+            for item in items.reversed() {
+                requests.append(PurchaseRequest(item: item, user: "u", quantity: 1, requestID: "r\(round)-\(item)"))
+            }
         }
         for item in items { requests.append(PurchaseRequest(item: item, user: "v", quantity: 2)) }
         let results = await cluster.coordinator.purchase(requests)
@@ -37,7 +39,9 @@ struct BatchTests {
     @Test("a batch gives each request its own answer: limits, sold out, unknown items and windows")
     func mixedAnswers() async throws {
         let cluster = try await SaleCluster.start(nodes: 3)
-        let limited = cluster.item("limited"), scarce = cluster.item("scarce"), later = cluster.item("later")
+        let limited = cluster.item("limited")
+        let scarce = cluster.item("scarce")
+        let later = cluster.item("later")
         _ = try await cluster.coordinator.publish(limited, stock: 10, limitPerUser: 1)
         _ = try await cluster.coordinator.publish(scarce, stock: 1)
         _ = try await cluster.coordinator.publish(later, stock: 1, window: SaleWindow(startsAtMs: 4_000_000_000_000))
@@ -71,7 +75,10 @@ struct BatchTests {
         #expect((try? results[0].get())?.kind == "purchased")
         #expect((try? results[5].get())?.kind == "purchased")
         for index in 1...4 {
-            guard case .failure(let error) = results[index] else { Issue.record("entry \(index) was accepted"); continue }
+            guard case .failure(let error) = results[index] else {
+                Issue.record("entry \(index) was accepted")
+                continue
+            }
             #expect(error.code == .invalidInput, "entry \(index): \(error)")
         }
         #expect(try await cluster.meta(item, "sold") == 2)
@@ -156,7 +163,8 @@ struct BatchSinglePathTests {
         #expect(values.filter(\.shed).count == 19)
         #expect(cluster.coordinator.shedAnswers == 19)
         // With request ids nothing is shed.
-        let explicit = await cluster.coordinator.purchaseReceipts((0..<5).map { PurchaseRequest(item: item, user: "u\($0)", requestID: "x-\($0)") })
+        let explicit = await cluster.coordinator.purchaseReceipts(
+            (0..<5).map { PurchaseRequest(item: item, user: "u\($0)", requestID: "x-\($0)") })
         #expect(try explicit.map { try $0.get() }.allSatisfy { !$0.shed })
     }
 

@@ -5,7 +5,9 @@ import Testing
 @Suite("Cancel", .timeLimit(.minutes(1)))
 struct CancelTests {
     /// Publishes `item` and buys `quantity` for `user`, returning the order id.
-    static func bought(_ cluster: SaleCluster, _ item: String, stock: Int = 10, limit: Int = 0, user: String = "u", quantity: Int = 1) async throws -> String {
+    static func bought(_ cluster: SaleCluster, _ item: String, stock: Int = 10, limit: Int = 0, user: String = "u", quantity: Int = 1)
+        async throws -> String
+    {
         _ = try await cluster.coordinator.publish(item, stock: stock, limitPerUser: limit)
         let result = try await cluster.coordinator.purchase(item, user: user, quantity: quantity)
         guard case .purchased(let order, _) = result else { throw TestFailure("setup purchase answered \(result)") }
@@ -19,7 +21,10 @@ struct CancelTests {
         let order = try await Self.bought(cluster, item, user: "alice", quantity: 3)
         #expect(try await cluster.coordinator.status([item]).first??.remaining == 7)
         let result = try await cluster.coordinator.cancel(item, order: order)
-        guard case .cancelled(let cancellation, "alice", 3) = result else { Issue.record("\(result)"); return }
+        guard case .cancelled(let cancellation, "alice", 3) = result else {
+            Issue.record("\(result)")
+            return
+        }
         let status = try #require(try await cluster.coordinator.status([item]).first ?? nil)
         #expect(status.remaining == 10)
         #expect(status.sold == 0)
@@ -49,7 +54,10 @@ struct CancelTests {
         let item = cluster.item()
         let order = try await Self.bought(cluster, item, user: "bob", quantity: 2)
         let first = try await cluster.coordinator.cancel(item, order: order)
-        guard case .cancelled(let cancellation, "bob", 2) = first else { Issue.record("\(first)"); return }
+        guard case .cancelled(let cancellation, "bob", 2) = first else {
+            Issue.record("\(first)")
+            return
+        }
         let total = try await cluster.meta(item, "total")
         let epoch = try await cluster.meta(item, "epoch")
         let second = try await cluster.coordinator.cancel(item, order: order)
@@ -67,7 +75,8 @@ struct CancelTests {
         let order = try await Self.bought(cluster, item, user: "a|b|c")
         #expect(try await cluster.coordinator.cancel(item, order: order).kindAndUser == ("cancelled", "a|b|c"))
         guard case .alreadyCancelled(_, "a|b|c", 1) = try await cluster.coordinator.cancel(item, order: order) else {
-            Issue.record("second cancel"); return
+            Issue.record("second cancel")
+            return
         }
     }
 
@@ -88,7 +97,8 @@ struct CancelTests {
         let item = cluster.item()
         let order = try await Self.bought(cluster, item)
         guard case .cancelled(let cancellation, _, _) = try await cluster.coordinator.cancel(item, order: order) else {
-            Issue.record("cancel failed"); return
+            Issue.record("cancel failed")
+            return
         }
         #expect(try await cluster.coordinator.cancel(item, order: cancellation) == .unknownOrder)
         #expect(try await cluster.meta(item, "sold") == 0)

@@ -37,12 +37,14 @@ struct PrometheusExpositionTests {
         #expect(parsed.value("seckill_wait_total", ["result": "notReplicated"]) == 1)
     }
 
-    @Test("the parser refuses what the format forbids", arguments: [
-        "# TYPE x_total counter\nx_total 1\n",
-        "# HELP x a\n# TYPE x counter\nx 1\n",
-        "# HELP h a\n# TYPE h histogram\nh_bucket{le=\"1\"} 2\nh_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_count 1\n",
-        "y 1\n",
-    ])
+    @Test(
+        "the parser refuses what the format forbids",
+        arguments: [
+            "# TYPE x_total counter\nx_total 1\n",
+            "# HELP x a\n# TYPE x counter\nx 1\n",
+            "# HELP h a\n# TYPE h histogram\nh_bucket{le=\"1\"} 2\nh_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_count 1\n",
+            "y 1\n",
+        ])
     func parserIsStrict(text: String) {
         #expect(throws: PrometheusText.Problem.self) { try PrometheusText(text) }
     }

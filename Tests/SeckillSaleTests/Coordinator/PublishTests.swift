@@ -62,7 +62,8 @@ struct PublishTests {
         let item = cluster.item()
         _ = try await cluster.coordinator.publish(item, stock: 10)
         guard case .purchased(let order, _) = try await cluster.coordinator.purchase(item, user: "a") else {
-            Issue.record("purchase failed"); return
+            Issue.record("purchase failed")
+            return
         }
         _ = try await cluster.coordinator.cancel(item, order: order)
         #expect(try await cluster.meta(item, "sold") == 0)
@@ -77,7 +78,8 @@ struct PublishTests {
         let keys = ItemKeys(item: item)
         _ = try await cluster.coordinator.publish(item, stock: 10, limitPerUser: 1)
         guard case .purchased(let order, _) = try await cluster.coordinator.purchase(item, user: "a") else {
-            Issue.record("purchase failed"); return
+            Issue.record("purchase failed")
+            return
         }
         _ = try await cluster.coordinator.purchase(item, user: "b")
         _ = try await cluster.coordinator.cancel(item, order: order)

@@ -13,7 +13,10 @@ struct PurchaseTests {
         let item = cluster.item()
         _ = try await cluster.coordinator.publish(item, stock: 10)
         let result = try await cluster.coordinator.purchase(item, user: "alice", quantity: 3, requestID: "req-1")
-        guard case .purchased(let order, let remaining) = result else { Issue.record("\(result)"); return }
+        guard case .purchased(let order, let remaining) = result else {
+            Issue.record("\(result)")
+            return
+        }
         #expect(remaining == 7)
         #expect(try await cluster.meta(item, "sold") == 3)
         #expect(try await cluster.held(item, by: "alice") == 3)
@@ -40,7 +43,8 @@ struct PurchaseTests {
         let keys = ItemKeys(item: item)
         _ = try await cluster.coordinator.publish(item, stock: 1, limitPerUser: 1)
         guard case .purchased(let order, 0) = try await cluster.coordinator.purchase(item, user: "alice", requestID: "req-1") else {
-            Issue.record("the first unit was not sold"); return
+            Issue.record("the first unit was not sold")
+            return
         }
         #expect(try await cluster.coordinator.purchase(item, user: "bob", requestID: "req-2") == .soldOut(remaining: 0))
         #expect(try await cluster.coordinator.purchase(item, user: "alice", requestID: "req-3") == .soldOut(remaining: 0))
@@ -60,7 +64,10 @@ struct PurchaseTests {
         #expect(try await cluster.coordinator.purchase(item, user: "alice", requestID: "req-1") == .soldOut(remaining: 0))
         _ = try await cluster.coordinator.restock(item, units: 1)
         let bought = try await cluster.coordinator.purchaseReceipt(item, user: "alice", requestID: "req-1")
-        guard case .purchased = bought.result else { Issue.record("the retry did not buy: \(bought.result)"); return }
+        guard case .purchased = bought.result else {
+            Issue.record("the retry did not buy: \(bought.result)")
+            return
+        }
         #expect(!bought.replayed)
         _ = try await cluster.coordinator.restock(item, units: 5)
         let again = try await cluster.coordinator.purchaseReceipt(item, user: "alice", requestID: "req-1")
@@ -78,7 +85,8 @@ struct PurchaseTests {
         #expect(try await cluster.coordinator.purchase(item, user: "u", quantity: 2).kind == "purchased")
         #expect(try await cluster.coordinator.purchase(item, user: "u", quantity: 2) == .limitReached(held: 2))
         guard case .purchased(_, 97) = try await cluster.coordinator.purchase(item, user: "u", quantity: 1) else {
-            Issue.record("the third unit was not sold"); return
+            Issue.record("the third unit was not sold")
+            return
         }
         #expect(try await cluster.coordinator.purchase(item, user: "u", quantity: 1) == .limitReached(held: 3))
         #expect(try await cluster.held(item, by: "u") == 3)
@@ -147,7 +155,8 @@ struct PurchaseTests {
         let user = "{用户}|a b"
         _ = try await cluster.coordinator.publish(item, stock: 2)
         guard case .purchased(let order, 1) = try await cluster.coordinator.purchase(item, user: user, requestID: "{r}|1") else {
-            Issue.record("purchase failed"); return
+            Issue.record("purchase failed")
+            return
         }
         #expect(try await cluster.held(item, by: user) == 1)
         #expect(try await cluster.coordinator.cancel(item, order: order).kindAndUser == ("cancelled", user))
@@ -166,7 +175,8 @@ struct PurchaseTests {
                     group.addTask {
                         var counts: [String: Int] = [:]
                         for attempt in 0..<100 {
-                            let result = try await coordinator.purchase(item, user: "user-\(user)", requestID: "u\(user)-w\(worker)-a\(attempt)")
+                            let result = try await coordinator.purchase(
+                                item, user: "user-\(user)", requestID: "u\(user)-w\(worker)-a\(attempt)")
                             counts[result.kind, default: 0] += 1
                         }
                         return counts

@@ -25,7 +25,8 @@ struct RestockTests {
         #expect(try await cluster.coordinator.purchase(item, user: "b") == .soldOut(remaining: 0))
         #expect(try await cluster.coordinator.restock(item, units: 2) == .restocked(total: 3, remaining: 2, epoch: 2))
         guard case .purchased(_, 1) = try await cluster.coordinator.purchase(item, user: "b") else {
-            Issue.record("b could not buy after the restock"); return
+            Issue.record("b could not buy after the restock")
+            return
         }
         #expect(try await cluster.meta(item, "sold") == 2)
     }
@@ -40,7 +41,8 @@ struct RestockTests {
         #expect(first == .restocked(total: 15, remaining: 15, epoch: 2))
         #expect(second == first)
         #expect(try await cluster.meta(item, "total") == 15)
-        #expect(try await cluster.coordinator.restock(item, units: 5, requestID: "restock-2") == .restocked(total: 20, remaining: 20, epoch: 3))
+        #expect(
+            try await cluster.coordinator.restock(item, units: 5, requestID: "restock-2") == .restocked(total: 20, remaining: 20, epoch: 3))
     }
 
     @Test("restock request ids do not collide with purchase request ids of the same text")
@@ -62,7 +64,8 @@ struct RestockTests {
             #expect(try await cluster.coordinator.purchase(item, user: "u", requestID: "restock:s-1").kind == "purchased")
         } else {
             _ = try await cluster.coordinator.purchase(item, user: "u", requestID: "restock:s-1")
-            #expect(try await cluster.coordinator.restock(item, units: 5, requestID: "s-1") == .restocked(total: 15, remaining: 14, epoch: 2))
+            #expect(
+                try await cluster.coordinator.restock(item, units: 5, requestID: "s-1") == .restocked(total: 15, remaining: 14, epoch: 2))
         }
         #expect(try await cluster.meta(item, "total") == 15)
         #expect(try await cluster.meta(item, "sold") == 1)

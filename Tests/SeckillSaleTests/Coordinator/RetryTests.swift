@@ -12,7 +12,9 @@ import Testing
 struct RetryTests {
     /// A proxied one-node cluster with `item` published and every script loaded, so the
     /// connections are open and the next command on the wire is the one under test.
-    static func ready(stock: Int = 10, options: SaleOptions = SaleOptions(), command: Duration = .seconds(2)) async throws -> (SaleCluster, String) {
+    static func ready(stock: Int = 10, options: SaleOptions = SaleOptions(), command: Duration = .seconds(2)) async throws -> (
+        SaleCluster, String
+    ) {
         let cluster = try await SaleCluster.start(
             proxied: true, options: options, timeouts: TimeoutSettings(connect: .seconds(2), command: command))
         let item = cluster.item()
@@ -28,7 +30,10 @@ struct RetryTests {
         proxy.arm(.dropNextReply)
         let result = try await cluster.coordinator.purchase(item, user: "alice", requestID: "r-1")
         #expect(proxy.dropped == 1)
-        guard case .purchased(let order, 9) = result else { Issue.record("\(result)"); return }
+        guard case .purchased(let order, 9) = result else {
+            Issue.record("\(result)")
+            return
+        }
         #expect(try await cluster.meta(item, "sold") == 1)
         #expect(try await cluster.held(item, by: "alice") == 1)
         let orders = try await cluster.orders(item)
@@ -46,7 +51,10 @@ struct RetryTests {
         proxy.arm(.dropNextRequest)
         let result = try await cluster.coordinator.purchase(item, user: "alice", requestID: "r-1")
         #expect(proxy.dropped == 1)
-        guard case .purchased(let order, 9) = result else { Issue.record("\(result)"); return }
+        guard case .purchased(let order, 9) = result else {
+            Issue.record("\(result)")
+            return
+        }
         #expect(try await cluster.orders(item).map(\.id) == [order])
     }
 
@@ -57,7 +65,10 @@ struct RetryTests {
         proxy.arm(.delayNextReply(.milliseconds(700)))
         let result = try await cluster.coordinator.purchase(item, user: "alice", requestID: "r-1")
         #expect(proxy.delayed == 1)
-        guard case .purchased(let order, 9) = result else { Issue.record("\(result)"); return }
+        guard case .purchased(let order, 9) = result else {
+            Issue.record("\(result)")
+            return
+        }
         #expect(try await cluster.orders(item).map(\.id) == [order])
         #expect(try await cluster.meta(item, "sold") == 1)
     }
@@ -78,7 +89,10 @@ struct RetryTests {
         #expect(proxy.dropped >= 2, "the purchase should have been retried with its request id")
         proxy.disarm()
         let result = try await cluster.coordinator.purchase(item, user: "alice", requestID: "r-1")
-        guard case .purchased(let order, 9) = result else { Issue.record("\(result)"); return }
+        guard case .purchased(let order, 9) = result else {
+            Issue.record("\(result)")
+            return
+        }
         #expect(try await cluster.orders(item).map(\.id) == [order])
     }
 
@@ -92,7 +106,10 @@ struct RetryTests {
         }
         #expect(error?.code == .outcomeUnknown)
         proxy.disarm()
-        guard let id = error?.requestID else { Issue.record("no request id on the error"); return }
+        guard let id = error?.requestID else {
+            Issue.record("no request id on the error")
+            return
+        }
         #expect(error?.message.contains("request id \(id)") == true)
         let first = try await cluster.coordinator.purchaseReceipt(item, user: "alice", requestID: id)
         #expect(first.replayed, "the lost attempt bought; the retry must return it")
@@ -133,7 +150,8 @@ struct RetryTests {
     func lostCancelReply() async throws {
         let (cluster, item) = try await Self.ready()
         guard case .purchased(let order, _) = try await cluster.coordinator.purchase(item, user: "alice", quantity: 2) else {
-            Issue.record("setup purchase failed"); return
+            Issue.record("setup purchase failed")
+            return
         }
         let proxy = cluster.proxy(owning: item)
         proxy.arm(.dropNextReply)
@@ -143,11 +161,14 @@ struct RetryTests {
         #expect(cancels.count == 1)
         // The retry carries the call's id, so it is told "cancelled", not "already cancelled".
         guard case .cancelled(let cancellation, "alice", 2) = result else {
-            Issue.record("expected cancelled, got \(result)"); return
+            Issue.record("expected cancelled, got \(result)")
+            return
         }
         #expect(cancellation == cancels.first?.id)
         // A different call for the same order is told it was already cancelled.
-        #expect(try await cluster.coordinator.cancel(item, order: order) == .alreadyCancelled(cancellation: cancellation, user: "alice", quantity: 2))
+        #expect(
+            try await cluster.coordinator.cancel(item, order: order)
+                == .alreadyCancelled(cancellation: cancellation, user: "alice", quantity: 2))
         #expect(try await cluster.meta(item, "sold") == 0)
         #expect(try await cluster.meta(item, "epoch") == 2)
     }
@@ -177,7 +198,8 @@ struct RetryTests {
         #expect(try await cluster.coordinator.purchase(item, user: "u").kind == "purchased")
         try await cluster.cli(owning: item, "SCRIPT", "FLUSH")
         guard case .cancelled = try await cluster.coordinator.cancel(item, order: try await cluster.orders(item)[0].id) else {
-            Issue.record("cancel after flush"); return
+            Issue.record("cancel after flush")
+            return
         }
         try await cluster.cli(owning: item, "SCRIPT", "FLUSH")
         #expect(try await cluster.coordinator.restock(item, units: 1) == .restocked(total: 11, remaining: 11, epoch: 3))
@@ -230,7 +252,10 @@ struct RetryTests {
         }
         try await Task.sleep(for: .milliseconds(50))
         task.cancel()
-        guard case .failure(let error) = await task.value else { Issue.record("the purchase succeeded on a dead node"); return }
+        guard case .failure(let error) = await task.value else {
+            Issue.record("the purchase succeeded on a dead node")
+            return
+        }
         // `.outcomeUnknown` when the first attempt went out on the old connection before the
         // loop had seen it close (possible on a loaded machine); `.redis` otherwise.
         #expect(error.code == .redis || error.code == .outcomeUnknown, "\(error.message)")
@@ -241,8 +266,9 @@ struct RetryTests {
         #expect(attempts < 20, "\(error.message)")
     }
 
-    @Test("a node restarted within the call deadline answers the call, whether or not the script was loaded",
-          arguments: [true, false])
+    @Test(
+        "a node restarted within the call deadline answers the call, whether or not the script was loaded",
+        arguments: [true, false])
     func nodeBackWithinDeadline(prepared: Bool) async throws {
         let cluster = try await SaleCluster.start(options: SaleOptions(callDeadline: .seconds(5)))
         let item = cluster.item()

@@ -20,8 +20,9 @@ struct SaleOptionsTests {
 
     @Test("sale.allowEvictionPolicy, sale.callDeadlineMs and durability reach the coordinator's options")
     func fromConfig() throws {
-        let options = SaleOptions(config: try Self.config(
-            #""sale": {"callDeadlineMs": 1500, "allowEvictionPolicy": true}, "durability": {"replicas": 1, "timeoutMs": 50}"#))
+        let options = SaleOptions(
+            config: try Self.config(
+                #""sale": {"callDeadlineMs": 1500, "allowEvictionPolicy": true}, "durability": {"replicas": 1, "timeoutMs": 50}"#))
         #expect(options.allowEvictionPolicy)
         #expect(options.callDeadline == .milliseconds(1500))
         #expect(options.durabilityReplicas == 1)

@@ -11,7 +11,8 @@ struct SaleStateTests {
     @Test("500 refused attempts with request ids add no key and no record; purchases add one record each")
     func refusalsLeaveNothing() async throws {
         let cluster = try await SaleCluster.start()
-        let item = cluster.item(), gone = cluster.item("gone")
+        let item = cluster.item()
+        let gone = cluster.item("gone")
         let keys = ItemKeys(item: item)
         _ = try await cluster.coordinator.publish(item, stock: 30, limitPerUser: 1)
         _ = try await cluster.coordinator.publish(gone, stock: 0)
@@ -39,7 +40,8 @@ struct SaleStateTests {
         let keys = ItemKeys(item: item)
         _ = try await cluster.coordinator.publish(item, stock: 5)
         guard case .purchased(let order, _) = try await cluster.coordinator.purchase(item, user: "u", requestID: "r-1") else {
-            Issue.record("not sold"); return
+            Issue.record("not sold")
+            return
         }
         _ = try await cluster.coordinator.cancel(item, order: order)
         _ = try await cluster.coordinator.restock(item, units: 1, requestID: "s-1")
@@ -74,7 +76,10 @@ struct SaleStateTests {
         _ = try await cluster.coordinator.publish(item, stock: 3, replace: true)
         // A new item: the id's record went with the old one, so the attempt buys again.
         let second = try await cluster.coordinator.purchaseReceipt(item, user: "u", requestID: "r-1")
-        guard case .purchased(let order, 2) = second.result else { Issue.record("the replaced item did not sell afresh: \(second.result)"); return }
+        guard case .purchased(let order, 2) = second.result else {
+            Issue.record("the replaced item did not sell afresh: \(second.result)")
+            return
+        }
         #expect(!second.replayed)
         #expect(try await cluster.orders(item).map(\.id) == [order])
         #expect(try await cluster.meta(item, "sold") == 1)
@@ -108,13 +113,15 @@ struct SaleStateTests {
     @Test("at maxmemory under noeviction a purchase fails with outOfMemory and nothing is applied; refusals still answer")
     func outOfMemory() async throws {
         let cluster = try await SaleCluster.start()
-        let item = cluster.item(), gone = cluster.item("gone")
+        let item = cluster.item()
+        let gone = cluster.item("gone")
         let keys = ItemKeys(item: item)
         _ = try await cluster.coordinator.publish(item, stock: 5, limitPerUser: 1)
         _ = try await cluster.coordinator.publish(gone, stock: 0)
         _ = try await cluster.coordinator.purchase(item, user: "first")
         // With durability on, a replay rewrites its record before WAIT.
-        let durable = SaleCoordinator(client: cluster.client, options: SaleOptions(durabilityReplicas: 1, durabilityTimeout: .milliseconds(20)))
+        let durable = SaleCoordinator(
+            client: cluster.client, options: SaleOptions(durabilityReplicas: 1, durabilityTimeout: .milliseconds(20)))
         let bought = try await durable.purchaseReceipt(item, user: "durable", requestID: "d-1")
         try await cluster.cli(node: 0, "CONFIG", "SET", "maxmemory", "1")
 

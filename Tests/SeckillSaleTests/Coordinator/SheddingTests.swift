@@ -19,7 +19,10 @@ struct SheddingTests {
         let cluster = try await SaleCluster.start(options: SaleOptions(soldOutRecheck: .seconds(600)))
         let item = cluster.item()
         _ = try await cluster.coordinator.publish(item, stock: 1, limitPerUser: 0)
-        guard case .purchased = try await cluster.coordinator.purchase(item, user: "a") else { Issue.record("first purchase"); return }
+        guard case .purchased = try await cluster.coordinator.purchase(item, user: "a") else {
+            Issue.record("first purchase")
+            return
+        }
         #expect(try await cluster.coordinator.purchase(item, user: "b") == .soldOut(remaining: 0))
         let before = cluster.coordinator.shedAnswers
         let records = try await cluster.redis("DBSIZE", key: ItemKeys(item: item).meta).int ?? -1
@@ -40,7 +43,8 @@ struct SheddingTests {
         #expect(try await cluster.coordinator.purchase(item, user: "a") == .soldOut(remaining: 0))
         _ = try await cluster.coordinator.restock(item, units: 2)
         guard case .purchased = try await cluster.coordinator.purchase(item, user: "b") else {
-            Issue.record("restocked item answered from the sold-out cache"); return
+            Issue.record("restocked item answered from the sold-out cache")
+            return
         }
     }
 
@@ -55,7 +59,8 @@ struct SheddingTests {
         try await Task.sleep(for: Self.recheck + .milliseconds(20))
         // The first attempt after the interval is the probe and goes to Redis.
         guard case .purchased(_, let remaining) = try await cluster.coordinator.purchase(item, user: "b") else {
-            Issue.record("item with stock still answered sold out after the recheck interval"); return
+            Issue.record("item with stock still answered sold out after the recheck interval")
+            return
         }
         #expect(remaining == 2)
     }

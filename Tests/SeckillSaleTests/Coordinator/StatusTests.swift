@@ -119,7 +119,9 @@ struct StatusTests {
         func hmgetCalls() async throws -> Int {
             let text = try await cluster.redis("INFO", "commandstats", key: ItemKeys(item: items[0]).meta).string ?? ""
             let line = text.split(whereSeparator: \.isNewline).first { $0.hasPrefix("cmdstat_hmget:") } ?? ""
-            return line.dropFirst("cmdstat_hmget:".count).split(separator: ",").first { $0.hasPrefix("calls=") }.flatMap { Int($0.dropFirst(6)) } ?? 0
+            return line.dropFirst("cmdstat_hmget:".count).split(separator: ",").first { $0.hasPrefix("calls=") }.flatMap {
+                Int($0.dropFirst(6))
+            } ?? 0
         }
         let before = try await hmgetCalls()
         cluster.proxies[0].arm(.dropNextReply)

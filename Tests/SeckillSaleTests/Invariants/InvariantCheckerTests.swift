@@ -108,7 +108,8 @@ struct InvariantCheckerTests {
         _ = try await cluster.coordinator.publish(item, stock: 5_000)
         try await cluster.coordinator.prepare()
         for chunk in stride(from: 0, to: 2_500, by: 500) {
-            let results = await cluster.coordinator.purchase((chunk..<chunk + 500).map { PurchaseRequest(item: item, user: "u\($0 % 700)") })
+            let results = await cluster.coordinator.purchase(
+                (chunk..<chunk + 500).map { PurchaseRequest(item: item, user: "u\($0 % 700)") })
             #expect(results.allSatisfy { (try? $0.get())?.kind == "purchased" })
         }
         let report = try await check(cluster, [item])

@@ -52,8 +52,10 @@ struct ItemKeysTests {
             #expect(ItemKeys.item(fromMetaKey: ItemKeys(item: item).meta) == item)
         }
         let keys = ItemKeys(item: "sku-1")
-        for other in [keys.buyers, keys.orders, keys.cancels, keys.requests, keys.restocks, "seckill:{}", "seckill:sku-1", "other:{sku-1}",
-                      "seckill:{a}b}", "seckill:{{a}"] {
+        for other in [
+            keys.buyers, keys.orders, keys.cancels, keys.requests, keys.restocks, "seckill:{}", "seckill:sku-1", "other:{sku-1}",
+            "seckill:{a}b}", "seckill:{{a}",
+        ] {
             #expect(ItemKeys.item(fromMetaKey: other) == nil, "\(other)")
         }
     }

@@ -30,7 +30,8 @@ struct SaleInputTests {
     ) async {
         let error = await #expect(throws: SaleError.self, sourceLocation: sourceLocation) { try await body() }
         #expect(error?.code == .invalidInput, "code of \(String(describing: error))", sourceLocation: sourceLocation)
-        #expect(error?.message.contains(text) == true, "\(error?.message ?? "no error") should mention \(text)", sourceLocation: sourceLocation)
+        #expect(
+            error?.message.contains(text) == true, "\(error?.message ?? "no error") should mention \(text)", sourceLocation: sourceLocation)
     }
 
     @Test("an empty item id is refused")
@@ -45,15 +46,17 @@ struct SaleInputTests {
         await expectRefused("must not contain { or }") { _ = try await coordinator.publish(item, stock: 1) }
     }
 
-    @Test("an item id with a control character is refused and the character is shown escaped",
-          arguments: ["a\nb", "a\u{0}b", "tab\there", "del\u{7F}"])
+    @Test(
+        "an item id with a control character is refused and the character is shown escaped",
+        arguments: ["a\nb", "a\u{0}b", "tab\there", "del\u{7F}"])
     func itemWithControlCharacter(item: String) async {
         await expectRefused("contains a control character") { _ = try await coordinator.purchase(item, user: "u") }
         await expectRefused("\\u{") { _ = try await coordinator.cancel(item, order: "1-0") }
     }
 
-    @Test("an item id of 129 bytes is refused, counting bytes rather than characters",
-          arguments: [SaleInputTests.longID, SaleInputTests.longUnicodeID])
+    @Test(
+        "an item id of 129 bytes is refused, counting bytes rather than characters",
+        arguments: [SaleInputTests.longID, SaleInputTests.longUnicodeID])
     func itemTooLong(item: String) async {
         await expectRefused("item id is 129 bytes long; the most is 128") { _ = try await coordinator.purchase(item, user: "u") }
         await expectRefused("item id is 129 bytes long") { _ = try await coordinator.restock(item, units: 1) }

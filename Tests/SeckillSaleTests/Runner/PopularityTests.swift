@@ -40,7 +40,9 @@ struct PopularityTests {
 
     @Test("equal seeds give equal sequences, different seeds different ones")
     func seededRandom() {
-        var a = SeededRandom(seed: 99), b = SeededRandom(seed: 99), c = SeededRandom(seed: 100)
+        var a = SeededRandom(seed: 99)
+        var b = SeededRandom(seed: 99)
+        var c = SeededRandom(seed: 100)
         let first = (0..<16).map { _ in a.next() }
         #expect(first == (0..<16).map { _ in b.next() })
         #expect(first != (0..<16).map { _ in c.next() })

@@ -33,7 +33,8 @@ struct RequestLogTests {
 
     @Test("malformed lines are reported with their numbers and not retried")
     func malformed() {
-        let log = Self.parse("""
+        let log = Self.parse(
+            """
             item-1 user-1 1 r-1
             nonsense
             A r-9 1-0

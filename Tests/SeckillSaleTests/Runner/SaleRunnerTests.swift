@@ -155,13 +155,15 @@ struct SaleRunnerTests {
         #expect(report.purchased == 15)
     }
 
-    @Test("a run with no items, no users, no concurrency or a bad prefix is refused", arguments: [
-        { (c: inout SaleRunConfig) in c.items = 0 },
-        { (c: inout SaleRunConfig) in c.users = 0 },
-        { (c: inout SaleRunConfig) in c.concurrency = 0 },
-        { (c: inout SaleRunConfig) in c.requests = -1 },
-        { (c: inout SaleRunConfig) in c.prefix = "bad{prefix}" },
-    ] as [@Sendable (inout SaleRunConfig) -> Void])
+    @Test(
+        "a run with no items, no users, no concurrency or a bad prefix is refused",
+        arguments: [
+            { (c: inout SaleRunConfig) in c.items = 0 },
+            { (c: inout SaleRunConfig) in c.users = 0 },
+            { (c: inout SaleRunConfig) in c.concurrency = 0 },
+            { (c: inout SaleRunConfig) in c.requests = -1 },
+            { (c: inout SaleRunConfig) in c.prefix = "bad{prefix}" },
+        ] as [@Sendable (inout SaleRunConfig) -> Void])
     func invalidConfig(change: @Sendable (inout SaleRunConfig) -> Void) async throws {
         let cluster = try await SaleCluster.start()
         var config = SaleRunConfig()

@@ -32,7 +32,8 @@ struct SaleScriptTests {
             let meta = ItemKeys(item: item).meta
             let text = try await cluster.redis("INFO", "commandstats", key: meta).string ?? ""
             guard let line = text.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("cmdstat_\(command):") }),
-                  let field = line.split(separator: ",").first(where: { $0.contains("calls=") }) else { return 0 }
+                let field = line.split(separator: ",").first(where: { $0.contains("calls=") })
+            else { return 0 }
             return Int(field.split(separator: "=").last ?? "") ?? -1
         }
         let free = cluster.item("free")
@@ -62,7 +63,10 @@ struct SaleScriptTests {
         _ = try await cluster.coordinator.publish(item, stock: 5)
         #expect(try await cluster.coordinator.purchase(item, user: "a", quantity: 6) == .soldOut(remaining: 5))
         let bought = try await cluster.coordinator.purchase(item, user: "a", quantity: 5)
-        guard case .purchased(_, 0) = bought else { Issue.record("\(bought)"); return }
+        guard case .purchased(_, 0) = bought else {
+            Issue.record("\(bought)")
+            return
+        }
         #expect(try await cluster.meta(item, "sold") == 5)
     }
 
@@ -101,7 +105,8 @@ struct SaleScriptTests {
         let item = cluster.item()
         _ = try await cluster.coordinator.publish(item, stock: 10, limitPerUser: 1)
         guard case .purchased(let order, _) = try await cluster.coordinator.purchase(item, user: "u") else {
-            Issue.record("first purchase failed"); return
+            Issue.record("first purchase failed")
+            return
         }
         _ = try await cluster.coordinator.cancel(item, order: order)
         #expect(try await cluster.buyers(item).isEmpty)
@@ -130,7 +135,10 @@ struct SaleScriptTests {
         let clock = ContinuousClock()
         let deadline = clock.now + .seconds(20)
         while try await !offThePool({ try server.cli("CLUSTER", "INFO") }).contains("cluster_state:ok") {
-            guard clock.now < deadline else { Issue.record("the one-node cluster never became ready"); return }
+            guard clock.now < deadline else {
+                Issue.record("the one-node cluster never became ready")
+                return
+            }
             try await Task.sleep(for: .milliseconds(50))
         }
         let config = try ClusterConfig(
@@ -144,10 +152,14 @@ struct SaleScriptTests {
         for item in ["cluster-item", "商品-cluster", "x:y"] {
             #expect(try await coordinator.publish(item, stock: 5, limitPerUser: 2) == .published(epoch: 1))
             guard case .purchased(let order, 4) = try await coordinator.purchase(item, user: "u", requestID: "r-1") else {
-                Issue.record("purchase of \(item) failed"); continue
+                Issue.record("purchase of \(item) failed")
+                continue
             }
             #expect(try await coordinator.restock(item, units: 1, requestID: "s-1") == .restocked(total: 6, remaining: 5, epoch: 2))
-            guard case .cancelled = try await coordinator.cancel(item, order: order) else { Issue.record("cancel of \(item)"); continue }
+            guard case .cancelled = try await coordinator.cancel(item, order: order) else {
+                Issue.record("cancel of \(item)")
+                continue
+            }
             #expect(try await coordinator.status([item]).first??.sold == 0)
             #expect(try await coordinator.publish(item, stock: 1, replace: true) == .published(epoch: 4))
         }

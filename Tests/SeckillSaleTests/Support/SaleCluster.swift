@@ -168,7 +168,8 @@ final class SaleCluster: Sendable {
     func noscriptErrors(onNodeOf key: String) async throws -> Int {
         let info = try await redis("INFO", "errorstats", key: key).string ?? ""
         guard let line = info.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("errorstat_NOSCRIPT:") }),
-              let count = line.split(separator: "=").last.flatMap({ Int($0) }) else { return 0 }
+            let count = line.split(separator: "=").last.flatMap({ Int($0) })
+        else { return 0 }
         return count
     }
 }

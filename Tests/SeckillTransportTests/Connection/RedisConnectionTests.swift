@@ -38,7 +38,10 @@ struct RedisConnectionTests {
         try server.cli("SET", key, String(repeating: "x", count: 4_096))
         let limited = Self.pool(server, maxReplyBytes: 1_024)
         let other = Self.pool(server)
-        defer { limited.close(); other.close() }
+        defer {
+            limited.close()
+            other.close()
+        }
         #expect(try await limited.send(RESPCommand("PING")).string == "PONG")
         #expect(try await other.send(RESPCommand("PING")).string == "PONG")
 

@@ -3,17 +3,19 @@ import Testing
 
 @Suite("RedisError classification")
 struct RedisErrorTests {
-    @Test("error replies keep their code and say whether the command ran", arguments: [
-        ("NOSCRIPT No matching script. Please use EVAL.", "NOSCRIPT", true),
-        ("MOVED 3999 127.0.0.1:6381", "MOVED", true),
-        ("ASK 3999 127.0.0.1:6381", "ASK", true),
-        ("TRYAGAIN Multiple keys request during rehashing of slot", "TRYAGAIN", true),
-        ("CLUSTERDOWN The cluster is down", "CLUSTERDOWN", true),
-        ("LOADING Redis is loading the dataset in memory", "LOADING", true),
-        ("READONLY You can't write against a read only replica.", "READONLY", true),
-        ("WRONGTYPE Operation against a key holding the wrong kind of value", "WRONGTYPE", false),
-        ("ERR unknown command 'FOO'", "ERR", false),
-    ])
+    @Test(
+        "error replies keep their code and say whether the command ran",
+        arguments: [
+            ("NOSCRIPT No matching script. Please use EVAL.", "NOSCRIPT", true),
+            ("MOVED 3999 127.0.0.1:6381", "MOVED", true),
+            ("ASK 3999 127.0.0.1:6381", "ASK", true),
+            ("TRYAGAIN Multiple keys request during rehashing of slot", "TRYAGAIN", true),
+            ("CLUSTERDOWN The cluster is down", "CLUSTERDOWN", true),
+            ("LOADING Redis is loading the dataset in memory", "LOADING", true),
+            ("READONLY You can't write against a read only replica.", "READONLY", true),
+            ("WRONGTYPE Operation against a key holding the wrong kind of value", "WRONGTYPE", false),
+            ("ERR unknown command 'FOO'", "ERR", false),
+        ])
     func serverErrorCodes(line: String, code: String, didNotRun: Bool) {
         let error = RedisError.server(line, node: "node-a")
         #expect(error.code == .serverError)

@@ -16,7 +16,10 @@ struct SeckillLoggerTests {
     @Test("the disabled logger builds neither message nor metadata")
     func disabledBuildsNothing() {
         let built = Atomic<Int>(0)
-        func message() -> String { built.add(1, ordering: .relaxed); return "m" }
+        func message() -> String {
+            built.add(1, ordering: .relaxed)
+            return "m"
+        }
         SeckillLogger.disabled.log(.error, message(), ["k": message()])
         #expect(built.load(ordering: .relaxed) == 0)
         #expect(!SeckillLogger.disabled.isEnabled(.error))
@@ -27,7 +30,10 @@ struct SeckillLoggerTests {
         let collector = Collector()
         let logger = SeckillLogger(handler: collector, level: .info)
         let built = Atomic<Int>(0)
-        func text(_ value: String) -> String { built.add(1, ordering: .relaxed); return value }
+        func text(_ value: String) -> String {
+            built.add(1, ordering: .relaxed)
+            return value
+        }
         logger.log(.debug, text("debug"))
         logger.log(.info, text("info"), ["node": "node-a"])
         logger.log(.error, text("error"))

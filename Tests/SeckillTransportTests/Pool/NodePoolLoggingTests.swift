@@ -32,7 +32,10 @@ struct NodePoolLoggingTests {
         let deadline = clock.now + .seconds(10)
         // The next calls may meet the dead connection once; poll until a reply comes back.
         while (try? await pool.send(RESPCommand("PING"))) == nil || collector.count("connected") < 2 {
-            guard clock.now < deadline else { Issue.record("the pool never reconnected"); return }
+            guard clock.now < deadline else {
+                Issue.record("the pool never reconnected")
+                return
+            }
             try await Task.sleep(for: .milliseconds(10))
         }
         #expect(collector.count("connection lost") == 1)
@@ -44,7 +47,10 @@ struct NodePoolLoggingTests {
         server.stop()
         _ = try? await pool.send(RESPCommand("PING"))
         while collector.count("connect failed") == 0 {
-            guard clock.now < deadline else { Issue.record("no connect failure was logged"); return }
+            guard clock.now < deadline else {
+                Issue.record("no connect failure was logged")
+                return
+            }
             _ = try? await pool.send(RESPCommand("PING"))
             try await Task.sleep(for: .milliseconds(20))
         }

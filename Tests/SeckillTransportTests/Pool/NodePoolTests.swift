@@ -8,14 +8,17 @@ import Testing
 /// Integration tests of the pool against real redis-server processes.
 @Suite("NodePool against real Redis", .timeLimit(.minutes(2)))
 struct NodePoolTests {
-    static func pool(_ server: RedisServer, connections: Int = 2, maxInFlight: Int = 1024, maxWaiting: Int? = nil,
-                     acquireTimeout: Duration = .milliseconds(500), commandTimeout: Duration = .seconds(2),
-                     password: String? = nil, username: String? = nil, database: Int = 0, host: String = "127.0.0.1") -> NodePool {
+    static func pool(
+        _ server: RedisServer, connections: Int = 2, maxInFlight: Int = 1024, maxWaiting: Int? = nil,
+        acquireTimeout: Duration = .milliseconds(500), commandTimeout: Duration = .seconds(2),
+        password: String? = nil, username: String? = nil, database: Int = 0, host: String = "127.0.0.1"
+    ) -> NodePool {
         NodePool(
             endpoint: RedisEndpoint(name: "test-\(server.port)", host: host, port: server.port),
             connection: ConnectionOptions(commandTimeout: commandTimeout, username: username, password: password, database: database),
-            pool: PoolOptions(connections: connections, maxInFlight: maxInFlight, maxWaiting: maxWaiting,
-                              acquireTimeout: acquireTimeout, reconnectMin: .milliseconds(20), reconnectMax: .milliseconds(200)))
+            pool: PoolOptions(
+                connections: connections, maxInFlight: maxInFlight, maxWaiting: maxWaiting,
+                acquireTimeout: acquireTimeout, reconnectMin: .milliseconds(20), reconnectMax: .milliseconds(200)))
     }
 
     @Test("2,000 concurrent callers on one pooled node each get their own reply")
@@ -53,7 +56,7 @@ struct NodePoolTests {
                 group.addTask {
                     let key = "counter-\(caller)-\(UUID().uuidString)"
                     var commands = (0..<20).map { _ in RESPCommand("INCR", key) }
-                    commands.append(RESPCommand("HGET", key, "field")) // WRONGTYPE error reply
+                    commands.append(RESPCommand("HGET", key, "field"))  // WRONGTYPE error reply
                     commands.append(RESPCommand("ECHO", key))
                     let replies = try await pool.pipeline(commands)
                     #expect(replies.count == 22)
@@ -85,10 +88,19 @@ struct NodePoolTests {
         let healthy = try RedisServer()
         let failingPool = Self.pool(failing, commandTimeout: .milliseconds(500))
         let healthyPool = Self.pool(healthy)
-        defer { failingPool.close(); healthyPool.close() }
+        defer {
+            failingPool.close()
+            healthyPool.close()
+        }
         _ = try await failingPool.send(RESPCommand("PING"))
 
-        struct Tally: Sendable { var ok = 0; var failedErrors: [RedisError] = []; var otherErrors: [String] = []; var healthyOK = 0; var healthyErrors: [String] = [] }
+        struct Tally: Sendable {
+            var ok = 0
+            var failedErrors: [RedisError] = []
+            var otherErrors: [String] = []
+            var healthyOK = 0
+            var healthyErrors: [String] = []
+        }
         let tally = Locked(Tally())
         // The node is stopped once it has served some calls, not after a fixed delay (on a
         // loaded machine the workers may not have run by then); the run ends 1.2 s later.
@@ -119,8 +131,11 @@ struct NodePoolTests {
                         }
                         do {
                             let reply = try await healthyPool.send(RESPCommand("ECHO", value))
-                            if reply.string == value { tally.withLock { $0.healthyOK += 1 } }
-                            else { tally.withLock { $0.healthyErrors.append("wrong reply") } }
+                            if reply.string == value {
+                                tally.withLock { $0.healthyOK += 1 }
+                            } else {
+                                tally.withLock { $0.healthyErrors.append("wrong reply") }
+                            }
                         } catch {
                             tally.withLock { $0.healthyErrors.append("\(error)") }
                         }
@@ -206,7 +221,10 @@ struct NodePoolTests {
         let server = try RedisServer()
         let db3 = Self.pool(server, database: 3)
         let db0 = Self.pool(server)
-        defer { db3.close(); db0.close() }
+        defer {
+            db3.close()
+            db0.close()
+        }
         _ = try await db3.send(RESPCommand("SET", "where", "three"))
         #expect(try await db3.send(RESPCommand("GET", "where")).string == "three")
         #expect(try await db0.send(RESPCommand("GET", "where")).isNull)
@@ -224,12 +242,18 @@ struct NodePoolTests {
     @Test("the in-flight bound holds when a paused node is flooded")
     func inFlightBound() async throws {
         let server = try RedisServer()
-        let pool = Self.pool(server, connections: 2, maxInFlight: 16, maxWaiting: 32,
-                             acquireTimeout: .milliseconds(100), commandTimeout: .seconds(10))
+        let pool = Self.pool(
+            server, connections: 2, maxInFlight: 16, maxWaiting: 32,
+            acquireTimeout: .milliseconds(100), commandTimeout: .seconds(10))
         defer { pool.close() }
         _ = try await pool.send(RESPCommand("PING"))
         try server.cli("CLIENT", "PAUSE", "3000", "ALL")
-        struct Tally: Sendable { var ok = 0; var overloaded = 0; var other: [String] = []; var maxInFlight = 0 }
+        struct Tally: Sendable {
+            var ok = 0
+            var overloaded = 0
+            var other: [String] = []
+            var maxInFlight = 0
+        }
         let tally = Locked(Tally())
         await withTaskGroup(of: Void.self) { group in
             for i in 0..<500 {

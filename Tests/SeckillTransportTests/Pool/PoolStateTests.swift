@@ -1,5 +1,6 @@
-@testable import SeckillTransport
 import Testing
+
+@testable import SeckillTransport
 
 /// A connection as the pool's bookkeeping sees it.
 private final class FakeConnection: PoolConnection {
@@ -16,9 +17,11 @@ private func state(
     connections: Int = 1, maxInFlight: Int = 4, maxWaiting: Int = 100_000,
     acquireTimeout: Duration = .milliseconds(500)
 ) -> State {
-    State(options: PoolOptions(connections: connections, maxInFlight: maxInFlight, maxWaiting: maxWaiting,
-                               acquireTimeout: acquireTimeout, reconnectMin: .milliseconds(50), reconnectMax: .milliseconds(200)),
-          node: "test-node")
+    State(
+        options: PoolOptions(
+            connections: connections, maxInFlight: maxInFlight, maxWaiting: maxWaiting,
+            acquireTimeout: acquireTimeout, reconnectMin: .milliseconds(50), reconnectMax: .milliseconds(200)),
+        node: "test-node")
 }
 
 /// Takes every permit and queues `waiters` callers (ids 1...), all at `now`.
@@ -71,7 +74,7 @@ struct PoolStateTests {
         var pool = state(maxInFlight: 4)
         saturated(&pool, waiters: 0)
         #expect(pool.enqueueWaiter(count: 3, now: 0, continuation: 1) == nil)
-        #expect(pool.release(1, now: ms(1)).isEmpty) // 1 free, the head needs 3
+        #expect(pool.release(1, now: ms(1)).isEmpty)  // 1 free, the head needs 3
         #expect(pool.acquire(1, now: ms(1)) == .wait)
     }
 
@@ -151,7 +154,7 @@ struct PoolStateTests {
         #expect(State.drainWindow == ms(20))
         // One permit back every millisecond: 1,000 per second.
         drain(&pool, count: 19, everyMs: 1, from: 0)
-        #expect(pool.drainRate == nil) // 19 ms: the first window is not complete yet
+        #expect(pool.drainRate == nil)  // 19 ms: the first window is not complete yet
         drain(&pool, count: 1, everyMs: 1, from: ms(19))
         #expect(pool.drainRate == 1_000)
     }
@@ -160,7 +163,7 @@ struct PoolStateTests {
     func estimateFollowsTheNode() throws {
         var pool = state(maxInFlight: 10)
         saturated(&pool, waiters: 200)
-        drain(&pool, count: 20, everyMs: 1, from: 0) // 1,000/s
+        drain(&pool, count: 20, everyMs: 1, from: 0)  // 1,000/s
         // Then one permit every 20 ms: 50/s, a window per release.
         drain(&pool, count: 1, everyMs: 20, from: ms(20))
         let afterOne = try #require(pool.drainRate)
@@ -178,12 +181,12 @@ struct PoolStateTests {
     func estimateRefusesOnlyWhenOverloaded() throws {
         var pool = state(maxInFlight: 10, acquireTimeout: .milliseconds(500))
         saturated(&pool, waiters: 100)
-        drain(&pool, count: 20, everyMs: 1, from: 0) // 1,000 permits/s; 80 still queued
+        drain(&pool, count: 20, everyMs: 1, from: 0)  // 1,000 permits/s; 80 still queued
         for id in 1_000..<2_000 {
             #expect(pool.enqueueWaiter(count: 1, now: ms(20), continuation: id) == nil)
         }
         let wait = try #require(pool.expectedWait(for: 1))
-        #expect(wait > ms(1_000)) // well past the timeout, but nobody has timed out yet
+        #expect(wait > ms(1_000))  // well past the timeout, but nobody has timed out yet
         #expect(pool.acquire(1, now: ms(20)) == .wait)
     }
 
@@ -191,7 +194,7 @@ struct PoolStateTests {
     func refusedWhenExpectedWaitExceedsTimeout() throws {
         var pool = state(maxInFlight: 10, acquireTimeout: .milliseconds(500))
         saturated(&pool, waiters: 100)
-        drain(&pool, count: 20, everyMs: 1, from: 0) // 1,000 permits/s; 80 still queued
+        drain(&pool, count: 20, everyMs: 1, from: 0)  // 1,000 permits/s; 80 still queued
         #expect(pool.expireWaiters(now: ms(500)).count == 80)
         let now = ms(500)
         // 1 permit ahead per queued caller: at 1,000/s the queue may hold 2 x 500 ms = 1,000 permits.
@@ -234,10 +237,10 @@ struct PoolStateTests {
     func refusalWindowsOnlyRaiseTheEstimate() throws {
         var pool = state(maxInFlight: 10, acquireTimeout: .milliseconds(500))
         saturated(&pool, waiters: 100)
-        drain(&pool, count: 20, everyMs: 1, from: 0) // 1,000 permits/s
+        drain(&pool, count: 20, everyMs: 1, from: 0)  // 1,000 permits/s
         _ = pool.expireWaiters(now: ms(500))
         var id = 1_000
-        while pool.enqueueWaiter(count: 1, now: ms(500), continuation: id) == nil { id += 1 } // ends refused
+        while pool.enqueueWaiter(count: 1, now: ms(500), continuation: id) == nil { id += 1 }  // ends refused
         // One permit every 2 ms (500/s) in a window with a refusal: not counted.
         drain(&pool, count: 10, everyMs: 2, from: ms(500))
         #expect(pool.drainRate == 1_000)
@@ -255,7 +258,7 @@ struct PoolStateTests {
     func longQueueServedInTimeIsAdmitted() throws {
         var pool = state(maxInFlight: 10, acquireTimeout: .milliseconds(500))
         saturated(&pool, waiters: 200)
-        _ = pool.expireWaiters(now: ms(500)) // overloaded from here on
+        _ = pool.expireWaiters(now: ms(500))  // overloaded from here on
         for id in 1...200 { #expect(pool.enqueueWaiter(count: 1, now: ms(500), continuation: id) == nil) }
         // 10 permits per millisecond: 10,000/s, so 4,000 queued callers wait about 400 ms.
         for step in 1...20 { _ = pool.release(10, now: ms(500 + UInt64(step))) }
@@ -284,10 +287,16 @@ struct PoolStateTests {
     @Test("close hands back every waiter, connection and connect waiter, then refuses everything")
     func closeRefusesEverything() throws {
         var pool = state(connections: 2, maxInFlight: 2)
-        guard case .connect(let slot) = pool.chooseConnection(now: 0) else { Issue.record("expected a connect"); return }
+        guard case .connect(let slot) = pool.chooseConnection(now: 0) else {
+            Issue.record("expected a connect")
+            return
+        }
         let open = FakeConnection()
         _ = pool.finishConnecting(slot: slot, result: .success(open), now: 0)
-        guard case .use(let used, let fill) = pool.chooseConnection(now: 0) else { Issue.record("expected a connection"); return }
+        guard case .use(let used, let fill) = pool.chooseConnection(now: 0) else {
+            Issue.record("expected a connection")
+            return
+        }
         #expect(used === open)
         let filling = try #require(fill)
         #expect(pool.addConnectWaiter(50) == true)
@@ -303,7 +312,10 @@ struct PoolStateTests {
         #expect(pool.enqueueWaiter(count: 1, now: ms(1), continuation: 4) == .refused(.closed))
         #expect(pool.release(1, now: ms(1)).isEmpty)
         #expect(pool.addConnectWaiter(51) == false)
-        guard case .fail(let error) = pool.chooseConnection(now: ms(1)) else { Issue.record("expected a failure"); return }
+        guard case .fail(let error) = pool.chooseConnection(now: ms(1)) else {
+            Issue.record("expected a failure")
+            return
+        }
         #expect(error.code == .poolClosed)
         // A connect that finishes after the close is handed back to be closed.
         let late = FakeConnection()
@@ -323,7 +335,9 @@ struct PoolStateTests {
             switch choice {
             case .connect(let index): slot = index
             case .use(_, let fill?): slot = fill
-            default: Issue.record("expected a slot to fill, got \(choice)"); return
+            default:
+                Issue.record("expected a slot to fill, got \(choice)")
+                return
             }
             let connection = FakeConnection()
             connections.append(connection)
@@ -333,35 +347,50 @@ struct PoolStateTests {
         connections[1].inFlight = 1
         connections[2].inFlight = 3
         for _ in 0..<3 {
-            guard case .use(let chosen, let fill) = pool.chooseConnection(now: 0) else { Issue.record("expected a connection"); return }
+            guard case .use(let chosen, let fill) = pool.chooseConnection(now: 0) else {
+                Issue.record("expected a connection")
+                return
+            }
             #expect(chosen === connections[1])
             #expect(fill == nil)
         }
         connections[1].isClosed = true
-        guard case .use(let chosen, let fill) = pool.chooseConnection(now: 0) else { Issue.record("expected a connection"); return }
+        guard case .use(let chosen, let fill) = pool.chooseConnection(now: 0) else {
+            Issue.record("expected a connection")
+            return
+        }
         #expect(chosen === connections[2])
         #expect(fill == 1)
         // While that slot is connecting, no second connect starts.
-        guard case .use(_, let again) = pool.chooseConnection(now: 0) else { Issue.record("expected a connection"); return }
+        guard case .use(_, let again) = pool.chooseConnection(now: 0) else {
+            Issue.record("expected a connection")
+            return
+        }
         #expect(again == nil)
     }
 
     @Test("callers during a connect wait for it and are all woken when it ends")
     func connectWaiters() {
         var pool = state(connections: 1)
-        guard case .connect(let slot) = pool.chooseConnection(now: 0) else { Issue.record("expected a connect"); return }
-        guard case .wait = pool.chooseConnection(now: 0) else { Issue.record("expected to wait"); return }
+        guard case .connect(let slot) = pool.chooseConnection(now: 0) else {
+            Issue.record("expected a connect")
+            return
+        }
+        guard case .wait = pool.chooseConnection(now: 0) else {
+            Issue.record("expected to wait")
+            return
+        }
         #expect(pool.addConnectWaiter(1) == true)
         #expect(pool.addConnectWaiter(2) == true)
         let finished = pool.finishConnecting(slot: slot, result: .success(FakeConnection()), now: ms(1))
         #expect(finished.waiters == [1, 2])
         #expect(finished.orphan == nil)
-        #expect(pool.addConnectWaiter(3) == false) // nothing connecting any more
+        #expect(pool.addConnectWaiter(3) == false)  // nothing connecting any more
     }
 
     @Test("failed connects back off from reconnectMin, doubling up to reconnectMax; a success resets it")
     func reconnectBackoff() {
-        var pool = state(connections: 1) // reconnect 50 ms ... 200 ms
+        var pool = state(connections: 1)  // reconnect 50 ms ... 200 ms
         let refused = RedisError(code: .connectFailed, delivery: .notSent, node: "test-node", message: "connection refused")
 
         func connect(at now: UInt64) -> Int? {
@@ -375,7 +404,10 @@ struct PoolStateTests {
 
         var now: UInt64 = 0
         for backoff: UInt64 in [50, 100, 200, 200] {
-            guard let slot = connect(at: now) else { Issue.record("expected a connect at \(now / 1_000_000) ms"); return }
+            guard let slot = connect(at: now) else {
+                Issue.record("expected a connect at \(now / 1_000_000) ms")
+                return
+            }
             _ = pool.finishConnecting(slot: slot, result: .failure(refused), now: now)
             // The caller that waited for the attempt gets its error as it is.
             #expect(failureMessage(at: now, waited: true) == "connection refused")
@@ -383,14 +415,26 @@ struct PoolStateTests {
             #expect(failureMessage(at: now + ms(backoff) - ms(10)) == "connection refused (next reconnect attempt in 10 ms)")
             now += ms(backoff)
         }
-        guard let slot = connect(at: now) else { Issue.record("expected a connect"); return }
+        guard let slot = connect(at: now) else {
+            Issue.record("expected a connect")
+            return
+        }
         _ = pool.finishConnecting(slot: slot, result: .success(FakeConnection()), now: now)
-        guard case .use = pool.chooseConnection(now: now) else { Issue.record("expected the new connection"); return }
+        guard case .use = pool.chooseConnection(now: now) else {
+            Issue.record("expected the new connection")
+            return
+        }
         // After a success the next failure starts from reconnectMin again.
-        pool.remove(FakeConnection()) // not in the pool: no effect
-        guard case .use(let connection, _) = pool.chooseConnection(now: now) else { Issue.record("expected a connection"); return }
+        pool.remove(FakeConnection())  // not in the pool: no effect
+        guard case .use(let connection, _) = pool.chooseConnection(now: now) else {
+            Issue.record("expected a connection")
+            return
+        }
         pool.remove(connection)
-        guard let again = connect(at: now) else { Issue.record("expected a connect after the removal"); return }
+        guard let again = connect(at: now) else {
+            Issue.record("expected a connect after the removal")
+            return
+        }
         _ = pool.finishConnecting(slot: again, result: .failure(refused), now: now)
         #expect(failureMessage(at: now + ms(40)) == "connection refused (next reconnect attempt in 10 ms)")
         #expect(connect(at: now + ms(50)) != nil)
