@@ -45,7 +45,8 @@ extension ClusterClient {
     ///
     /// - Parameters:
     ///   - calls: The calls.
-    ///   - deadline: When calls that are run again stop waiting out redirects and backoffs.
+    ///   - deadline: When the call must have returned: no pipeline waits for replies past it, and
+    ///     calls that are run again stop waiting out redirects and backoffs.
     /// - Returns: One answer or error per call, in order.
     public func execute(_ calls: [Call], deadline: ContinuousClock.Instant) async -> [Result<Answer, RedisError>] {
         guard !calls.isEmpty else { return [] }
@@ -58,7 +59,7 @@ extension ClusterClient {
         await withTaskGroup(of: [(Int, Outcome)].self) { group in
             for (position, indexes) in groups.enumerated() where !indexes.isEmpty {
                 let node = map.nodes[position]
-                group.addTask { await self.pipeline(calls, indexes, on: node) }
+                group.addTask { await self.pipeline(calls, indexes, on: node, deadline: deadline) }
             }
             for await outcomes in group {
                 for (index, outcome) in outcomes {
@@ -129,7 +130,9 @@ extension ClusterClient {
 
     /// Sends the calls at `indexes` (all owned by `node`) in as few pipelines as the pool's
     /// in-flight limit allows, one after another.
-    private func pipeline(_ calls: [Call], _ indexes: [Int], on node: NodeConfig) async -> [(Int, Outcome)] {
+    private func pipeline(
+        _ calls: [Call], _ indexes: [Int], on node: NodeConfig, deadline: ContinuousClock.Instant
+    ) async -> [(Int, Outcome)] {
         let pool = pool(for: node)
         // The pool refuses a pipeline longer than its in-flight limit outright; half of it
         // leaves room for other callers of the node.
@@ -148,7 +151,8 @@ extension ClusterClient {
             start = end
             let replies: [RESPValue]
             do {
-                replies = try await pool.pipeline(slice.flatMap { calls[$0].commands })
+                // Each pipeline waits at most the time the call has left.
+                replies = try await pool.pipeline(slice.flatMap { calls[$0].commands }, within: deadline - ContinuousClock.now)
             } catch {
                 let error = Self.redisError(error, node: node)
                 for index in slice { outcomes.append((index, Self.unreachable(error) ? .route : .done(.failure(error)))) }

@@ -48,15 +48,17 @@ extension ClusterClient {
             let started = ContinuousClock.now
             do {
                 defer { counters.commands(commands.count, elapsed: ContinuousClock.now - started) }
+                // Each attempt waits at most the time the call has left.
+                let left = deadline - started
                 if asking != nil {
                     // ASKING lets only the next command in: every command of the call needs its own.
-                    let answered = try await pool.pipeline(commands.flatMap { [RESPCommand("ASKING"), $0] })
+                    let answered = try await pool.pipeline(commands.flatMap { [RESPCommand("ASKING"), $0] }, within: left)
                     replies = stride(from: 1, to: answered.count, by: 2).map { answered[$0] }
                 } else if commands.count == 1 {
                     // The common case: one command, no batch bookkeeping.
-                    replies = [try await pool.request(commands[0])]
+                    replies = [try await pool.request(commands[0], within: left)]
                 } else {
-                    replies = try await pool.pipeline(commands)
+                    replies = try await pool.pipeline(commands, within: left)
                 }
             } catch let error as RedisError where Self.unreachable(error) {
                 counters.error(code: "\(error.code)")

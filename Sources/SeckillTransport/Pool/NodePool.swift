@@ -82,9 +82,13 @@ public final class NodePool: Sendable {
     /// Sends one command and returns its reply, error replies included (as
     /// ``RESPValue/error(_:)``), for callers that inspect them (redirects).
     ///
+    /// - Parameters:
+    ///   - command: The command.
+    ///   - limit: The time the caller has left: the reply is awaited for the smaller of it and
+    ///     the command timeout. Nil waits the command timeout.
     /// - Throws: ``RedisError`` for a transport failure.
-    public func request(_ command: RESPCommand) async throws -> RESPValue {
-        try await withPermits(1) { connection, deadline in
+    public func request(_ command: RESPCommand, within limit: Duration? = nil) async throws -> RESPValue {
+        try await withPermits(1, within: limit) { connection, deadline in
             try await connection.send(command, deadline: deadline)
         }
     }
@@ -93,10 +97,14 @@ public final class NodePool: Sendable {
     /// Error replies are returned as values (use ``RESPValue/errorMessage``), since some
     /// commands of a batch may succeed while others fail.
     ///
+    /// - Parameters:
+    ///   - commands: The commands, sent in one write.
+    ///   - limit: The time the caller has left: the replies are awaited for the smaller of it
+    ///     and the command timeout. Nil waits the command timeout.
     /// - Throws: ``RedisError`` for a transport failure, which applies to the whole batch.
-    public func pipeline(_ commands: [RESPCommand]) async throws -> [RESPValue] {
+    public func pipeline(_ commands: [RESPCommand], within limit: Duration? = nil) async throws -> [RESPValue] {
         if commands.isEmpty { return [] }
-        return try await withPermits(commands.count) { connection, deadline in
+        return try await withPermits(commands.count, within: limit) { connection, deadline in
             try await connection.send(commands, deadline: deadline)
         }
     }
@@ -126,14 +134,17 @@ public final class NodePool: Sendable {
     }
 
     private func withPermits<T>(
-        _ count: Int, _ body: (RedisConnection, UInt64) async throws -> T
+        _ count: Int, within limit: Duration?, _ body: (RedisConnection, UInt64) async throws -> T
     ) async throws -> T {
         try await acquire(count)
         defer { release(count) }
+        // Each attempt waits the smaller of the command timeout and the caller's time left (at
+        // least a millisecond, so an exhausted budget still fails as a timeout, not a hang).
+        let timeout = limit.map { max(.milliseconds(1), min($0, connectionOptions.commandTimeout)) } ?? connectionOptions.commandTimeout
         var attempts = 0
         while true {
             let connection = try await connection()
-            let deadline = MonotonicClock.deadline(after: connectionOptions.commandTimeout)
+            let deadline = MonotonicClock.deadline(after: timeout)
             do {
                 return try await body(connection, deadline)
             } catch let error as RedisError where error.delivery == .notSent && error.code == .connectionClosed && attempts < 2 {
