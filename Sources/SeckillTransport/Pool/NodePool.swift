@@ -41,6 +41,8 @@ public final class NodePool: Sendable {
     private let state: Mutex<State>
     private let ticker: PoolTicker
     private let lostConnections = Atomic<Int>(0)
+    /// Ids of waiting callers, for cancellation (0 is never used).
+    private let waiterIDs = Atomic<UInt64>(0)
     private let reopened = Atomic<Int>(0)
     /// When `overloaded` was last logged (monotonic ns): at most one such line a second.
     private let overloadLoggedAt = Atomic<UInt64>(0)
@@ -166,15 +168,34 @@ public final class NodePool: Sendable {
         case .refused(let reason):
             throw refusal(reason)
         case .wait:
-            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
-                let immediate = state.withLock { $0.enqueueWaiter(count: count, now: now, continuation: continuation) }
-                switch immediate {
-                case nil, .wait?: break
-                case .granted?: continuation.resume()
-                case .refused(let reason)?: continuation.resume(throwing: refusal(reason))
+            // A cancelled waiter leaves the queue at once and fails with `cancelled` (nothing
+            // was sent); one granted or refused first keeps that outcome.
+            let id = waiterIDs.add(1, ordering: .relaxed).newValue
+            try await withTaskCancellationHandler {
+                try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
+                    let immediate = state.withLock { $0.enqueueWaiter(count: count, now: now, continuation: continuation, id: id) }
+                    switch immediate {
+                    case nil, .wait?:
+                        // Cancelled before it queued: the handler found nothing to remove.
+                        if Task.isCancelled { cancelWaiter(id: id) }
+                    case .granted?: continuation.resume()
+                    case .refused(let reason)?: continuation.resume(throwing: refusal(reason))
+                    }
                 }
+            } onCancel: {
+                cancelWaiter(id: id)
             }
         }
+    }
+
+    private func cancelWaiter(id: UInt64) {
+        let now = MonotonicClock.now()
+        let outcome = state.withLock { $0.cancelWaiter(id: id, now: now) }
+        for waiter in outcome.granted { waiter.continuation.resume() }
+        outcome.cancelled?.continuation.resume(
+            throwing: RedisError(
+                code: .cancelled, delivery: .notSent, node: endpoint.description,
+                message: "the calling task was cancelled while waiting for a free slot"))
     }
 
     private func release(_ count: Int) {

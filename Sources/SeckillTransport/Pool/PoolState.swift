@@ -28,6 +28,8 @@ struct PoolState<Connection: PoolConnection, Continuation> {
         var count: Int
         var deadline: UInt64
         var continuation: Continuation
+        /// Names the waiter for ``cancelWaiter(id:now:)`` (0 when it cannot be cancelled).
+        var id: UInt64 = 0
     }
 
     /// The waiters one release granted, in arrival order. Usually one: that one is held inline,
@@ -151,12 +153,13 @@ struct PoolState<Connection: PoolConnection, Continuation> {
     /// continuation itself with the returned admission.
     ///
     /// - Parameter now: When the caller arrived; its deadline is that plus the acquire timeout.
-    mutating func enqueueWaiter(count: Int, now: UInt64, continuation: Continuation) -> Admission? {
+    /// - Parameter id: A caller-chosen id for ``cancelWaiter(id:now:)``; 0 for none.
+    mutating func enqueueWaiter(count: Int, now: UInt64, continuation: Continuation, id: UInt64 = 0) -> Admission? {
         let decision = admission(count, now: now)
         record(decision, count: count)
         guard decision == .wait else { return decision }
         if waiters.isEmpty { openWindow(now: now) }
-        waiters.append(Waiter(count: count, deadline: now &+ acquireTimeout, continuation: continuation))
+        waiters.append(Waiter(count: count, deadline: now &+ acquireTimeout, continuation: continuation, id: id))
         waitingPermits += count
         return nil
     }
@@ -213,6 +216,22 @@ struct PoolState<Connection: PoolConnection, Continuation> {
         }
         if waiters.isEmpty { windowStart = nil }
         return granted
+    }
+
+    /// Takes the waiter `id` out of the queue (its task was cancelled); the waiters it held up
+    /// that now fit are granted. Nil when it is no longer queued (granted, expired, or closed:
+    /// then whoever removed it resumes it).
+    mutating func cancelWaiter(id: UInt64, now: UInt64) -> (cancelled: Waiter?, granted: Granted) {
+        guard id != 0, let waiter = waiters.remove(firstWhere: { $0.id == id }) else { return (nil, Granted()) }
+        waitingPermits -= waiter.count
+        var granted = Granted()
+        while let next = waiters.first, inFlight + next.count <= options.maxInFlight {
+            inFlight += next.count
+            waitingPermits -= next.count
+            granted.append(waiters.removeFirst()!)
+        }
+        if waiters.isEmpty { windowStart = nil }
+        return (waiter, granted)
     }
 
     /// Removes the waiters whose acquire timeout has passed, in arrival order.

@@ -38,6 +38,18 @@ struct RingBuffer<Element> {
         }
     }
 
+    /// Removes the first element matching `predicate`, keeping the others in order: O(count),
+    /// for rare removals from the middle (a cancelled waiter).
+    mutating func remove(firstWhere predicate: (Element) -> Bool) -> Element? {
+        var found: Element?
+        var kept = RingBuffer(capacity: storage.count)
+        while let element = removeFirst() {
+            if found == nil && predicate(element) { found = element } else { kept.append(element) }
+        }
+        self = kept
+        return found
+    }
+
     /// Removes every element, front first.
     mutating func removeAll() -> [Element] {
         var result: [Element] = []

@@ -57,3 +57,36 @@ struct NodePoolLoggingTests {
         #expect(collector.lines.withLock { $0.contains { $0.1 == "connect failed" && $0.0 == .warning } })
     }
 }
+
+@Suite("NodePool cancellation", .timeLimit(.minutes(1)))
+struct NodePoolCancellationTests {
+    @Test("a caller cancelled while it waits for a slot fails with cancelled at once, not at the acquire timeout; the pool goes on")
+    func cancelledWaiter() async throws {
+        let server = try RedisServer()
+        let pool = NodePool(
+            endpoint: RedisEndpoint(host: "127.0.0.1", port: server.port), connection: ConnectionOptions(commandTimeout: .seconds(10)),
+            pool: PoolOptions(connections: 1, maxInFlight: 1, acquireTimeout: .seconds(30)))
+        defer { pool.close() }
+        _ = try await pool.send(RESPCommand("PING"))
+        // The only slot is taken by a command the server holds for a while.
+        let holder = Task { try await pool.send(RESPCommand("BLPOP", "never-pushed", "2")) }
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(5)
+        while pool.inFlight == 0 && clock.now < deadline { try await Task.sleep(for: .milliseconds(2)) }
+        let started = clock.now
+        let waiter = Task { try await pool.send(RESPCommand("PING")) }
+        try await Task.sleep(for: .milliseconds(50))
+        waiter.cancel()
+        let result = await waiter.result
+        let elapsed = clock.now - started
+        guard case .failure(let error as RedisError) = result else {
+            Issue.record("expected a failure, got \(result)")
+            return
+        }
+        #expect(error.code == .cancelled)
+        #expect(error.delivery == .notSent)
+        #expect(elapsed < .seconds(2), "cancelled after \(elapsed), the slot was still held")
+        _ = try await holder.value
+        #expect(try await pool.send(RESPCommand("PING")).string == "PONG")
+    }
+}

@@ -440,3 +440,39 @@ struct PoolStateTests {
         #expect(connect(at: now + ms(50)) != nil)
     }
 }
+
+@Suite("PoolState cancellation")
+struct PoolStateCancellationTests {
+    @Test("a cancelled waiter leaves the queue; the others keep their order; an unknown or granted one is not found")
+    func cancelledWaiterLeaves() {
+        var pool = state(maxInFlight: 2)
+        #expect(pool.acquire(2, now: 0) == .granted)
+        for id in 1...3 {
+            #expect(pool.acquire(1, now: 0) == .wait)
+            #expect(pool.enqueueWaiter(count: 1, now: 0, continuation: id, id: UInt64(id)) == nil)
+        }
+        let cancelled = pool.cancelWaiter(id: 2, now: ms(1))
+        #expect(cancelled.cancelled?.continuation == 2)
+        #expect(cancelled.granted.isEmpty)
+        #expect(pool.waitingPermits == 2)
+        #expect(pool.cancelWaiter(id: 2, now: ms(1)).cancelled == nil)
+        #expect(pool.cancelWaiter(id: 0, now: ms(1)).cancelled == nil)
+        #expect(pool.release(2, now: ms(2)).map(\.continuation) == [1, 3])
+        #expect(pool.cancelWaiter(id: 1, now: ms(3)).cancelled == nil)
+    }
+
+    @Test("cancelling a large batch at the head grants the smaller callers it held up")
+    func cancellingTheHeadGrantsTheRest() {
+        var pool = state(maxInFlight: 4)
+        #expect(pool.acquire(3, now: 0) == .granted)
+        #expect(pool.acquire(4, now: 0) == .wait)
+        #expect(pool.enqueueWaiter(count: 4, now: 0, continuation: 1, id: 1) == nil)
+        #expect(pool.acquire(1, now: 0) == .wait)
+        #expect(pool.enqueueWaiter(count: 1, now: 0, continuation: 2, id: 2) == nil)
+        let outcome = pool.cancelWaiter(id: 1, now: ms(1))
+        #expect(outcome.cancelled?.continuation == 1)
+        #expect(outcome.granted.map(\.continuation) == [2])
+        #expect(pool.inFlight == 4)
+        #expect(pool.waitingPermits == 0)
+    }
+}
