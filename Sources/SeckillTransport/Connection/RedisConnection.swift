@@ -36,7 +36,12 @@ final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Se
         var sink: ReplySink
         var start: UInt64
         var deadline: UInt64
+        /// The send call it belongs to, for cancellation (the commands of a batch share it).
+        var call: UInt64
     }
+
+    /// Numbers send calls, for cancellation.
+    private let calls = Atomic<UInt64>(0)
 
     // Loop thread.
     private var writing: [UInt8] = []
@@ -105,27 +110,63 @@ final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Se
     // MARK: Sending
 
     /// Sends one command and waits for its reply (error replies are returned, not thrown).
+    /// A cancelled caller gets `cancelled` at once, with an unknown outcome: the command was
+    /// handed to the connection and may run; its reply is read and dropped.
     func send(_ command: RESPCommand, deadline: UInt64) async throws -> RESPValue {
-        try await withUnsafeThrowingContinuation { continuation in
-            if let error = enqueue(CollectionOfOne(command), deadline: deadline, sinks: { _ in .single(continuation) }) {
-                continuation.resume(throwing: error)
+        let call = calls.add(1, ordering: .relaxed).newValue
+        return try await withTaskCancellationHandler {
+            try await withUnsafeThrowingContinuation { continuation in
+                if let error = enqueue(CollectionOfOne(command), deadline: deadline, call: call, sinks: { _ in .single(continuation) }) {
+                    continuation.resume(throwing: error)
+                }
             }
+        } onCancel: {
+            cancel(call: call)
         }
     }
 
-    /// Sends `commands` back to back in one write and waits for all their replies.
+    /// Sends `commands` back to back in one write and waits for all their replies; cancelled
+    /// like ``send(_:deadline:)``.
     func send(_ commands: [RESPCommand], deadline: UInt64) async throws -> [RESPValue] {
         if commands.isEmpty { return [] }
-        return try await withUnsafeThrowingContinuation { continuation in
-            let collector = BatchCollector(count: commands.count, continuation: continuation)
-            if let error = enqueue(commands, deadline: deadline, sinks: { .batch(collector, index: $0) }) {
-                continuation.resume(throwing: error)
+        let call = calls.add(1, ordering: .relaxed).newValue
+        return try await withTaskCancellationHandler {
+            try await withUnsafeThrowingContinuation { continuation in
+                let collector = BatchCollector(count: commands.count, continuation: continuation)
+                if let error = enqueue(commands, deadline: deadline, call: call, sinks: { .batch(collector, index: $0) }) {
+                    continuation.resume(throwing: error)
+                }
             }
+        } onCancel: {
+            cancel(call: call)
+        }
+    }
+
+    /// Fails the caller of `call` with `cancelled` and drops its replies when they come; on
+    /// the loop thread, like every other resolution, so a reply and a cancellation never both
+    /// resume it.
+    private func cancel(call: UInt64) {
+        loop.execute { [self] in
+            var sinks: [ReplySink] = []
+            state.withLock { state in
+                state.pending.mutateEach { entry in
+                    guard entry.call == call else { return }
+                    if case .discard = entry.sink { return }
+                    sinks.append(entry.sink)
+                    entry.sink = .discard
+                }
+            }
+            // A batch's commands share one collector: failing it once resumes its caller once.
+            guard let sink = sinks.first else { return }
+            sink.fail(
+                RedisError(
+                    code: .cancelled, delivery: .unknown, node: endpoint.description,
+                    message: "the calling task was cancelled after its command was handed to the connection"))
         }
     }
 
     private func enqueue(
-        _ commands: some Collection<RESPCommand>, deadline: UInt64, sinks: (Int) -> ReplySink
+        _ commands: some Collection<RESPCommand>, deadline: UInt64, call: UInt64, sinks: (Int) -> ReplySink
     ) -> RedisError? {
         let refused: RedisError? = state.withLock { state in
             if let reason = state.closeReason {
@@ -141,7 +182,7 @@ final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Se
                 let before = state.output.count
                 command.encode(into: &state.output)
                 state.enqueuedBytes &+= UInt64(state.output.count - before)
-                state.pending.append(Pending(sink: sinks(index), start: start, deadline: deadline))
+                state.pending.append(Pending(sink: sinks(index), start: start, deadline: deadline, call: call))
                 index += 1
             }
             return nil

@@ -89,4 +89,34 @@ struct NodePoolCancellationTests {
         _ = try await holder.value
         #expect(try await pool.send(RESPCommand("PING")).string == "PONG")
     }
+
+    @Test("a caller cancelled while its command is on the wire fails with cancelled at once, outcome unknown; later replies stay in order")
+    func cancelledInFlight() async throws {
+        let server = try RedisServer()
+        let pool = NodePool(
+            endpoint: RedisEndpoint(host: "127.0.0.1", port: server.port), connection: ConnectionOptions(commandTimeout: .seconds(10)),
+            pool: PoolOptions(connections: 1, maxInFlight: 8))
+        defer { pool.close() }
+        _ = try await pool.send(RESPCommand("SET", "k", "v"))
+        let clock = ContinuousClock()
+        let blocked = Task { try await pool.request(RESPCommand("BLPOP", "never-pushed", "3")) }
+        let deadline = clock.now + .seconds(5)
+        while pool.inFlight == 0 && clock.now < deadline { try await Task.sleep(for: .milliseconds(2)) }
+        try await Task.sleep(for: .milliseconds(50))
+        let cancelledAt = clock.now
+        blocked.cancel()
+        let result = await blocked.result
+        let elapsed = clock.now - cancelledAt
+        guard case .failure(let error as RedisError) = result else {
+            Issue.record("expected a failure, got \(result)")
+            return
+        }
+        #expect(error.code == .cancelled)
+        #expect(error.outcomeUnknown)
+        #expect(elapsed < .seconds(2), "answered \(elapsed) after the cancellation: the BLPOP still held it")
+        // The same connection answers the next commands with their own replies: the BLPOP's
+        // late reply is read and dropped.
+        #expect(try await pool.send(RESPCommand("GET", "k")).string == "v")
+        #expect(try await pool.pipeline([RESPCommand("ECHO", "a"), RESPCommand("ECHO", "b")]).map(\.string) == ["a", "b"])
+    }
 }
