@@ -109,7 +109,8 @@ extension SaleCoordinator {
         if options.allowEvictionPolicy || checkedNodes.withLock({ $0.contains(node.name) }) { return }
         let reply: RESPValue
         do {
-            reply = try await client.pool(for: node).send(RESPCommand("CONFIG", "GET", "maxmemory-policy"))
+            reply = try await client.execute([RESPCommand("CONFIG", "GET", "maxmemory-policy")], on: node)[0]
+            if let message = reply.errorMessage { throw RedisError.server(message, node: node.name) }
         } catch {
             throw SaleError(
                 code: .redis,

@@ -15,6 +15,9 @@ public struct RetryPolicy: Sendable, Hashable {
     /// The longest pause. Default 100 ms, far below a sale call's deadline.
     public var maxBackoff: Duration
 
+    /// The policy with the documented defaults.
+    public static let shared = RetryPolicy()
+
     /// Creates a policy with the documented defaults.
     public init(minBackoff: Duration = .milliseconds(1), maxBackoff: Duration = .milliseconds(100)) {
         self.minBackoff = minBackoff

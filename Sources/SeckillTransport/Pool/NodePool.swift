@@ -149,9 +149,11 @@ public final class NodePool: Sendable {
             let deadline = MonotonicClock.deadline(after: timeout)
             do {
                 return try await body(connection, deadline)
-            } catch let error as RedisError where error.delivery == .notSent && error.code == .connectionClosed && attempts < 2 {
+            } catch let error as RedisError
+                where error.code == .connectionClosed && RetryPolicy.shared.mayResend(error, idempotent: false) && attempts < 2
+            {
                 // The connection died between being chosen and taking the command: nothing
-                // was sent, so another connection may take it.
+                // was sent (the policy allows it), so another connection may take it at once.
                 attempts += 1
             }
         }
