@@ -28,16 +28,8 @@ ensure_swift
 ensure_redis
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/seckill-bench-big-reply.XXXXXX")"
 
-cleanup() {
-    local status=$?
-    # Only the servers started here: their pid files are in WORK.
-    redis_stop "$WORK"/*.pid || true
-    rm -rf -- "$WORK"
-    exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+# Only the servers started here are stopped at exit: their pid files are in WORK.
+remove_dir_and_servers_on_exit "$WORK"
 
 (cd "$ROOT" && swift build -c release --target SeckillTransport >/dev/null)
 

@@ -428,3 +428,20 @@ redis_stop() {
     fi
     rm -f -- "$@"
 }
+
+# Makes DIR the script's private directory: on exit (also after INT or TERM) the servers whose
+# pid files redis_start left in DIR are stopped and DIR is removed; the exit status is kept.
+remove_dir_and_servers_on_exit() {
+    _SECKILL_EXIT_DIR="$1"
+    trap _seckill_remove_exit_dir EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+}
+
+# shellcheck disable=SC2317 # runs from the EXIT trap set above
+_seckill_remove_exit_dir() {
+    local status=$?
+    redis_stop "$_SECKILL_EXIT_DIR"/*.pid || true
+    rm -rf -- "$_SECKILL_EXIT_DIR"
+    exit "$status"
+}

@@ -75,27 +75,23 @@ enum RetryCommand {
     static func jsonReport(_ report: RetryReport, log: RequestLogContents, path: String) -> JSONOutput {
         var results: [(String, JSONOutput)] = []
         for kind in PurchaseResult.kinds { results.append((kind, .int(report.results[kind, default: 0]))) }
-        return .object([
-            ("file", .string(path)), ("lines", .int(log.lines)), ("attempts", .int(report.attempts)),
-            ("duplicates", .int(log.duplicates)),
-            ("bought", .int(report.bought)), ("refused", .int(report.refused)), ("failed", .int(report.failed)),
-            ("results", .object(results)),
-            ("errorSamples", .array(report.errorSamples.map { .string($0) })),
-            ("acknowledged", .int(report.acknowledged)), ("acknowledgedConfirmed", .int(report.acknowledgedConfirmed)),
-            ("mismatchCount", .int(report.mismatchCount)), ("mismatches", .array(report.mismatches.map { .string($0) })),
-            ("malformedCount", .int(log.problems.count)),
-            ("malformed", .array(log.problems.prefix(50).map { .object([("line", .int($0.line)), ("message", .string($0.message))]) })),
-            ("tornLine", log.tornLine.map { .int($0) } ?? .null),
-            ("seconds", .double(report.seconds)), ("items", .int(report.items)),
-            ("unitsTotal", .int(report.invariants.totalUnits)), ("unitsSold", .int(report.invariants.soldUnits)),
-            (
-                "orderEntries",
-                .object([("purchases", .int(report.invariants.purchases)), ("cancellations", .int(report.invariants.cancellations))])
-            ),
-            ("invariantsHold", .bool(report.invariants.holds)),
-            ("violations", .array(report.invariants.violations.prefix(50).map { .string($0) })),
-            ("unreadableItems", .int(report.invariants.unreadable.count)),
-        ])
+        return .object(
+            [
+                ("file", .string(path)), ("lines", .int(log.lines)), ("attempts", .int(report.attempts)),
+                ("duplicates", .int(log.duplicates)),
+                ("bought", .int(report.bought)), ("refused", .int(report.refused)), ("failed", .int(report.failed)),
+                ("results", .object(results)),
+                ("errorSamples", .array(report.errorSamples.map { .string($0) })),
+                ("acknowledged", .int(report.acknowledged)), ("acknowledgedConfirmed", .int(report.acknowledgedConfirmed)),
+                ("mismatchCount", .int(report.mismatchCount)), ("mismatches", .array(report.mismatches.map { .string($0) })),
+                ("malformedCount", .int(log.problems.count)),
+                (
+                    "malformed",
+                    .array(log.problems.prefix(50).map { .object([("line", .int($0.line)), ("message", .string($0.message))]) })
+                ),
+                ("tornLine", log.tornLine.map { .int($0) } ?? .null),
+                ("seconds", .double(report.seconds)), ("items", .int(report.items)),
+            ] + SaleCommand.invariantMembers(report.invariants))
     }
 
     static func textReport(_ report: RetryReport, log: RequestLogContents, path: String) -> [String] {

@@ -106,6 +106,17 @@ enum SaleCommand {
 
     static let kinds = PurchaseResult.kinds
 
+    /// The invariant check's members of a JSON report (`seckill sale`, `seckill retry`).
+    static func invariantMembers(_ invariants: InvariantReport) -> [(String, JSONOutput)] {
+        [
+            ("unitsTotal", .int(invariants.totalUnits)), ("unitsSold", .int(invariants.soldUnits)),
+            ("orderEntries", .object([("purchases", .int(invariants.purchases)), ("cancellations", .int(invariants.cancellations))])),
+            ("invariantsHold", .bool(invariants.holds)),
+            ("violations", .array(invariants.violations.prefix(50).map { .string($0) })),
+            ("unreadableItems", .int(invariants.unreadable.count)),
+        ]
+    }
+
     static func jsonReport(_ report: SaleRunReport) -> JSONOutput {
         var members: [(String, JSONOutput)] = [("requests", .int(report.requests))]
         for kind in kinds { members.append((kind, .int(report.results[kind, default: 0]))) }
@@ -122,14 +133,9 @@ enum SaleCommand {
             ("perNode", .object(report.perNode.map { ($0.node, .int($0.requests)) })),
             ("itemsSoldOut", .int(report.itemsSoldOut)), ("shedAnswers", .int(report.shedAnswers)),
             ("publishSeconds", .double(report.publishSeconds)),
-            ("unitsTotal", .int(report.invariants.totalUnits)), ("unitsSold", .int(report.invariants.soldUnits)),
-            (
-                "orderEntries",
-                .object([("purchases", .int(report.invariants.purchases)), ("cancellations", .int(report.invariants.cancellations))])
-            ),
-            ("invariantsHold", .bool(report.invariants.holds)),
-            ("violations", .array(report.invariants.violations.prefix(50).map { .string($0) })),
-            ("unreadableItems", .int(report.invariants.unreadable.count)),
+        ]
+        members += invariantMembers(report.invariants)
+        members += [
             (
                 "requestLog",
                 report.requestLogPath.map { path in
