@@ -118,17 +118,7 @@ enum RetryCommand {
         )
         for mismatch in report.mismatches.prefix(20) { lines.append("  mismatch: \(mismatch)") }
         let check = report.invariants
-        if check.items > 0 || !check.unreadable.isEmpty {
-            lines.append(
-                "invariants, read back from Redis: \(check.holds ? "HOLD" : "BROKEN") for \(Format.grouped(check.items)) items: \(Format.grouped(check.soldUnits)) of \(Format.grouped(check.totalUnits)) units sold, \(Format.grouped(check.purchases)) purchase and \(Format.grouped(check.cancellations)) cancellation entries"
-            )
-            for violation in check.violations.prefix(20) { lines.append("  violation: \(violation)") }
-            if !check.unreadable.isEmpty {
-                lines.append(
-                    "  \(Format.grouped(check.unreadable.count)) items could not be read, so nothing is claimed for them: \(check.unreadable[0])"
-                )
-            }
-        }
+        if check.items > 0 || !check.unreadable.isEmpty { lines += SaleCommand.invariantLines(check) }
         return lines
     }
 }

@@ -106,6 +106,20 @@ enum SaleCommand {
 
     static let kinds = PurchaseResult.kinds
 
+    /// The invariant check's lines of a text report (`seckill sale`, `seckill retry`).
+    static func invariantLines(_ check: InvariantReport) -> [String] {
+        var lines = [
+            "invariants, read back from Redis: \(check.holds ? "HOLD" : "BROKEN") for \(Format.grouped(check.items)) items: \(Format.grouped(check.soldUnits)) of \(Format.grouped(check.totalUnits)) units sold, \(Format.grouped(check.purchases)) purchase and \(Format.grouped(check.cancellations)) cancellation entries"
+        ]
+        for violation in check.violations.prefix(20) { lines.append("  violation: \(violation)") }
+        if !check.unreadable.isEmpty {
+            lines.append(
+                "  \(Format.grouped(check.unreadable.count)) items could not be read, so nothing is claimed for them: \(check.unreadable[0])"
+            )
+        }
+        return lines
+    }
+
     /// The invariant check's members of a JSON report (`seckill sale`, `seckill retry`).
     static func invariantMembers(_ invariants: InvariantReport) -> [(String, JSONOutput)] {
         [
@@ -191,17 +205,8 @@ enum SaleCommand {
         lines.append(
             "items sold out: \(Format.grouped(report.itemsSoldOut)) of \(Format.grouped(report.config.items)); \(Format.grouped(report.shedAnswers)) sold-out answers given in process without a round trip"
         )
-        let check = report.invariants
-        lines.append(
-            "invariants, read back from Redis: \(check.holds ? "HOLD" : "BROKEN") for \(Format.grouped(check.items)) items: \(Format.grouped(check.soldUnits)) of \(Format.grouped(check.totalUnits)) units sold, \(Format.grouped(check.purchases)) purchase and \(Format.grouped(check.cancellations)) cancellation entries"
-        )
-        for violation in check.violations.prefix(20) { lines.append("  violation: \(violation)") }
-        if !check.unreadable.isEmpty {
-            lines.append(
-                "  \(Format.grouped(check.unreadable.count)) items could not be read, so nothing is claimed for them: \(check.unreadable[0])"
-            )
-        }
-        lines.append("invariantsHold: \(check.holds)")
+        lines += invariantLines(report.invariants)
+        lines.append("invariantsHold: \(report.invariants.holds)")
         return lines
     }
 }

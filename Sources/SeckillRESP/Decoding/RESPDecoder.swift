@@ -85,18 +85,9 @@ public struct RESPDecoder: Sendable {
     /// - Throws: ``RESPDecodingError`` if the bytes are not valid RESP or break a limit;
     ///   its offset is relative to the start of `buffer`.
     public func decode(_ buffer: UnsafeRawBufferPointer) throws(RESPDecodingError) -> (value: RESPValue, consumed: Int)? {
-        guard !buffer.isEmpty else { return nil }
-        // Received bytes are plain UInt8 memory; typing the view lets strings and arrays be built with one copy.
-        let result = buffer.withMemoryRebound(to: UInt8.self) { bytes -> Result<(value: RESPValue, consumed: Int)?, RESPDecodingError> in
-            var parser = RESPParser(bytes: bytes, limits: limits)
-            do throws(RESPDecodingError) {
-                guard let value = try parser.parseValue() else { return .success(nil) }
-                return .success((value, parser.state.cursor))
-            } catch {
-                return .failure(error)
-            }
-        }
-        return try result.get()
+        // A fresh stream decoder: the same parser, with no partial value to continue.
+        var stream = RESPStreamDecoder(limits: limits)
+        return try stream.decode(buffer)
     }
 
     /// Decodes one value from `bytes`, starting at index `start`.
@@ -109,14 +100,7 @@ public struct RESPDecoder: Sendable {
     /// - Throws: ``RESPDecodingError`` if the bytes are not valid RESP or break a limit; its
     ///   offset is relative to `start`, not to the start of `bytes`.
     public func decode(_ bytes: [UInt8], from start: Int = 0) throws(RESPDecodingError) -> (value: RESPValue, consumed: Int)? {
-        precondition(start >= 0 && start <= bytes.count, "start \(start) is outside 0...\(bytes.count)")
-        let result = bytes.withUnsafeBytes { raw -> Result<(value: RESPValue, consumed: Int)?, RESPDecodingError> in
-            do throws(RESPDecodingError) {
-                return .success(try decode(UnsafeRawBufferPointer(rebasing: raw[start...])))
-            } catch {
-                return .failure(error)
-            }
-        }
-        return try result.get()
+        var stream = RESPStreamDecoder(limits: limits)
+        return try stream.decode(bytes, from: start)
     }
 }

@@ -39,7 +39,7 @@ extension ClusterClient {
         var redirects = 0
         var asking: NodeConfig?
         // Pauses of the shared policy (1 ms doubling to 100 ms); only did-not-run failures get here.
-        let policy = RetryPolicy()
+        let policy = RetryPolicy.shared
         var retries = 0
         while true {
             let node = asking ?? router.node(for: slot)

@@ -125,12 +125,15 @@ public final class ClusterClient: Sendable {
 
     /// The pool of `node`, opened when the client does not have one yet (a new primary).
     public func pool(for node: NodeConfig) -> NodePool {
-        state.withLock { state in
-            if let pool = state.pools[node.name] { return pool }
-            let pool = NodePool(endpoint: node.endpoint, connection: connection, pool: poolOptions, logger: logger)
-            state.pools[node.name] = pool
-            return pool
-        }
+        state.withLock { openPool(node, in: &$0) }
+    }
+
+    /// The pool of `node` in `state`, made and kept there when missing. Under the state's lock.
+    private func openPool(_ node: NodeConfig, in state: inout State) -> NodePool {
+        if let pool = state.pools[node.name] { return pool }
+        let pool = NodePool(endpoint: node.endpoint, connection: connection, pool: poolOptions, logger: logger)
+        state.pools[node.name] = pool
+        return pool
     }
 
     /// The node that owns `key` and its pool.
@@ -157,36 +160,19 @@ public final class ClusterClient: Sendable {
 
     /// The pool of `node` and its counters, under one lock.
     func poolAndMetrics(for node: NodeConfig) -> (NodePool, NodeMetrics) {
-        state.withLock { state in
-            let pool: NodePool
-            if let existing = state.pools[node.name] {
-                pool = existing
-            } else {
-                pool = NodePool(endpoint: node.endpoint, connection: connection, pool: poolOptions, logger: logger)
-                state.pools[node.name] = pool
-            }
-            if let metrics = state.metrics[node.name] { return (pool, metrics) }
-            let metrics = NodeMetrics()
-            state.metrics[node.name] = metrics
-            return (pool, metrics)
-        }
+        state.withLock { state in (openPool(node, in: &state), state.metrics(named: node.name)) }
     }
 
     /// The counters of the node called `name` (made on first use).
     public func metrics(forNode name: String) -> NodeMetrics {
-        state.withLock { state in
-            if let metrics = state.metrics[name] { return metrics }
-            let metrics = NodeMetrics()
-            state.metrics[name] = metrics
-            return metrics
-        }
+        state.withLock { $0.metrics(named: name) }
     }
 
     /// Every node's counts now: the nodes of the current map, and any other node with counts.
     public func nodeMetrics() -> [NodeMetrics.Snapshot] {
         let names = Set(router.map.nodes.map(\.name))
         let (metrics, pools) = state.withLock { state in
-            for name in names where state.metrics[name] == nil { state.metrics[name] = NodeMetrics() }
+            for name in names { _ = state.metrics(named: name) }
             return (state.metrics, state.pools)
         }
         return metrics.map { name, counters in
@@ -207,5 +193,15 @@ public final class ClusterClient: Sendable {
     public func close() {
         let pools = state.withLock { $0.pools.values }
         for pool in pools { pool.close() }
+    }
+}
+
+extension ClusterClient.State {
+    /// The counters of the node called `name`, made and kept when missing.
+    mutating func metrics(named name: String) -> NodeMetrics {
+        if let existing = metrics[name] { return existing }
+        let made = NodeMetrics()
+        metrics[name] = made
+        return made
     }
 }

@@ -38,7 +38,6 @@ public final class SaleCoordinator: Sendable {
     let shedder: SoldOutShedder?
     /// Purchase counts by result, errors, shed answers and WAIT outcomes.
     public let metrics = SaleMetrics()
-    private let shedCount = Atomic<Int>(0)
     /// Nodes whose `maxmemory-policy` was read and accepted (see ``checkNodes()``).
     let checkedNodes = Mutex<Set<String>>([])
 
@@ -57,7 +56,7 @@ public final class SaleCoordinator: Sendable {
     public var shedItems: Int { shedder?.count ?? 0 }
 
     /// Purchases answered "sold out" in process so far, without a Redis round trip.
-    public var shedAnswers: Int { shedCount.load(ordering: .relaxed) }
+    public var shedAnswers: Int { metrics.shedAnswers }
 
     /// Checks every node's `maxmemory-policy` (see ``checkNodes()``) and loads every script on
     /// every node now (`SCRIPT LOAD`), so the first purchases do not pay for it and an
@@ -204,7 +203,6 @@ public final class SaleCoordinator: Sendable {
         var ticket: SoldOutShedder.Ticket?
         if requestID == nil, let shedder {
             guard case .send(let admitted) = shedder.admit(item) else {
-                shedCount.add(1, ordering: .relaxed)
                 return PurchaseReceipt(
                     result: .soldOut(remaining: 0), requestID: request, replicasAcknowledged: nil, replicasRequired: 0, shed: true)
             }

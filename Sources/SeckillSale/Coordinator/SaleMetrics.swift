@@ -30,6 +30,9 @@ public final class SaleMetrics: Sendable {
         counts.withLock { $0.errors["\(error.code)", default: 0] += 1 }
     }
 
+    /// Attempts answered "sold out" in process so far.
+    public var shedAnswers: Int { counts.withLock { $0.shed } }
+
     /// The counts so far.
     public var snapshot: Snapshot {
         counts.withLock { counts in

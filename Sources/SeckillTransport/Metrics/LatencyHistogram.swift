@@ -23,26 +23,29 @@ public final class LatencyHistogram: Sendable {
     /// Creates an empty histogram.
     public init() {}
 
-    /// Counts one latency.
+    /// Counts `count` latencies of `micros` microseconds each (a pipeline's commands share one).
     ///
-    /// - Parameter micros: The latency in microseconds (negative values count as 0).
-    public func record(micros: Int) {
+    /// - Parameters:
+    ///   - micros: The latency in microseconds (negative values count as 0).
+    ///   - count: How many commands took it.
+    public func record(micros: Int, count: Int = 1) {
+        guard count > 0 else { return }
         let value = max(0, micros)
         // Few buckets: a linear scan beats a binary search on this size.
         var index = 0
         let bounds = Self.boundsMicros
         while index < bounds.count && value > bounds[index] { index += 1 }
         counts.withLock { counts in
-            counts.buckets[index] += 1
-            counts.sumMicros &+= value
-            counts.count += 1
+            counts.buckets[index] += count
+            counts.sumMicros &+= value &* count
+            counts.count += count
         }
     }
 
-    /// Counts one latency given as a `Duration`.
-    public func record(_ duration: Duration) {
+    /// Counts `count` latencies given as a `Duration`.
+    public func record(_ duration: Duration, count: Int = 1) {
         let (seconds, attoseconds) = duration.components
-        record(micros: Int(seconds) * 1_000_000 + Int(attoseconds / 1_000_000_000_000))
+        record(micros: Int(seconds) * 1_000_000 + Int(attoseconds / 1_000_000_000_000), count: count)
     }
 
     /// The counts so far.

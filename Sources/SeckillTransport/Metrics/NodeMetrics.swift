@@ -2,11 +2,10 @@ import Synchronization
 
 /// What happened on one node's pool, counted as it happens; read with ``snapshot``.
 public final class NodeMetrics: Sendable {
-    /// Commands whose reply or failure came back.
-    private let commandCount = Atomic<Int>(0)
     private let redirectCount = Atomic<Int>(0)
     private let errors = Mutex<[String: Int]>([:])
-    /// Round-trip latency of each command (each pipeline counts once per command).
+    /// Round-trip latency of each command (each pipeline counts once per command); its count
+    /// is the number of commands answered or failed.
     public let latency = LatencyHistogram()
 
     /// Creates empty counters.
@@ -14,8 +13,7 @@ public final class NodeMetrics: Sendable {
 
     /// Counts `count` commands answered (or failed) after `elapsed`.
     public func commands(_ count: Int, elapsed: Duration) {
-        commandCount.add(count, ordering: .relaxed)
-        for _ in 0..<count { latency.record(elapsed) }
+        latency.record(elapsed, count: count)
     }
 
     /// Counts a failure by its code (`timeout`, `overloaded`, a server code such as `NOSCRIPT`).
@@ -29,10 +27,10 @@ public final class NodeMetrics: Sendable {
     /// The counts so far; `inFlight` and `reconnects` are the pool's (``NodePool/inFlight``,
     /// ``NodePool/reconnects``), given by the caller.
     public func snapshot(node: String, inFlight: Int, reconnects: Int = 0) -> Snapshot {
-        Snapshot(
-            node: node, commands: commandCount.load(ordering: .relaxed), inFlight: inFlight,
-            errors: errors.withLock { $0 }, redirects: redirectCount.load(ordering: .relaxed),
-            reconnects: reconnects, latency: latency.snapshot)
+        let latency = latency.snapshot
+        return Snapshot(
+            node: node, commands: latency.count, inFlight: inFlight, errors: errors.withLock { $0 },
+            redirects: redirectCount.load(ordering: .relaxed), reconnects: reconnects, latency: latency)
     }
 
     /// One node's counts at one moment.
