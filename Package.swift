@@ -6,6 +6,10 @@ let strict: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
+// The call path: a nonisolated async function runs on its caller's executor instead of
+// hopping to the global one at every call, so a caller on the I/O thread stays there.
+let callPath: [SwiftSetting] = strict + [.enableUpcomingFeature("NonisolatedNonsendingByDefault")]
+
 let package = Package(
     name: "Seckill",
     platforms: [.macOS(.v15)],
@@ -22,11 +26,11 @@ let package = Package(
         // The few syscalls Glibc does not surface cleanly (epoll, eventfd).
         .target(name: "CSeckillSys"),
         // Sockets, the event loop, pipelined connections and per-node pools.
-        .target(name: "SeckillTransport", dependencies: ["SeckillRESP", "CSeckillSys"], swiftSettings: strict),
+        .target(name: "SeckillTransport", dependencies: ["SeckillRESP", "CSeckillSys"], swiftSettings: callPath),
         // cluster.json, hash slots, the slot map and the router.
-        .target(name: "SeckillRouting", dependencies: ["SeckillTransport", "SeckillRESP"], swiftSettings: strict),
+        .target(name: "SeckillRouting", dependencies: ["SeckillTransport", "SeckillRESP"], swiftSettings: callPath),
         // The flash sale: item keys, Lua scripts, the coordinator, invariants and the sale runner.
-        .target(name: "SeckillSale", dependencies: ["SeckillRouting", "SeckillTransport", "SeckillRESP"], swiftSettings: strict),
+        .target(name: "SeckillSale", dependencies: ["SeckillRouting", "SeckillTransport", "SeckillRESP"], swiftSettings: callPath),
         // The command-line interface, as a library so tests can drive it.
         .target(
             name: "SeckillCLI", dependencies: ["SeckillSale", "SeckillRouting", "SeckillTransport", "SeckillRESP"], swiftSettings: strict),

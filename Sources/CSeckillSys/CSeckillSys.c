@@ -127,6 +127,14 @@ uint64_t csk_peak_rss_bytes(void) {
     return (uint64_t)usage.ru_maxrss * 1024ull;
 }
 
+uint64_t csk_cpu_ns(void) {
+    struct rusage usage;
+    if (getrusage(RUSAGE_SELF, &usage) != 0) return 0;
+    uint64_t user = (uint64_t)usage.ru_utime.tv_sec * 1000000000ull + (uint64_t)usage.ru_utime.tv_usec * 1000ull;
+    uint64_t sys = (uint64_t)usage.ru_stime.tv_sec * 1000000000ull + (uint64_t)usage.ru_stime.tv_usec * 1000ull;
+    return user + sys;
+}
+
 int csk_resolve(const char *host, char *out, size_t outlen) {
     struct addrinfo hints, *res = NULL;
     memset(&hints, 0, sizeof hints);

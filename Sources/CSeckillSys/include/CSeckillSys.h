@@ -63,6 +63,9 @@ uint64_t csk_monotonic_ns(void);
 /// Peak resident set size of this process in bytes (from getrusage).
 uint64_t csk_peak_rss_bytes(void);
 
+/// CPU time (user + system) this process has used, in nanoseconds (from getrusage).
+uint64_t csk_cpu_ns(void);
+
 #ifdef __cplusplus
 }
 #endif

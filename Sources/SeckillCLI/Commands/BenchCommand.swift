@@ -20,7 +20,10 @@ enum BenchCommand {
         ],
         flags: [
             ("--no-shedding", "Send every attempt to Redis, also for sold-out items."), ItemCommands.evictionFlag,
-            ("--json", "Print {requests, warmup, throughput, latencyMs {p50, p99, p999, max}, perNode, peakRSSBytes, ...}."),
+            (
+                "--json",
+                "Print {requests, warmup, throughput, latencyMs {p50, p99, p999, max}, perNode, peakRSSBytes, clientCPUMicrosPerAttempt, ...}."
+            ),
         ],
         details:
             "Items are published fresh (replacing earlier ones of the same ids). With a small --stock the run measures the\nend of a sale, when most items are sold out; compare it with --no-shedding."
@@ -85,7 +88,8 @@ enum BenchCommand {
                     ])
                 ),
                 ("perNode", .object(report.perNode.map { ($0.node, .int($0.requests)) })),
-                ("peakRSSBytes", .int(Int(peak))), ("errors", .int(report.errors)),
+                ("peakRSSBytes", .int(Int(peak))), ("clientCPUMicrosPerAttempt", .double(report.clientCPUMicrosPerAttempt)),
+                ("errors", .int(report.errors)),
                 ("errorSamples", .array(report.errorSamples.map { .string($0) })), ("shedding", .bool(shedding)),
                 ("shedAnswers", .int(report.shedAnswers)),
             ]
@@ -103,7 +107,9 @@ enum BenchCommand {
             }
             console.out("results: \(results.joined(separator: ", ")), errors \(report.errors)")
             console.out("per node: " + report.perNode.map { "\($0.node) \(Format.grouped($0.requests))" }.joined(separator: ", "))
-            console.out("peak RSS: \(Format.fixed(Double(peak) / 1_048_576, 1)) MiB")
+            console.out(
+                "peak RSS: \(Format.fixed(Double(peak) / 1_048_576, 1)) MiB; client CPU \(Format.fixed(report.clientCPUMicrosPerAttempt, 2)) us per attempt"
+            )
             for sample in report.errorSamples { console.out("error: \(sample)") }
         }
     }

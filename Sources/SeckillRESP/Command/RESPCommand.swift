@@ -102,6 +102,12 @@ public struct RESPCommand: Sendable, Hashable {
         argumentRanges(limit: argumentCount).map { Array(body[$0]) }
     }
 
+    /// Makes room for `extraBytes` more bytes of arguments (headers included), so appending
+    /// them to a copy of a prepared command allocates once.
+    public mutating func reserveCapacity(extraBytes: Int) {
+        body.reserveCapacity(body.count + extraBytes)
+    }
+
     /// Appends the full encoding, `*N\r\n` followed by every bulk string, to `buffer`.
     ///
     /// - Parameter buffer: The output buffer; existing contents are kept.

@@ -114,6 +114,11 @@ public final class ClusterClient: Sendable {
     /// The nodes of the current slot map (in cluster mode, the primaries).
     public var nodes: [NodeConfig] { router.map.nodes }
 
+    /// The executor of the client's I/O thread (``NodePool/ioExecutor``): callers that run on
+    /// it (`withTaskExecutorPreference(client.executor)`) are resumed by their replies
+    /// without a thread hop.
+    public var executor: any TaskExecutor { NodePool.ioExecutor }
+
     /// The last topology read from the cluster (cluster mode only).
     public var topology: ClusterTopology? { state.withLock { $0.topology } }
 

@@ -6,13 +6,17 @@ extension SaleCoordinator {
     /// Runs `script` on the node owning `keys[0]`, reloading it on `NOSCRIPT` and retrying
     /// failures that cannot have applied it, within the call deadline.
     ///
-    /// - Parameter retryUnknownOutcome: Whether the call may be sent again after a failure
-    ///   with an unknown outcome; only for scripts that cannot apply twice.
+    /// - Parameters:
+    ///   - retryUnknownOutcome: Whether the call may be sent again after a failure with an
+    ///     unknown outcome; only for scripts that cannot apply twice.
+    ///   - slot: The slot of `keys[0]`, when the caller knows it already.
+    ///   - prefix: `EVALSHA sha numkeys keys...` prepared by the caller, used while `sha` is
+    ///     the script's known SHA.
     func run(
         _ script: SaleScript, keys: [String], arguments: [String], retryUnknownOutcome: Bool, requestID: String? = nil,
-        durable: Bool = false
+        durable: Bool = false, slot: HashSlot? = nil, prefix: ScriptPrefix? = nil
     ) async throws(SaleError) -> (answer: String, replicas: Int?) {
-        let slot = HashSlot(key: keys[0])
+        let slot = slot ?? HashSlot(key: keys[0])
         let clock = ContinuousClock()
         let deadline = clock.now + options.callDeadline
         var wait = durable && options.durabilityReplicas > 0
@@ -41,7 +45,11 @@ extension SaleCoordinator {
                 if sendSource {
                     commands = [Self.eval(script.source, keys: keys, arguments: arguments)]
                 } else if let sha = knownSHA(script) {
-                    commands = [Self.evalsha(sha, keys: keys, arguments: arguments)]
+                    if let prefix, prefix.sha == sha {
+                        commands = [prefix.command(arguments: arguments)]
+                    } else {
+                        commands = [Self.evalsha(sha, keys: keys, arguments: arguments)]
+                    }
                 } else {
                     let sha = try await load(script, on: client.pool(for: node))
                     commands = [Self.evalsha(sha, keys: keys, arguments: arguments)]
@@ -154,7 +162,7 @@ extension SaleCoordinator {
         scriptCommand("EVALSHA", sha, keys: keys, arguments: arguments)
     }
 
-    private static func scriptCommand(_ name: String, _ script: String, keys: [String], arguments: [String]) -> RESPCommand {
+    static func scriptCommand(_ name: String, _ script: String, keys: [String], arguments: [String]) -> RESPCommand {
         var command = RESPCommand(name)
         command.append(script)
         command.append(keys.count)

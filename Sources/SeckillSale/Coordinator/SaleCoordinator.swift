@@ -35,6 +35,8 @@ public final class SaleCoordinator: Sendable {
     /// Retry and record settings.
     public let options: SaleOptions
     let shaStore = Mutex<[SaleScript: String]>([:])
+    /// The prepared purchase calls of recently bought items.
+    let purchaseCalls = PurchaseCalls()
     let shedder: SoldOutShedder?
     /// Purchase counts by result, errors, shed answers and WAIT outcomes.
     public let metrics = SaleMetrics()
@@ -197,6 +199,7 @@ public final class SaleCoordinator: Sendable {
 
     private func attemptPurchase(_ item: String, user: String, quantity: Int, requestID: String?) async throws(SaleError) -> PurchaseReceipt
     {
+        let call = try purchaseCalls.call(for: item, sha: knownSHA(.purchase))
         let request = try validatedPurchase(item, user: user, quantity: quantity, requestID: requestID)
         // Only purchases without a caller's request id are shed: an explicit id always gets
         // the answer Redis recorded for it.
@@ -208,12 +211,13 @@ public final class SaleCoordinator: Sendable {
             }
             ticket = admitted
         }
-        let call = purchaseCall(item, user: user, quantity: quantity, request: request)
+        let arguments = [user, String(quantity), request, options.durabilityReplicas > 0 ? "1" : "0"]
         let answer: (result: PurchaseResult, source: AnswerSource)
         let replicas: Int?
         do {
             let reply = try await run(
-                .purchase, keys: call.keys, arguments: call.arguments, retryUnknownOutcome: true, requestID: request, durable: true)
+                .purchase, keys: call.keys, arguments: arguments, retryUnknownOutcome: true, requestID: request, durable: true,
+                slot: call.slot, prefix: call.prefix)
             replicas = reply.replicas
             answer = try parsePurchase(reply.answer)
         } catch {
@@ -286,8 +290,9 @@ public final class SaleCoordinator: Sendable {
 
     private static let requestSequence = Atomic<Int>(0)
 
+    /// Checks a purchase's user, quantity and request id (the item is checked where its call
+    /// is prepared, ``PurchaseCalls/call(for:sha:)``); returns the request id to send.
     func validatedPurchase(_ item: String, user: String, quantity: Int, requestID: String?) throws(SaleError) -> String {
-        try SaleInput.validateItem(item)
         try SaleInput.validateUser(user)
         guard (1...SaleInput.maxQuantity).contains(quantity) else {
             throw .invalidInput("quantity must be from 1 to \(SaleInput.maxQuantity), got \(quantity)")
@@ -305,7 +310,7 @@ public final class SaleCoordinator: Sendable {
     }
 
     /// Where a purchase script's answer came from.
-    enum AnswerSource {
+    package enum AnswerSource: Sendable, Equatable {
         /// This call's own evaluation.
         case fresh
         /// The request's record, written again so that a `WAIT` after it covers the original.
@@ -317,42 +322,82 @@ public final class SaleCoordinator: Sendable {
 
     /// The purchase script's answer, and where it came from.
     func parsePurchase(_ answer: String) throws(SaleError) -> (result: PurchaseResult, source: AnswerSource) {
-        // Split on the UTF-8 bytes: the answers are ASCII, and splitting a String on a
-        // Character walks grapheme clusters, which showed up in profiles of the hot path.
-        let fields = answer.utf8.split(separator: UInt8(ascii: "|"), omittingEmptySubsequences: false).map { Substring($0) }
-        switch (fields.first, fields.count) {
-        case ("P", 3):
-            guard let remaining = Int(fields[2]) else { break }
-            return (.purchased(order: String(fields[1]), remaining: remaining), .fresh)
-        case ("P", 4) where fields[3] == "R" || fields[3] == "RN":
-            guard let remaining = Int(fields[2]) else { break }
-            return (.purchased(order: String(fields[1]), remaining: remaining), fields[3] == "R" ? .replayed : .replayedUnconfirmed)
-        default:
-            if let result = parseRefusal(fields) { return (result, .fresh) }
-        }
-        throw unexpected(answer, from: .purchase)
+        // Read the UTF-8 bytes in place: the answers are ASCII, and splitting the String into
+        // an array of substrings cost more than the rest of the parsing on the hot path.
+        guard let parsed = Self.parseAnswer(answer) else { throw unexpected(answer, from: .purchase) }
+        return parsed
     }
 
-    private func parseRefusal(_ fields: [Substring]) -> PurchaseResult? {
-        switch (fields.first, fields.count) {
-        case ("S", 2):
-            guard let remaining = Int(fields[1]) else { break }
-            return .soldOut(remaining: remaining)
-        case ("L", 2):
-            guard let held = Int(fields[1]) else { break }
-            return .limitReached(held: held)
-        case ("N", 2):
-            guard let start = Int64(fields[1]) else { break }
-            return .notStarted(startsAtMs: start)
-        case ("E", 2):
-            guard let end = Int64(fields[1]) else { break }
-            return .ended(endsAtMs: end)
-        case ("U", 1):
-            return .unknownItem
+    /// The purchase script's answer `P|order|remaining[|R|RN]`, `S|n`, `L|n`, `N|ms`, `E|ms`
+    /// or `U`; nil for anything else.
+    package static func parseAnswer(_ answer: String) -> (result: PurchaseResult, source: AnswerSource)? {
+        var text = answer
+        return text.withUTF8 { parseAnswer($0) }
+    }
+
+    private static func parseAnswer(_ bytes: UnsafeBufferPointer<UInt8>) -> (result: PurchaseResult, source: AnswerSource)? {
+        guard let kind = bytes.first else { return nil }
+        if bytes.count == 1 { return kind == UInt8(ascii: "U") ? (.unknownItem, .fresh) : nil }
+        guard bytes[1] == UInt8(ascii: "|") else { return nil }
+        var fields = AnswerFields(bytes, from: 2)
+        switch kind {
+        case UInt8(ascii: "P"):
+            guard let order = fields.next(), let remaining = fields.next().flatMap(Self.integer) else { return nil }
+            let source: AnswerSource
+            switch fields.next().map({ String(decoding: $0, as: UTF8.self) }) {
+            case nil: source = .fresh
+            case "R"?: source = .replayed
+            case "RN"?: source = .replayedUnconfirmed
+            default: return nil
+            }
+            guard fields.next() == nil, !order.isEmpty else { return nil }
+            return (.purchased(order: String(decoding: order, as: UTF8.self), remaining: Int(remaining)), source)
+        case UInt8(ascii: "S"), UInt8(ascii: "L"), UInt8(ascii: "N"), UInt8(ascii: "E"):
+            guard let value = fields.next().flatMap(Self.integer), fields.next() == nil else { return nil }
+            switch kind {
+            case UInt8(ascii: "S"): return (.soldOut(remaining: Int(value)), .fresh)
+            case UInt8(ascii: "L"): return (.limitReached(held: Int(value)), .fresh)
+            case UInt8(ascii: "N"): return (.notStarted(startsAtMs: value), .fresh)
+            default: return (.ended(endsAtMs: value), .fresh)
+            }
         default:
-            break
+            return nil
         }
-        return nil
+    }
+
+    /// A decimal integer (optionally negative) of at most 18 digits, or nil.
+    private static func integer(_ bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
+        var rest = bytes[...]
+        let negative = rest.first == UInt8(ascii: "-")
+        if negative { rest = rest.dropFirst() }
+        guard !rest.isEmpty, rest.count <= 18 else { return nil }
+        var value: Int64 = 0
+        for byte in rest {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            value = value * 10 + Int64(byte - UInt8(ascii: "0"))
+        }
+        return negative ? -value : value
+    }
+
+    /// The `|`-separated fields of an answer, as views of its bytes.
+    private struct AnswerFields {
+        let bytes: UnsafeBufferPointer<UInt8>
+        var position: Int
+        var done = false
+
+        init(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) {
+            self.bytes = bytes
+            position = start
+        }
+
+        mutating func next() -> UnsafeBufferPointer<UInt8>? {
+            guard !done else { return nil }
+            var end = position
+            while end < bytes.count && bytes[end] != UInt8(ascii: "|") { end += 1 }
+            let field = UnsafeBufferPointer(rebasing: bytes[position..<end])
+            if end == bytes.count { done = true } else { position = end + 1 }
+            return field
+        }
     }
 
     func unexpected(_ answer: String, from script: SaleScript) -> SaleError {

@@ -98,6 +98,14 @@ public enum SaleInput {
         if bytes.count > maxIDLength {
             throw SaleError.invalidInput("\(what) is \(bytes.count) bytes long; the most is \(maxIDLength)")
         }
+        // One pass over the contiguous bytes finds the common case clean; the loop below only
+        // runs to name what is wrong.
+        let clean = bytes.withContiguousStorageIfAvailable { buffer in
+            buffer.allSatisfy { byte in
+                byte >= 0x20 && byte != 0x7F && !(forbidBraces && (byte == UInt8(ascii: "{") || byte == UInt8(ascii: "}")))
+            }
+        }
+        if clean == true { return }
         for byte in bytes {
             if byte < 0x20 || byte == 0x7F {
                 throw SaleError.invalidInput("\(what) \(quoted(id)) contains a control character")

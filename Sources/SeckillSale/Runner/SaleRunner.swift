@@ -1,5 +1,6 @@
 internal import Foundation
 import SeckillRouting
+import SeckillTransport
 import Synchronization
 
 /// The shape of a simulated sale.
@@ -72,6 +73,11 @@ public struct SaleRunReport: Sendable {
     public var itemsSoldOut = 0
     /// Attempts answered "sold out" in process (sold-out shedding), without a round trip.
     public var shedAnswers = 0
+    /// CPU seconds (user + system) this process spent while the attempts ran: the client's
+    /// cost, with the Redis nodes' CPU in their own processes.
+    public var clientCPUSeconds = 0.0
+    /// Client CPU per attempt in microseconds (``clientCPUSeconds`` / ``requests``).
+    public var clientCPUMicrosPerAttempt: Double { requests > 0 ? clientCPUSeconds * 1e6 / Double(requests) : 0 }
     /// Seconds spent publishing the items.
     public var publishSeconds = 0.0
     /// The invariant check read back from Redis.
@@ -140,7 +146,9 @@ public struct SaleRunner: Sendable {
             _ = await shoot(warm, log: requestLog) { _ in }
         }
         let shedBefore = coordinator.shedAnswers
+        let cpuBefore = ProcessStats.cpuSeconds
         let (tallies, seconds, shared, nodes) = await shoot(config, log: requestLog, progress: progress)
+        report.clientCPUSeconds = ProcessStats.cpuSeconds - cpuBefore
         report.shedAnswers = coordinator.shedAnswers - shedBefore
         report.seconds = seconds
         if let requestLog {
@@ -195,9 +203,11 @@ public struct SaleRunner: Sendable {
         let coordinator = self.coordinator
         let start = clock.now
 
+        // The shoppers run on the client's I/O thread: a reply resumes its shopper there.
+        let executor = coordinator.client.executor
         let tallies = await withTaskGroup(of: WorkerTally?.self) { group in
             for worker in 0..<config.concurrency {
-                group.addTask {
+                group.addTask(executorPreference: executor) {
                     var tally = WorkerTally(nodes: nodes.count)
                     // About this worker's share, so recording latencies does not regrow the array.
                     tally.latenciesMicros.reserveCapacity(config.requests / config.concurrency + 16)

@@ -49,6 +49,13 @@ final class EventLoop: @unchecked Sendable {
     private var flushables: [any EventLoopFlushable] = []
     private var tickables: [WeakTickable] = []
     private var runningTasks: [@Sendable () -> Void] = []
+    /// Jobs of tasks that prefer this loop as their executor, enqueued from other threads.
+    private let remoteJobs = Mutex<[UnownedJob]>([])
+    /// Jobs enqueued on the loop thread itself (a task resumed by a reply): no lock, no wake-up.
+    private var localJobs: [UnownedJob] = []
+    private var runningJobs: [UnownedJob] = []
+    /// The loop thread's pthread id, set when it starts.
+    private let threadID = Atomic<UInt>(0)
 
     private struct WeakTickable {
         weak var target: (any EventLoopTickable)?
@@ -59,7 +66,10 @@ final class EventLoop: @unchecked Sendable {
         wakeFD = csk_eventfd_create()
         precondition(epollFD >= 0 && wakeFD >= 0, "epoll/eventfd unavailable: errno \(errno)")
         _ = csk_epoll_ctl(epollFD, 0, wakeFD, UInt32(CSK_EVENT_READ))
-        let thread = Thread { [self] in run() }
+        let thread = Thread { [self] in
+            threadID.store(UInt(pthread_self()), ordering: .releasing)
+            run()
+        }
         thread.name = name
         thread.start()
     }
@@ -125,7 +135,7 @@ final class EventLoop: @unchecked Sendable {
 
             sleeping.store(true, ordering: .sequentiallyConsistent)
             var timeout = Int32(0)
-            if hasTasks.load(ordering: .sequentiallyConsistent) || flushPending() {
+            if !localJobs.isEmpty || hasTasks.load(ordering: .sequentiallyConsistent) || flushPending() {
                 sleeping.store(false, ordering: .sequentiallyConsistent)
             } else {
                 let now = MonotonicClock.now()
@@ -165,16 +175,55 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func runTasks() {
+        if !localJobs.isEmpty { runJobs() }
         guard hasTasks.exchange(false, ordering: .sequentiallyConsistent) else { return }
         tasks.withLock { swap(&$0, &runningTasks) }
         for task in runningTasks { task() }
         runningTasks.removeAll(keepingCapacity: true)
+        remoteJobs.withLock { jobs in
+            if localJobs.isEmpty {
+                swap(&jobs, &localJobs)
+            } else {
+                localJobs.append(contentsOf: jobs)
+                jobs.removeAll(keepingCapacity: true)
+            }
+        }
+        if !localJobs.isEmpty { runJobs() }
     }
+
+    /// Runs the jobs queued so far; jobs they enqueue wait for the next pass, after the loop
+    /// has written what these queued and read what arrived.
+    private func runJobs() {
+        swap(&localJobs, &runningJobs)
+        let executor = asUnownedTaskExecutor()
+        for job in runningJobs { job.runSynchronously(on: executor) }
+        runningJobs.removeAll(keepingCapacity: true)
+    }
+
+    /// Whether the caller runs on the loop thread.
+    var inLoopThread: Bool { threadID.load(ordering: .acquiring) == UInt(pthread_self()) }
 
     private func flushPending() -> Bool {
         for flushable in flushables {
             if flushable.hasPendingOutput { return true }
         }
         return false
+    }
+}
+
+/// Tasks that prefer the loop as their executor (`withTaskExecutorPreference`, or
+/// `addTask(executorPreference:)`) run on the loop thread: a reply resumes its caller there,
+/// without waking a thread of the global pool, and the caller's next command is queued on
+/// the same thread that writes it.
+extension EventLoop: TaskExecutor {
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        if inLoopThread {
+            localJobs.append(job)
+            return
+        }
+        remoteJobs.withLock { $0.append(job) }
+        hasTasks.store(true, ordering: .sequentiallyConsistent)
+        wakeUp()
     }
 }

@@ -69,6 +69,18 @@ public final class NodePool: Sendable {
         close()
     }
 
+    /// The executor of the thread that does every pool's socket I/O.
+    ///
+    /// A task that prefers it (`withTaskExecutorPreference(NodePool.ioExecutor) { ... }`, or
+    /// `group.addTask(executorPreference: NodePool.ioExecutor)`) runs on that thread: each
+    /// reply resumes its caller in place instead of waking a thread of the global pool, which
+    /// roughly halves the client CPU of a call. Give it only short, non-blocking work (a
+    /// caller's loop of commands); anything that blocks it delays every connection's I/O.
+    public static var ioExecutor: any TaskExecutor { EventLoop.shared }
+
+    /// Whether the caller runs on the I/O thread (for tests).
+    package static var onIOThread: Bool { EventLoop.shared.inLoopThread }
+
     // MARK: Commands
 
     /// Sends one command and returns its reply.

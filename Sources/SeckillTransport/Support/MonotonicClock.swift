@@ -19,4 +19,6 @@ enum MonotonicClock {
 public enum ProcessStats {
     /// The peak resident set size of this process, in bytes.
     public static var peakResidentBytes: UInt64 { csk_peak_rss_bytes() }
+    /// CPU time (user + system, every thread) this process has used so far, in seconds.
+    public static var cpuSeconds: Double { Double(csk_cpu_ns()) / 1e9 }
 }

@@ -1,0 +1,64 @@
+import SeckillRESP
+import SeckillRouting
+import Synchronization
+
+/// What a purchase of one item sends that never changes, made once per item: the four keys,
+/// their slot, and `EVALSHA sha 4 KEYS...` already encoded. A purchase then only appends its
+/// own four arguments, instead of building four key strings, hashing the tag and encoding
+/// every argument again on each of a crowd's attempts.
+struct PurchaseCall: Sendable {
+    /// The item hash, buyers, orders and request records keys.
+    let keys: [String]
+    /// The slot of the item's hash tag.
+    let slot: HashSlot
+    /// `EVALSHA sha 4 KEYS...` for the script SHA it was made with; nil while none was known.
+    let prefix: ScriptPrefix?
+}
+
+/// A script command's name, SHA and keys, encoded; a call appends its arguments to a copy.
+struct ScriptPrefix: Sendable {
+    /// The SHA the prefix names.
+    let sha: String
+    /// `EVALSHA sha numkeys KEYS...`.
+    let command: RESPCommand
+
+    /// The whole command: the prefix and `arguments`, in one allocation.
+    func command(arguments: [String]) -> RESPCommand {
+        var command = self.command
+        command.reserveCapacity(extraBytes: arguments.reduce(0) { $0 + $1.utf8.count + 16 })
+        for argument in arguments { command.append(argument) }
+        return command
+    }
+}
+
+/// The purchase calls of the items bought recently, by item id. Bounded: when it holds
+/// ``capacity`` items it starts again empty, so a process that sees millions of item ids
+/// keeps a bounded amount of memory (a rebuilt entry costs what every call used to).
+final class PurchaseCalls: Sendable {
+    /// Most items remembered.
+    static let capacity = 65_536
+
+    private let entries = Mutex<[String: PurchaseCall]>([:])
+
+    /// The call of `item` for the script SHA `sha`. An item not seen before is validated
+    /// here, once; a cached item is known to be valid.
+    ///
+    /// - Throws: ``SaleError`` for an invalid item id.
+    func call(for item: String, sha: String?) throws(SaleError) -> PurchaseCall {
+        if let entry = entries.withLock({ $0[item] }), entry.prefix?.sha == sha {
+            return entry
+        }
+        try SaleInput.validateItem(item)
+        let keys = ItemKeys(item: item)
+        let list = [keys.meta, keys.buyers, keys.orders, keys.requests]
+        let prefix = sha.map { sha in
+            ScriptPrefix(sha: sha, command: SaleCoordinator.scriptCommand("EVALSHA", sha, keys: list, arguments: []))
+        }
+        let entry = PurchaseCall(keys: list, slot: HashSlot(key: keys.meta), prefix: prefix)
+        entries.withLock { entries in
+            if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
+            entries[item] = entry
+        }
+        return entry
+    }
+}
