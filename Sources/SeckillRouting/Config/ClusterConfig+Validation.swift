@@ -54,7 +54,9 @@ extension ClusterConfig {
         // top-level fields are rejected while decoding.
         for name in sections.keys.sorted() where !Self.ownedSectionNames.contains(name) {
             list.add(
-                at: "", "unknown section \(JSONWriter.quoted(name)); known sections of other layers are " + Self.ownedSectionNames.joined(separator: ", "))
+                at: "",
+                "unknown section \(JSONWriter.quoted(name)); known sections of other layers are "
+                    + Self.ownedSectionNames.joined(separator: ", "))
         }
         return list
     }

@@ -7,7 +7,8 @@
 /// `ClusterConfig+Validation.swift`, shared with configs built in code. The sections owned
 /// by the layers above (``ClusterConfig/ownedSectionNames``) are kept as written, unread.
 struct ConfigDecoder {
-    static let topLevelFields = ["mode", "nodes", "seeds", "pool", "timeouts", "auth", "database", "topology"] + ClusterConfig.ownedSectionNames
+    static let topLevelFields =
+        ["mode", "nodes", "seeds", "pool", "timeouts", "auth", "database", "topology"] + ClusterConfig.ownedSectionNames
     static let nodeFields = ["name", "host", "port", "slots"]
     static let seedFields = ["host", "port"]
     static let poolFields = [

@@ -14,7 +14,9 @@ extension SaleConfig {
         return list.problems
     }
 
-    private static func validate(_ durability: DurabilitySettings, against command: Duration, commandValid: Bool, into list: inout ProblemList) {
+    private static func validate(
+        _ durability: DurabilitySettings, against command: Duration, commandValid: Bool, into list: inout ProblemList
+    ) {
         let replicasValid = (0...DurabilitySettings.maxReplicas).contains(durability.replicas)
         if !replicasValid {
             list.add(at: "durability.replicas", "must be from 0 to \(DurabilitySettings.maxReplicas), got \(durability.replicas)")

@@ -32,7 +32,8 @@ public struct SaleOptions: Sendable, Hashable {
     ///   - maxBackoff: Longest pause between retries.
     ///   - soldOutRecheck: How long a sold-out answer is reused; nil turns shedding off.
     public init(
-        sale: SaleSettings, durability: DurabilitySettings, minBackoff: Duration = .milliseconds(2), maxBackoff: Duration = .milliseconds(100),
+        sale: SaleSettings, durability: DurabilitySettings, minBackoff: Duration = .milliseconds(2),
+        maxBackoff: Duration = .milliseconds(100),
         soldOutRecheck: Duration? = .milliseconds(100)
     ) {
         self.sale = sale
