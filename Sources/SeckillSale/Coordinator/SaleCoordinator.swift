@@ -44,7 +44,7 @@ public final class SaleCoordinator: Sendable {
     /// Creates a coordinator over `client`. Scripts are loaded on first use, or by ``prepare()``.
     ///
     /// - Parameter options: Retry, record and durability settings (for those of a
-    ///   cluster.json, ``SaleOptions/init(config:)-(SaleConfig)``).
+    ///   cluster.json, `SaleOptions(config:)`).
     public init(client: ClusterClient, options: SaleOptions) {
         self.client = client
         self.options = options
