@@ -11,7 +11,7 @@ enum ConfigCommand {
         options: [ConfigLoading.option],
         flags: [("--json", "Print the summary (or the problems) as JSON.")],
         details:
-            "Every problem is listed: gaps and overlaps in the slot map, bad ports, unknown fields, JSON syntax errors.\nExits 0 only when the config is valid."
+            "Every problem is listed: gaps and overlaps in the slot map, bad ports, unknown fields, JSON syntax errors.\nBoth layers are checked: the routing settings and the sale layer's `sale` and `durability` sections.\nExits 0 only when the config is valid."
     )
 
     static let initSpec = CommandSpec(
