@@ -2,9 +2,8 @@
 public struct TimeoutSettings: Sendable, Hashable {
     /// Limit for opening a TCP connection including AUTH/SELECT (`connectMs`, default 1000 ms).
     public var connect: Duration
-    /// Default limit for one command's reply (`commandMs`, default 1000 ms). The sale layer
-    /// checks its own settings against it (`durability.timeoutMs` below it when `WAIT` is
-    /// sent, `sale.callDeadlineMs` at least it).
+    /// Default limit for one command's reply (`commandMs`, default 1000 ms). The layers
+    /// above check the settings they own against it (the sale layer's deadlines and `WAIT`).
     public var command: Duration
 
     /// The defaults used when cluster.json has no `timeouts` section.
