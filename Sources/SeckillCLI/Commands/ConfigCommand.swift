@@ -1,5 +1,6 @@
 internal import Foundation
 import SeckillRouting
+import SeckillSale
 
 /// `seckill config check` and `seckill config init` (`config nodes` and `config auth` are in ConfigCommand+Nodes.swift).
 enum ConfigCommand {
@@ -10,7 +11,7 @@ enum ConfigCommand {
         options: [ConfigLoading.option],
         flags: [("--json", "Print the summary (or the problems) as JSON.")],
         details:
-            "Every problem is listed: gaps and overlaps in the slot map, bad ports, unknown fields, JSON syntax errors.\nExits 0 only when the config is valid."
+            "Every problem is listed: gaps and overlaps in the slot map, bad ports, unknown fields, JSON syntax errors.\nBoth layers are checked: the routing settings and the sale layer's `sale` and `durability` sections.\nExits 0 only when the config is valid."
     )
 
     static let initSpec = CommandSpec(
@@ -27,9 +28,10 @@ enum ConfigCommand {
         try arguments.noPositionals()
         let path = arguments.value("--config") ?? "cluster.json"
         let json = arguments.flag("--json")
-        let config: ClusterConfig
+        let saleConfig: SaleConfig
         do {
-            config = try ClusterConfig.load(path: path)
+            // Both layers: the routing part, and the sale layer's `sale` and `durability`.
+            saleConfig = try SaleConfig.load(path: path)
         } catch {
             if json {
                 console.out(
@@ -43,6 +45,8 @@ enum ConfigCommand {
             let count = error.problems.count
             throw CLIError("\(path) is invalid: \(count) problem\(count == 1 ? "" : "s")")
         }
+        let config = saleConfig.cluster
+        let durability = saleConfig.durability
         if config.mode == .cluster {
             let seeds = config.seeds.map(\.description)
             if json {
@@ -56,7 +60,7 @@ enum ConfigCommand {
                     "\(path): valid, cluster mode, seeds \(seeds.joined(separator: ", ")) (slots are read from the cluster: seckill cluster status)"
                 )
                 console.out(
-                    "durability: \(config.durability.replicas == 0 ? "off" : "WAIT \(config.durability.replicas) replica(s), \(Format.duration(config.durability.timeout))")"
+                    "durability: \(durability.replicas == 0 ? "off" : "WAIT \(durability.replicas) replica(s), \(Format.duration(durability.timeout))")"
                 )
             }
             return

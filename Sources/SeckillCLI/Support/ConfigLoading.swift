@@ -6,12 +6,19 @@ import SeckillSale
 enum ConfigLoading {
     static let option = ("--config", "FILE: the cluster config (default ./cluster.json)")
 
-    /// Loads and validates the config named by `--config`, or ./cluster.json. Several
-    /// problems are shortened to the first and a count, to keep the error on one line.
+    /// Loads and validates the config named by `--config`, or ./cluster.json: the routing
+    /// layer's part, whose default connections per node suit the `durability` section. Both
+    /// layers are checked, so every command rejects a bad `sale` or `durability` section.
+    /// Several problems are shortened to the first and a count, to keep the error on one line.
     static func load(_ arguments: Arguments) throws(CLIError) -> ClusterConfig {
+        try loadSale(arguments).cluster
+    }
+
+    /// Loads and validates the config named by `--config`, or ./cluster.json, both layers.
+    static func loadSale(_ arguments: Arguments) throws(CLIError) -> SaleConfig {
         let path = arguments.value("--config") ?? "cluster.json"
         do {
-            return try ClusterConfig.load(path: path)
+            return try SaleConfig.load(path: path)
         } catch {
             throw CLIError(oneLine(error))
         }
@@ -33,11 +40,11 @@ extension ConfigLoading {
     static func coordinator(_ arguments: Arguments, adjust: (inout SaleOptions) -> Void = { _ in }) async throws(CLIError)
         -> SaleCoordinator
     {
-        let config = try load(arguments)
+        let config = try loadSale(arguments)
         var options = SaleOptions(config: config)
         if arguments.flag("--allow-eviction-policy") { options.allowEvictionPolicy = true }
         adjust(&options)
-        return SaleCoordinator(client: try await client(config), options: options)
+        return SaleCoordinator(client: try await client(config.cluster), options: options)
     }
 
     /// The slot map in force: the config's in static mode, the cluster's (read from the

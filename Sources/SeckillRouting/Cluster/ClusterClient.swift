@@ -155,9 +155,14 @@ public final class ClusterClient: Sendable {
 
     /// Sends `command` to the node owning `key`, following redirects.
     ///
+    /// - Parameters:
+    ///   - command: The command.
+    ///   - key: The key that routes it.
+    ///   - deadline: When the call must have returned, redirects and retries included; nil
+    ///     allows one command timeout (`timeouts.commandMs`) from now.
     /// - Throws: ``RedisError``: the server's error reply, or a transport failure.
-    public func send(_ command: RESPCommand, key: String) async throws -> RESPValue {
-        let deadline = ContinuousClock.now + config.sale.callDeadline
+    public func send(_ command: RESPCommand, key: String, deadline: ContinuousClock.Instant? = nil) async throws -> RESPValue {
+        let deadline = deadline ?? ContinuousClock.now + config.timeouts.command
         let reply = try await execute([command], slot: HashSlot(key: key), deadline: deadline)[0]
         if let message = reply.errorMessage { throw RedisError.server(message, node: router.node(forKey: key).name) }
         return reply

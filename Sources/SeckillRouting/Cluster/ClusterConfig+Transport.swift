@@ -17,13 +17,12 @@ extension ClusterConfig {
         return options
     }
 
-    /// Connections per node: `pool.connectionsPerNode` when set; otherwise 1 without
-    /// durability and 4 with it. One connection carries the most commands per write and read
-    /// (measured 1.18x the purchases/s of two at concurrency 200); with durability each `WAIT`
-    /// holds its connection until the replicas answer, and a shard that just lost its replica
-    /// holds it for the whole timeout, so more connections keep purchases moving meanwhile.
+    /// Connections per node: `pool.connectionsPerNode` when set, otherwise
+    /// ``defaultConnectionsPerNode`` (1 unless a layer above raised it). One connection
+    /// carries the most commands per write and read (measured 1.18x the purchases/s of two at
+    /// concurrency 200); commands that hold their connection (the sale layer's `WAIT`) need more.
     public var connectionsPerNode: Int {
-        pool.connectionsPerNode ?? (durability.replicas > 0 ? 4 : 1)
+        pool.connectionsPerNode ?? defaultConnectionsPerNode
     }
 
     /// The pool limits for every node.

@@ -5,8 +5,9 @@ extension ClusterConfig {
     /// One node or seed per line, sections in the documented order. Static mode writes
     /// `nodes` and no `mode`; cluster mode writes `"mode": "cluster"` and `seeds`.
     /// `reconnectMinMs` and `reconnectMaxMs`, and `maxReplyBytes`, only when they differ from the defaults,
-    /// `auth` only when set, `database` only when not 0, and `topology`, `durability` and
-    /// `sale` (both fields each) only when they differ from their defaults. Durations are
+    /// `auth` only when set, `database` only when not 0, and `topology` (both fields) only
+    /// when it differs from its defaults. The sections of the layers above (``sections``)
+    /// follow, in ``ownedSectionNames`` order, written as they were read. Durations are
     /// written in whole milliseconds (a positive duration shorter than a millisecond
     /// is written as 1).
     ///
@@ -68,14 +69,10 @@ extension ClusterConfig {
                 "  \"topology\": {\"refreshIntervalMs\": \(Self.renderedMilliseconds(topology.refreshInterval)), \"maxRedirects\": \(topology.maxRedirects)}"
             )
         }
-        if durability != .off {
-            sections.append(
-                "  \"durability\": {\"replicas\": \(durability.replicas), \"timeoutMs\": \(Self.renderedMilliseconds(durability.timeout))}")
-        }
-        if sale != .defaults {
-            sections.append(
-                "  \"sale\": {\"callDeadlineMs\": \(Self.renderedMilliseconds(sale.callDeadline)), \"allowEvictionPolicy\": \(sale.allowEvictionPolicy)}"
-            )
+        for name in Self.ownedSectionNames {
+            if let section = self.sections[name] {
+                sections.append("  \(JSONWriter.quoted(name)): \(JSONWriter.compact(section))")
+            }
         }
         lines.append(sections.joined(separator: ",\n"))
         lines.append("}")

@@ -15,21 +15,18 @@ extension ClusterConfig {
     /// - Returns: `self`, unchanged, when every check passes.
     /// - Throws: ``ConfigError`` with code ``ConfigError/Code/invalid`` listing every problem.
     public func validated() throws(ConfigError) -> ClusterConfig {
-        let problems = validationProblems
-        guard problems.isEmpty else {
-            throw ConfigError(.invalid, problems: problems)
-        }
-        return self
+        try reading.validated()
     }
 
     /// Every problem with this config, each prefixed with ``source`` and the field;
     /// empty when the config is valid. Slot coverage is checked in static mode only.
+    /// The ``sections`` of the layers above are not read here: their owners check them.
     public var validationProblems: [String] {
-        validationProblems(skipping: [], checkCoverage: true)
+        reading.problems
     }
 
     /// The problems, leaving out fields that already failed to decode.
-    func validationProblems(skipping failedPaths: Set<String>, checkCoverage: Bool) -> [String] {
+    func validationList(skipping failedPaths: Set<String>, checkCoverage: Bool) -> ProblemList {
         var list = ProblemList(source: source, failedPaths: failedPaths)
         switch mode {
         case .static:
@@ -44,15 +41,24 @@ extension ClusterConfig {
             validateSeeds(into: &list)
         }
         validatePool(into: &list)
-        let commandValid = validateTimeouts(into: &list)
+        validateTimeouts(into: &list)
         validateAuth(into: &list)
         if database < 0 {
             list.add(at: "database", "must be 0 or greater, got \(database)")
         }
         validateTopology(into: &list)
-        validateDurability(into: &list, commandValid: commandValid)
-        validateSale(into: &list, commandValid: commandValid)
-        return list.problems
+        if defaultConnectionsPerNode <= 0 {
+            list.add(at: "defaultConnectionsPerNode", "must be positive, got \(defaultConnectionsPerNode)")
+        }
+        // Only a config built in code can name a section no layer owns: a file's unknown
+        // top-level fields are rejected while decoding.
+        for name in sections.keys.sorted() where !Self.ownedSectionNames.contains(name) {
+            list.add(
+                at: "",
+                "unknown section \(JSONWriter.quoted(name)); known sections of other layers are "
+                    + Self.ownedSectionNames.joined(separator: ", "))
+        }
+        return list
     }
 
     private func validateNodes(into list: inout ProblemList, checkCoverage: Bool) {
@@ -152,9 +158,9 @@ extension ClusterConfig {
         if pool.maxInFlightPerNode <= 0 {
             list.add(at: "pool.maxInFlightPerNode", "must be positive, got \(pool.maxInFlightPerNode)")
         }
-        let minimumValid = checkTimeout(pool.reconnectMin, at: "pool.reconnectMinMs", into: &list)
-        let maximumValid = checkTimeout(pool.reconnectMax, at: "pool.reconnectMaxMs", into: &list)
-        _ = checkTimeout(pool.acquireTimeout, at: "pool.acquireTimeoutMs", into: &list)
+        let minimumValid = list.checkTimeout(pool.reconnectMin, at: "pool.reconnectMinMs")
+        let maximumValid = list.checkTimeout(pool.reconnectMax, at: "pool.reconnectMaxMs")
+        _ = list.checkTimeout(pool.acquireTimeout, at: "pool.acquireTimeoutMs")
         if pool.maxReplyBytes <= 0 {
             list.add(at: "pool.maxReplyBytes", "must be positive, got \(pool.maxReplyBytes)")
         }
@@ -165,47 +171,15 @@ extension ClusterConfig {
         }
     }
 
-    /// Returns whether `timeouts.commandMs` is valid, so the checks against it can run.
-    private func validateTimeouts(into list: inout ProblemList) -> Bool {
-        _ = checkTimeout(timeouts.connect, at: "timeouts.connectMs", into: &list)
-        return checkTimeout(timeouts.command, at: "timeouts.commandMs", into: &list) && !list.hasFailed("timeouts.commandMs")
+    private func validateTimeouts(into list: inout ProblemList) {
+        _ = list.checkTimeout(timeouts.connect, at: "timeouts.connectMs")
+        _ = list.checkTimeout(timeouts.command, at: "timeouts.commandMs")
     }
 
     private func validateTopology(into list: inout ProblemList) {
-        _ = checkTimeout(topology.refreshInterval, at: "topology.refreshIntervalMs", into: &list)
+        _ = list.checkTimeout(topology.refreshInterval, at: "topology.refreshIntervalMs")
         if topology.maxRedirects <= 0 {
             list.add(at: "topology.maxRedirects", "must be positive, got \(topology.maxRedirects)")
-        }
-    }
-
-    private func validateDurability(into list: inout ProblemList, commandValid: Bool) {
-        let replicasValid = (0...DurabilitySettings.maxReplicas).contains(durability.replicas)
-        if !replicasValid {
-            list.add(at: "durability.replicas", "must be from 0 to \(DurabilitySettings.maxReplicas), got \(durability.replicas)")
-        }
-        let timeoutValid = checkTimeout(durability.timeout, at: "durability.timeoutMs", into: &list)
-        // WAIT goes on the purchase's connection and answers after up to timeoutMs; a reply
-        // that late times the connection out, and the purchase's outcome becomes unknown.
-        // Without replicas no WAIT is sent, so the timeout does not matter.
-        if durability.isEnabled, replicasValid, timeoutValid, commandValid, durability.timeout >= timeouts.command {
-            list.add(
-                at: "durability.timeoutMs",
-                "\(durability.timeout.wholeMilliseconds) must be below timeouts.commandMs (\(timeouts.command.wholeMilliseconds)): "
-                    + "WAIT holds its connection for up to timeoutMs, so a WAIT that long times out the connection and leaves "
-                    + "the purchase's outcome unknown; lower durability.timeoutMs or raise timeouts.commandMs")
-        }
-    }
-
-    private func validateSale(into list: inout ProblemList, commandValid: Bool) {
-        let deadlineValid = checkTimeout(sale.callDeadline, at: "sale.callDeadlineMs", into: &list)
-        // One attempt may wait commandMs for its reply: a shorter deadline could not be kept,
-        // and would leave no room to retry a command that did not run.
-        if deadlineValid, commandValid, sale.callDeadline < timeouts.command {
-            list.add(
-                at: "sale.callDeadlineMs",
-                "\(sale.callDeadline.wholeMilliseconds) is below timeouts.commandMs (\(timeouts.command.wholeMilliseconds)): "
-                    + "one attempt may wait that long for its reply, so a call could not keep its deadline; "
-                    + "raise sale.callDeadlineMs or lower timeouts.commandMs")
         }
     }
 
@@ -224,19 +198,6 @@ extension ClusterConfig {
         }
     }
 
-    /// Checks one timeout; returns whether it is valid.
-    private func checkTimeout(_ duration: Duration, at path: String, into list: inout ProblemList) -> Bool {
-        if duration <= .zero {
-            list.add(at: path, "must be positive, got \(duration.wholeMilliseconds)")
-            return false
-        }
-        if duration > .milliseconds(Self.maxTimeoutMilliseconds) {
-            list.add(at: path, "must be at most \(Self.maxTimeoutMilliseconds) (one day), got \(duration.wholeMilliseconds)")
-            return false
-        }
-        return true
-    }
-
     private static func isEnvironmentVariableName(_ name: String) -> Bool {
         guard let first = name.utf8.first, !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) else { return false }
         return name.utf8.allSatisfy { byte in
@@ -251,19 +212,35 @@ extension ClusterConfig {
     }
 }
 
-/// Collects problems, dropping those about fields that already failed to decode.
-struct ProblemList {
-    let source: String
-    let failedPaths: Set<String>
-    private(set) var problems: [String] = []
+/// Collects the problems of validation, each as `source: path: message`, dropping those
+/// about fields that already failed to decode; shared with the layers that validate the
+/// sections they own (``ClusterConfig/sections``), so ranges are reported in the same words.
+public struct ProblemList: Sendable {
+    /// The name prefixing every message.
+    public let source: String
+    /// Paths that already failed (to decode, or in this layer's checks): nothing more is
+    /// said about them or about the fields inside them.
+    public let failedPaths: Set<String>
+    /// The problems added, in order.
+    public private(set) var problems: [String] = []
+    /// The paths that problems were added at.
+    public private(set) var reportedPaths: Set<String> = []
 
-    init(source: String, failedPaths: Set<String>) {
+    /// Creates an empty list.
+    ///
+    /// - Parameters:
+    ///   - source: The name prefixing every message.
+    ///   - failedPaths: Paths to stay quiet about.
+    public init(source: String, failedPaths: Set<String>) {
         self.source = source
         self.failedPaths = failedPaths
     }
 
     /// Whether `path` or a path containing it (`nodes[0]` for `nodes[0].port`) failed.
-    func hasFailed(_ path: String) -> Bool {
+    ///
+    /// - Parameter path: A field's path.
+    /// - Returns: Whether it, or a section holding it, is in ``failedPaths``.
+    public func hasFailed(_ path: String) -> Bool {
         guard !failedPaths.isEmpty else { return false }
         if failedPaths.contains(path) { return true }
         var prefix = ""
@@ -281,15 +258,43 @@ struct ProblemList {
         failedPaths.contains { $0.hasPrefix(path + "[") || $0.hasPrefix(path + ".") }
     }
 
-    mutating func add(at path: String, _ message: String) {
+    /// Adds a problem about `path` (the whole document when empty), unless that field
+    /// already failed.
+    ///
+    /// - Parameters:
+    ///   - path: The field's path.
+    ///   - message: What is wrong and what to do.
+    public mutating func add(at path: String, _ message: String) {
         if !path.isEmpty, hasFailed(path) { return }
+        reportedPaths.insert(path)
         problems.append(path.isEmpty ? "\(source): \(message)" : "\(source): \(path): \(message)")
+    }
+
+    /// Checks one timeout field: positive and at most
+    /// ``ClusterConfig/maxTimeoutMilliseconds`` (one day).
+    ///
+    /// - Parameters:
+    ///   - duration: The value.
+    ///   - path: The field's path, e.g. `timeouts.commandMs`.
+    /// - Returns: Whether its value is in range, so checks against it may run.
+    public mutating func checkTimeout(_ duration: Duration, at path: String) -> Bool {
+        let most = ClusterConfig.maxTimeoutMilliseconds
+        if duration <= .zero {
+            add(at: path, "must be positive, got \(duration.wholeMilliseconds)")
+            return false
+        }
+        if duration > .milliseconds(most) {
+            add(at: path, "must be at most \(most) (one day), got \(duration.wholeMilliseconds)")
+            return false
+        }
+        return true
     }
 }
 
 extension Duration {
-    /// The duration in whole milliseconds, rounded toward zero, saturating at `Int` bounds.
-    var wholeMilliseconds: Int {
+    /// The duration in whole milliseconds, rounded toward zero, saturating at `Int` bounds,
+    /// as cluster.json writes durations (`...Ms` fields).
+    public var wholeMilliseconds: Int {
         let (seconds, attoseconds) = components
         let (milliseconds, overflow) = seconds.multipliedReportingOverflow(by: 1000)
         if overflow { return seconds < 0 ? .min : .max }

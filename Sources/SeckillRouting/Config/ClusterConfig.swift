@@ -1,5 +1,5 @@
-/// The validated content of cluster.json: how the Redis nodes are found, pool sizing,
-/// timeouts, credentials, database, and the cluster and sale tuning.
+/// The validated content of cluster.json as the routing layer needs it: how the Redis nodes
+/// are found, pool sizing, timeouts, credentials, database and the cluster tuning.
 ///
 /// In the default static mode the file lists every node with its slot ranges:
 ///
@@ -28,11 +28,17 @@
 /// ```
 ///
 /// `nodes` is required in static mode and `seeds` in cluster mode, each forbidden in the
-/// other; `mode`, `pool`, `timeouts`, `auth`, `database`, `topology`, `durability` and
-/// `sale` are optional (see ``ClusterMode``, ``PoolSettings``, ``TimeoutSettings``,
-/// ``AuthSettings``, ``TopologySettings``, ``DurabilitySettings``, ``SaleSettings``;
-/// `database` defaults to 0). Unknown fields are rejected. Load with ``load(path:)`` or
-/// ``parse(_:source:)``; configs built in code are checked with ``validated()``.
+/// other; `mode`, `pool`, `timeouts`, `auth`, `database` and `topology` are optional (see
+/// ``ClusterMode``, ``PoolSettings``, ``TimeoutSettings``, ``AuthSettings``,
+/// ``TopologySettings``; `database` defaults to 0). Unknown fields are rejected. Load with
+/// ``load(path:)`` or ``parse(_:source:)``; configs built in code are checked with
+/// ``validated()``.
+///
+/// The same file holds sections owned by the layers above (``ownedSectionNames``: the sale
+/// layer's `sale` and `durability`). This layer accepts those names, keeps each section's
+/// JSON as written in ``sections`` and writes it back unchanged (``render()``), but never
+/// reads their fields: the owning layer decodes, defaults and validates them (the sale
+/// layer's `SaleConfig`), so checking a whole file takes both layers.
 ///
 /// In cluster mode ``nodes`` is empty: the topology is only known at run time.
 /// `SlotMap(config:)` and `SlotRouter(config:)` build the map from ``nodes`` and so need
@@ -57,10 +63,13 @@ public struct ClusterConfig: Sendable, Hashable {
     public var database: Int
     /// Slot-map refresh and redirect limits; used in cluster mode only.
     public var topology: TopologySettings
-    /// Whether purchases and cancels wait for replicas (default ``DurabilitySettings/off``).
-    public var durability: DurabilitySettings
-    /// The deadline of one coordinator call and the eviction-policy override.
-    public var sale: SaleSettings
+    /// The sections owned by the layers above, by name (one of ``ownedSectionNames``), as
+    /// written in the file: this layer does not read them.
+    public var sections: [String: JSONValue]
+    /// Connections per node when `pool.connectionsPerNode` is not set (default 1). Not part
+    /// of cluster.json: a layer above whose commands hold their connection raises it (the
+    /// sale layer asks for 4 when `durability` makes each purchase wait for replicas).
+    public var defaultConnectionsPerNode: Int
     /// Where the config came from (the path given to ``load(path:)``), used to prefix messages.
     public var source: String
 
@@ -78,8 +87,8 @@ public struct ClusterConfig: Sendable, Hashable {
     ///   - auth: Credentials, or `nil`.
     ///   - database: The database number.
     ///   - topology: Slot-map refresh and redirect limits.
-    ///   - durability: Replica acknowledgements after writes.
-    ///   - sale: Coordinator limits.
+    ///   - sections: The raw sections owned by the layers above, by name.
+    ///   - defaultConnectionsPerNode: Connections per node when `pool` does not say.
     ///   - source: A name for messages, e.g. a file path.
     public init(
         mode: ClusterMode = .static,
@@ -90,8 +99,8 @@ public struct ClusterConfig: Sendable, Hashable {
         auth: AuthSettings? = nil,
         database: Int = 0,
         topology: TopologySettings = .defaults,
-        durability: DurabilitySettings = .off,
-        sale: SaleSettings = .defaults,
+        sections: [String: JSONValue] = [:],
+        defaultConnectionsPerNode: Int = 1,
         source: String = "cluster config"
     ) {
         self.mode = mode
@@ -102,9 +111,21 @@ public struct ClusterConfig: Sendable, Hashable {
         self.auth = auth
         self.database = database
         self.topology = topology
-        self.durability = durability
-        self.sale = sale
+        self.sections = sections
+        self.defaultConnectionsPerNode = defaultConnectionsPerNode
         self.source = source
+    }
+
+    /// The top-level sections of cluster.json that the layers above own, accepted here and
+    /// kept unread in ``sections``: `durability` and `sale`, in the order they are written.
+    public static let ownedSectionNames = ["durability", "sale"]
+
+    /// The JSON of the section `name` as written, or nil when the config has none.
+    ///
+    /// - Parameter name: One of ``ownedSectionNames``.
+    /// - Returns: The section's value, unread.
+    public func section(named name: String) -> JSONValue? {
+        sections[name]
     }
 
     /// Reads, parses and validates a cluster.json file.
@@ -115,8 +136,7 @@ public struct ClusterConfig: Sendable, Hashable {
     ///   unreadable (``ConfigError/Code/unreadable``), not JSON (``ConfigError/Code/syntax``)
     ///   or wrong (``ConfigError/Code/invalid``, listing every problem).
     public static func load(path: String) throws(ConfigError) -> ClusterConfig {
-        let bytes = try ConfigFile.contents(ofPath: path)
-        return try parse(bytes, source: path)
+        try read(path: path).validated()
     }
 
     /// Parses and validates cluster.json content.
@@ -128,20 +148,7 @@ public struct ClusterConfig: Sendable, Hashable {
     /// - Throws: ``ConfigError`` with code ``ConfigError/Code/syntax`` for malformed JSON
     ///   (with line and column) or ``ConfigError/Code/invalid`` listing every problem.
     public static func parse(_ bytes: [UInt8], source: String) throws(ConfigError) -> ClusterConfig {
-        let document: JSONValue
-        do {
-            document = try JSONValue.parse(bytes)
-        } catch {
-            throw ConfigError(.syntax, "\(source): \(error)")
-        }
-        var decoder = ConfigDecoder(source: source)
-        let config = decoder.decode(document)
-        var problems = decoder.problems
-        problems += config.validationProblems(skipping: decoder.failedPaths, checkCoverage: decoder.coverageCheckable)
-        guard problems.isEmpty else {
-            throw ConfigError(.invalid, problems: problems)
-        }
-        return config
+        try read(bytes, source: source).validated()
     }
 
     /// Parses and validates cluster.json content given as a string.

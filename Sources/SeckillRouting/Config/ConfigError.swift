@@ -53,12 +53,22 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Every problem found, one complete sentence each, in document order.
     public let problems: [String]
 
-    init(_ code: Code, problems: [String]) {
+    /// Creates an error; a layer that checks its own sections of cluster.json throws these too.
+    ///
+    /// - Parameters:
+    ///   - code: The kind of failure.
+    ///   - problems: Every problem, each naming the file and the field.
+    public init(_ code: Code, problems: [String]) {
         self.code = code
         self.problems = problems
     }
 
-    init(_ code: Code, _ problem: String) {
+    /// Creates an error with one problem.
+    ///
+    /// - Parameters:
+    ///   - code: The kind of failure.
+    ///   - problem: The problem, naming the file and the field.
+    public init(_ code: Code, _ problem: String) {
         self.init(code, problems: [problem])
     }
 

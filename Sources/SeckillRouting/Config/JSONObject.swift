@@ -1,7 +1,7 @@
 /// A JSON object: members in document order, keys unique.
-public struct JSONObject: Sendable, Equatable {
+public struct JSONObject: Sendable, Hashable {
     /// One `"key": value` pair.
-    public struct Member: Sendable, Equatable {
+    public struct Member: Sendable, Hashable {
         /// The member name.
         public let key: String
         /// The member value.
@@ -64,5 +64,12 @@ public struct JSONObject: Sendable, Equatable {
     /// - Returns: Whether the member lists are equal.
     public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
         lhs.members == rhs.members
+    }
+
+    /// Hashes the members in order, matching ``==(_:_:)``.
+    ///
+    /// - Parameter hasher: The hasher.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(members)
     }
 }

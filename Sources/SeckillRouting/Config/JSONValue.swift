@@ -3,7 +3,7 @@
 ///
 /// This small parser exists because Foundation's `JSONDecoder` can neither reject
 /// unknown fields nor say on which line and column a syntax error is.
-public enum JSONValue: Sendable, Equatable {
+public enum JSONValue: Sendable, Hashable {
     /// `null`.
     case null
     /// `true` or `false`.

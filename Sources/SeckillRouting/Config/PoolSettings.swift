@@ -1,9 +1,9 @@
 /// Connection pool sizing and timing per node (`pool` in cluster.json).
 public struct PoolSettings: Sendable, Hashable {
     /// Connections opened to each node (`connectionsPerNode`); nil, the default, means
-    /// ``ClusterConfig/connectionsPerNode``: 1 without durability (one multiplexed connection
-    /// moves the most commands per write and read) and 4 with it (each `WAIT` holds its
-    /// connection until the replicas answer or it times out).
+    /// ``ClusterConfig/defaultConnectionsPerNode``: 1 (one multiplexed connection moves the
+    /// most commands per write and read), which the sale layer raises to 4 when its
+    /// `durability` section makes each purchase's `WAIT` hold its connection.
     public var connectionsPerNode: Int?
     /// Commands allowed in flight per node before callers wait (`maxInFlightPerNode`, default 1024).
     public var maxInFlightPerNode: Int
@@ -24,7 +24,7 @@ public struct PoolSettings: Sendable, Hashable {
     /// Creates pool settings; every parameter defaults to the documented value.
     ///
     /// - Parameters:
-    ///   - connectionsPerNode: Connections per node; nil for the default that suits the durability setting.
+    ///   - connectionsPerNode: Connections per node; nil for ``ClusterConfig/defaultConnectionsPerNode``.
     ///   - maxInFlightPerNode: In-flight command limit per node.
     ///   - acquireTimeout: Wait limit for in-flight capacity.
     ///   - reconnectMin: First reconnect delay.

@@ -2,8 +2,8 @@
 public struct TimeoutSettings: Sendable, Hashable {
     /// Limit for opening a TCP connection including AUTH/SELECT (`connectMs`, default 1000 ms).
     public var connect: Duration
-    /// Default limit for one command's reply (`commandMs`, default 1000 ms). It must exceed
-    /// `durability.timeoutMs` when durability is on, and not exceed `sale.callDeadlineMs`.
+    /// Default limit for one command's reply (`commandMs`, default 1000 ms). The layers
+    /// above check the settings they own against it (the sale layer's deadlines and `WAIT`).
     public var command: Duration
 
     /// The defaults used when cluster.json has no `timeouts` section.

@@ -55,7 +55,9 @@ extension SaleCoordinator {
         repeat {
             let reply: RESPValue
             do {
-                reply = try await client.send(RESPCommand("SCAN", cursor, "MATCH", pattern, "COUNT", "1000"), key: keys.meta)
+                reply = try await client.send(
+                    RESPCommand("SCAN", cursor, "MATCH", pattern, "COUNT", "1000"), key: keys.meta,
+                    deadline: ContinuousClock.now + options.callDeadline)
             } catch {
                 throw SaleError(code: .redis, message: "cannot list the keys of \(keys.item): \(error)", redis: error as? RedisError)
             }
@@ -67,7 +69,8 @@ extension SaleCoordinator {
                 var command = RESPCommand("DEL")
                 for key in strays { command.append(key) }
                 do {
-                    removed += Int(try await client.send(command, key: keys.meta).int ?? 0)
+                    removed += Int(
+                        try await client.send(command, key: keys.meta, deadline: ContinuousClock.now + options.callDeadline).int ?? 0)
                 } catch {
                     throw SaleError(code: .redis, message: "cannot remove the keys of \(keys.item): \(error)", redis: error as? RedisError)
                 }

@@ -74,7 +74,9 @@ extension SaleCoordinator {
         let keys = ItemKeys(item: item)
         let reply: RESPValue
         do {
-            reply = try await client.send(RESPCommand("HSCAN", keys.buyers, cursor, "COUNT", String(max(1, count))), key: keys.meta)
+            reply = try await client.send(
+                RESPCommand("HSCAN", keys.buyers, cursor, "COUNT", String(max(1, count))), key: keys.meta,
+                deadline: ContinuousClock.now + options.callDeadline)
         } catch {
             throw SaleError(code: .redis, message: "cannot read the buyers of \(item): \(error)", redis: error as? RedisError)
         }

@@ -45,13 +45,21 @@ public final class SaleCoordinator: Sendable {
 
     /// Creates a coordinator over `client`. Scripts are loaded on first use, or by ``prepare()``.
     ///
-    /// - Parameter options: Retry, record and durability settings; by default those of the
-    ///   client's config (``SaleOptions/init(config:)``).
-    public init(client: ClusterClient, options: SaleOptions? = nil) {
+    /// - Parameter options: Retry, record and durability settings (for those of a
+    ///   cluster.json, `SaleOptions(config:)`).
+    public init(client: ClusterClient, options: SaleOptions) {
         self.client = client
-        self.options = options ?? SaleOptions(config: client.config)
+        self.options = options
         // An unanswered probe holds its item shed for at most one command timeout.
         self.shedder = self.options.soldOutRecheck.map { SoldOutShedder(recheck: $0, probeTimeout: client.config.timeouts.command) }
+    }
+
+    /// Creates a coordinator over `client` with the options of its config's `sale` and
+    /// `durability` sections.
+    ///
+    /// - Throws: ``SeckillRouting/ConfigError`` when the config is not valid, both layers checked.
+    public convenience init(client: ClusterClient) throws(ConfigError) {
+        self.init(client: client, options: try SaleOptions(config: client.config))
     }
 
     /// Items whose purchases are currently answered "sold out" in process.

@@ -154,4 +154,39 @@ struct ConfigCheckCommandTests {
         #expect(run.status == 0)
         #expect(run.stdout.contains("auth: user (default), password from $\(variable) (NOT SET in this environment)"))
     }
+
+    @Test("a bad sale or durability field fails config check, and every command loading the config, with the sale layer's message")
+    func saleSectionsAreChecked() async throws {
+        let node = #"{"name": "solo", "host": "127.0.0.1", "port": 7000, "slots": [[0, 16383]]}"#
+        let path = try directory.write(
+            "sale.json", #"{"nodes": [\#(node)], "durability": {"replica": 1}, "sale": {"callDeadlineMs": 10}}"#)
+        let problems = [
+            #"\#(path): durability: unknown field "replica" (did you mean "replicas"?)"#,
+            "\(path): sale.callDeadlineMs: 10 is below timeouts.commandMs (1000): one attempt may wait that long for its reply, so a call could not keep its deadline; raise sale.callDeadlineMs or lower timeouts.commandMs",
+        ]
+        let run = await CLIRun.run(["config", "check", "--config", path])
+        #expect(run.status == 1)
+        #expect(run.stdoutLines.map(String.init) == problems)
+        #expect(run.stderrLines == ["seckill: \(path) is invalid: 2 problems"])
+
+        let nodes = await CLIRun.run(["config", "nodes", "--config", path])
+        #expect(nodes.status != 0)
+        #expect(nodes.stderr.contains(problems[0]), "\(nodes.stderr)")
+    }
+
+    @Test("durability is summarised, and raises the default connections per node")
+    func durabilitySummary() async throws {
+        let node = #"{"name": "solo", "host": "127.0.0.1", "port": 7000, "slots": [[0, 16383]]}"#
+        let path = try directory.write("durable.json", #"{"nodes": [\#(node)], "durability": {"replicas": 1, "timeoutMs": 50}}"#)
+        let run = await CLIRun.run(["config", "check", "--config", path])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("pool: 4 connections/node"), "\(run.stdout)")
+
+        let cluster = try directory.write(
+            "cluster.json",
+            #"{"mode": "cluster", "seeds": [{"host": "127.0.0.1", "port": 7100}], "durability": {"replicas": 1, "timeoutMs": 50}}"#)
+        let clusterRun = await CLIRun.run(["config", "check", "--config", cluster])
+        #expect(clusterRun.status == 0, "\(clusterRun.stdout)\(clusterRun.stderr)")
+        #expect(clusterRun.stdout.contains("durability: WAIT 1 replica(s), 50 ms"), "\(clusterRun.stdout)")
+    }
 }

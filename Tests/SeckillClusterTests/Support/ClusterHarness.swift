@@ -33,7 +33,7 @@ final class ClusterHarness: Sendable {
     /// A cluster-mode config seeded with every node, with deadlines generous enough for a
     /// loaded two-core machine.
     static func config(ports: [Int], durability: DurabilitySettings = .off) throws -> ClusterConfig {
-        try ClusterConfig(
+        let cluster = ClusterConfig(
             mode: .cluster,
             seeds: ports.map { NodeAddress(host: "127.0.0.1", port: $0) },
             // Two connections per node: some tests turn durability on in SaleOptions only,
@@ -41,10 +41,9 @@ final class ClusterHarness: Sendable {
             pool: PoolSettings(connectionsPerNode: 2, reconnectMin: .milliseconds(10), reconnectMax: .milliseconds(200)),
             timeouts: TimeoutSettings(connect: .seconds(2), command: .seconds(3)),
             topology: TopologySettings(refreshInterval: .seconds(1), maxRedirects: 5),
-            durability: durability,
-            sale: SaleSettings(callDeadline: .seconds(10)),
             source: "cluster test"
-        ).validated()
+        )
+        return try SaleConfig(cluster: cluster, sale: SaleSettings(callDeadline: .seconds(10)), durability: durability).validated().cluster
     }
 
     /// A coordinator over the harness's client.

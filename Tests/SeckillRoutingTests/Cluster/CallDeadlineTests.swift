@@ -12,7 +12,7 @@ struct CallDeadlineTests {
         let server = try RedisServer()
         let config = try ClusterConfig(
             nodes: [NodeConfig(name: "solo", host: "127.0.0.1", port: server.port, slots: [0...16383])],
-            timeouts: TimeoutSettings(connect: .seconds(2), command: .seconds(20)), sale: SaleSettings(callDeadline: .seconds(30)),
+            timeouts: TimeoutSettings(connect: .seconds(2), command: .seconds(20)),
             source: "test"
         ).validated()
         let client = try ClusterClient(config: config, environment: [:])

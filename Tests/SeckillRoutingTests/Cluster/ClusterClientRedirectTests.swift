@@ -63,7 +63,6 @@ struct ClusterClientRedirectTests {
             mode: .cluster,
             seeds: [NodeAddress(host: "127.0.0.1", port: pair.a.port)],
             auth: AuthSettings(username: "app", passwordEnv: "SECKILL_TEST_PW"),
-            sale: SaleSettings(callDeadline: .seconds(10)),
             source: "cluster.json"
         ).validated()
         let client = try await ClusterClient.connect(config: config, environment: ["SECKILL_TEST_PW": "s3cret"])
@@ -77,7 +76,7 @@ struct ClusterClientRedirectTests {
         try await pair.redirect()
         let refreshesBefore = client.refreshCount
         do {
-            let reply = try await client.send(RESPCommand("SET", pair.key, "v"), key: pair.key)
+            let reply = try await client.send(RESPCommand("SET", pair.key, "v"), key: pair.key, deadline: .now + .seconds(10))
             Issue.record("SET answered \(reply)")
         } catch let error as RedisError {
             #expect(error.node == "127.0.0.1:\(pair.a.port)")
@@ -93,7 +92,8 @@ struct ClusterClientRedirectTests {
 
         // Once the refresh can read the topology, it lists b, and the redirect is followed.
         try await RedisCluster.blocking { try pair.ok(pair.a, "ACL", "SETUSER", "app", "+cluster") }
-        #expect(try await client.send(RESPCommand("SET", pair.key, "v"), key: pair.key) == .simpleString("OK"))
+        #expect(
+            try await client.send(RESPCommand("SET", pair.key, "v"), key: pair.key, deadline: .now + .seconds(10)) == .simpleString("OK"))
         #expect(pair.proxy.accepted >= 1)
         #expect(client.topology?.allNodes.contains { $0.address == target } == true)
         #expect(client.router.node(for: try #require(HashSlot(pair.slot))).name == target)
@@ -112,7 +112,6 @@ struct ClusterClientRedirectTests {
             seeds: [NodeAddress(host: "127.0.0.1", port: pair.a.port), NodeAddress(host: "127.0.0.1", port: silent.port)],
             timeouts: TimeoutSettings(connect: .seconds(8), command: .seconds(1)),
             auth: AuthSettings(username: "app", passwordEnv: "SECKILL_TEST_PW"),
-            sale: SaleSettings(callDeadline: .seconds(1)),
             source: "cluster.json"
         ).validated()
         let client = try await ClusterClient.connect(config: config, environment: ["SECKILL_TEST_PW": "s3cret"])
@@ -122,7 +121,7 @@ struct ClusterClientRedirectTests {
 
         let started = ContinuousClock.now
         do {
-            let reply = try await client.send(RESPCommand("SET", pair.key, "v"), key: pair.key)
+            let reply = try await client.send(RESPCommand("SET", pair.key, "v"), key: pair.key, deadline: .now + .seconds(1))
             Issue.record("SET answered \(reply)")
         } catch let error as RedisError {
             #expect(error.message.contains("no refresh finished before the call's deadline"), "\(error.message)")

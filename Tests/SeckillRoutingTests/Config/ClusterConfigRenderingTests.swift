@@ -62,12 +62,12 @@ struct ClusterConfigRenderingTests {
                 """)
     }
 
-    @Test("topology, durability and sale are written whole when any field differs from its default")
+    @Test("topology is written whole when any field differs from its default; other layers' sections follow as read")
     func rendersSettingsSections() throws {
         var config = ClusterConfig(nodes: [NodeConfig(name: "solo", host: "127.0.0.1", port: 7000, slots: [0...16383])])
         config.topology.maxRedirects = 2
-        config.durability.replicas = 1
-        config.sale.callDeadline = .milliseconds(2500)
+        config.sections["sale"] = try JSONValue.parse(#"{"callDeadlineMs": 2500}"#)
+        config.sections["durability"] = try JSONValue.parse(#"{"replicas": 1}"#)
         #expect(
             config.render() == """
                 {
@@ -77,8 +77,8 @@ struct ClusterConfigRenderingTests {
                   "pool": {"maxInFlightPerNode": 1024, "acquireTimeoutMs": 500},
                   "timeouts": {"connectMs": 1000, "commandMs": 1000},
                   "topology": {"refreshIntervalMs": 5000, "maxRedirects": 2},
-                  "durability": {"replicas": 1, "timeoutMs": 100},
-                  "sale": {"callDeadlineMs": 2500, "allowEvictionPolicy": false}
+                  "durability": {"replicas": 1},
+                  "sale": {"callDeadlineMs": 2500}
                 }
 
                 """)
@@ -87,18 +87,14 @@ struct ClusterConfigRenderingTests {
 
     @Test("render() output parses back to an equal config in both modes with every section")
     func roundTripsEverySection() throws {
-        let settings = (
-            topology: TopologySettings(refreshInterval: .milliseconds(1500), maxRedirects: 9),
-            durability: DurabilitySettings(replicas: 0, timeout: .milliseconds(40)),
-            sale: SaleSettings(callDeadline: .milliseconds(1200), allowEvictionPolicy: true)
-        )
+        let topology = TopologySettings(refreshInterval: .milliseconds(1500), maxRedirects: 9)
+        let sale = try JSONValue.parse(#"{"callDeadlineMs": 1200, "allowEvictionPolicy": true}"#)
         let staticConfig = ClusterConfig(
             nodes: threeNodes([0...5460], [5461...10922], [10923...16383]),
             auth: AuthSettings(username: "app", passwordEnv: "PW"),
             database: 1,
-            topology: settings.topology,
-            durability: settings.durability,
-            sale: settings.sale,
+            topology: topology,
+            sections: ["durability": try JSONValue.parse(#"{"replicas": 0, "timeoutMs": 40}"#), "sale": sale],
             source: "static.json"
         )
         #expect(staticConfig.validationProblems.isEmpty)
@@ -109,9 +105,8 @@ struct ClusterConfigRenderingTests {
             seeds: [NodeAddress(host: "::1", port: 7100), NodeAddress(host: "redis-\"a\"\\", port: 7101)],
             pool: PoolSettings(connectionsPerNode: 1, reconnectMax: .seconds(5)),
             timeouts: TimeoutSettings(connect: .milliseconds(300)),
-            topology: settings.topology,
-            durability: DurabilitySettings(replicas: 2, timeout: .milliseconds(250)),
-            sale: settings.sale,
+            topology: topology,
+            sections: ["durability": try JSONValue.parse(#"{"replicas": 2, "timeoutMs": 250}"#), "sale": sale],
             source: "cluster.json"
         )
         #expect(try ClusterConfig.parse(clusterConfig.render(), source: "cluster.json") == clusterConfig)
@@ -120,12 +115,18 @@ struct ClusterConfigRenderingTests {
         #expect(try ClusterConfig.parse(minimal.render(), source: "min.json") == minimal)
     }
 
-    @Test("allowEvictionPolicy alone writes the sale section, and reads back")
-    func rendersEvictionOverride() throws {
-        var config = ClusterConfig(mode: .cluster, seeds: [NodeAddress(host: "127.0.0.1", port: 7100)])
-        config.sale.allowEvictionPolicy = true
-        #expect(config.render().contains(#""sale": {"callDeadlineMs": 3000, "allowEvictionPolicy": true}"#))
-        #expect(try ClusterConfig.parse(config.render(), source: "x").sale == config.sale)
+    @Test("sections the routing layer does not interpret are written back exactly as read, whatever they hold")
+    func roundTripsUninterpretedSections() throws {
+        let json = clusterDocument(
+            extra: #""sale": {"allowEvictionPolicy": true, "futureField": [1, 2.5, null, {"x": "\u00e9\n"}]}, "durability": {}"#)
+        let config = try ClusterConfig.parse(json, source: "x")
+        let rendered = config.render()
+        #expect(rendered.contains(#""durability": {},"#))
+        #expect(rendered.contains(#""sale": {"allowEvictionPolicy": true, "futureField": [1, 2.5, null, {"x": "é\n"}]}"#))
+        let again = try ClusterConfig.parse(rendered, source: "x")
+        #expect(again == config)
+        #expect(again.section(named: "sale") == (try JSONValue.parse(json))["sale"])
+        #expect(again.render() == rendered)
     }
 
     @Test("a config invalid for its mode renders what it holds, so parsing reports the mistake")

@@ -17,21 +17,6 @@ struct ClusterConfigTests {
         #expect(config.source == "cluster.json")
     }
 
-    @Test("connections per node default to 1, to 4 with durability, and an explicit value wins")
-    func connectionsFollowDurability() throws {
-        let node = #"{"name": "solo", "host": "localhost", "port": 6379, "slots": [[0, 16383]]}"#
-        let plain = try ClusterConfig.parse(#"{"nodes": [\#(node)]}"#, source: "plain.json")
-        #expect(plain.connectionsPerNode == 1)
-        let durable = try ClusterConfig.parse(#"{"nodes": [\#(node)], "durability": {"replicas": 1}}"#, source: "durable.json")
-        #expect(durable.connectionsPerNode == 4)
-        #expect(durable.poolOptions.connections == 4)
-        let explicit = try ClusterConfig.parse(
-            #"{"nodes": [\#(node)], "pool": {"connectionsPerNode": 2}, "durability": {"replicas": 1}}"#, source: "explicit.json")
-        #expect(explicit.connectionsPerNode == 2)
-        #expect(explicit.render().contains(#""connectionsPerNode": 2"#))
-        #expect(!durable.render().contains("connectionsPerNode"))
-    }
-
     @Test("only nodes is required; everything else gets its default")
     func defaultsFilledIn() throws {
         let config = try ClusterConfig.parse(

@@ -123,7 +123,7 @@ struct BatchTests {
         let cluster = try await SaleCluster.start(nodes: 2)
         let items = Array(cluster.items(perNode: 2).joined())
         for item in items { _ = try await cluster.coordinator.publish(item, stock: 1) }
-        let fresh = SaleCoordinator(client: cluster.client)
+        let fresh = try SaleCoordinator(client: cluster.client)
         let results = await fresh.purchase(items.map { PurchaseRequest(item: $0, user: "u") })
         #expect(results.allSatisfy { (try? $0.get())?.kind == "purchased" })
     }

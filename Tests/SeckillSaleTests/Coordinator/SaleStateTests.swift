@@ -89,7 +89,7 @@ struct SaleStateTests {
     func evictionPolicyRefused() async throws {
         let cluster = try await SaleCluster.start(nodes: 2)
         try await cluster.cli(node: 1, "CONFIG", "SET", "maxmemory-policy", "allkeys-lru")
-        let coordinator = SaleCoordinator(client: cluster.client)
+        let coordinator = try SaleCoordinator(client: cluster.client)
         let error = await #expect(throws: SaleError.self) { try await coordinator.prepare() }
         #expect(error?.code == .unsafeNode)
         let node = cluster.client.nodes[1]

@@ -147,7 +147,7 @@ struct SaleScriptTests {
         ).validated()
         let client = try ClusterClient(config: config, environment: [:])
         defer { client.close() }
-        let coordinator = SaleCoordinator(client: client)
+        let coordinator = try SaleCoordinator(client: client)
         try await coordinator.prepare()
         for item in ["cluster-item", "商品-cluster", "x:y"] {
             #expect(try await coordinator.publish(item, stock: 5, limitPerUser: 2) == .published(epoch: 1))

@@ -1,4 +1,5 @@
 import SeckillRouting
+import SeckillSale
 import Testing
 
 @Suite("SaleSettings")
@@ -6,16 +7,16 @@ struct SaleSettingsTests {
     @Test("defaults give a call 3000 ms and refuse evicting nodes")
     func defaults() throws {
         #expect(SaleSettings.defaults == SaleSettings(callDeadline: .milliseconds(3000), allowEvictionPolicy: false))
-        #expect(try ClusterConfig.parse(staticDocument(), source: "cluster.json").sale == .defaults)
-        #expect(try ClusterConfig.parse(clusterDocument(extra: #""sale": {}"#), source: "cluster.json").sale == .defaults)
+        #expect(try SaleConfig.parse(staticDocument(), source: "cluster.json").sale == .defaults)
+        #expect(try SaleConfig.parse(clusterDocument(extra: #""sale": {}"#), source: "cluster.json").sale == .defaults)
     }
 
     @Test("fields are read in either mode")
     func readsFields() throws {
-        let both = try ClusterConfig.parse(
+        let both = try SaleConfig.parse(
             staticDocument(extra: #""sale": {"callDeadlineMs": 1750, "allowEvictionPolicy": true}"#), source: "cluster.json")
         #expect(both.sale == SaleSettings(callDeadline: .milliseconds(1750), allowEvictionPolicy: true))
-        let overrideOnly = try ClusterConfig.parse(
+        let overrideOnly = try SaleConfig.parse(
             clusterDocument(extra: #""sale": {"allowEvictionPolicy": false}"#), source: "cluster.json")
         #expect(overrideOnly.sale == SaleSettings(callDeadline: .seconds(3), allowEvictionPolicy: false))
     }
@@ -66,8 +67,9 @@ struct SaleSettingsTests {
 
     @Test("configs built in code are checked the same way")
     func programmatic() {
-        let config = ClusterConfig(
-            mode: .cluster, seeds: [NodeAddress(host: "::1", port: 7100)], sale: SaleSettings(callDeadline: .zero), source: "code")
+        let config = SaleConfig(
+            cluster: ClusterConfig(mode: .cluster, seeds: [NodeAddress(host: "::1", port: 7100)], source: "code"),
+            sale: SaleSettings(callDeadline: .zero))
         #expect(
             config.validationProblems == [
                 "code: sale.callDeadlineMs: must be positive, got 0"

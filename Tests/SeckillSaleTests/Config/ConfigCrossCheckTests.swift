@@ -1,7 +1,9 @@
 import SeckillRouting
+import SeckillSale
 import Testing
 
-/// Checks between fields of different sections: timeouts that only make sense together.
+/// Checks between the sale layer's sections and the routing layer's timeouts: timeouts that
+/// only make sense together.
 @Suite("Config cross-checks")
 struct ConfigCrossCheckTests {
     static let waitTooLong =
@@ -15,14 +17,14 @@ struct ConfigCrossCheckTests {
                 == [
                     "cluster.json: durability.timeoutMs: 5000 must be below timeouts.commandMs (200): WAIT holds its connection for up to timeoutMs, so a WAIT that long times out the connection and leaves the purchase's outcome unknown; lower durability.timeoutMs or raise timeouts.commandMs"
                 ])
-        let below = try ClusterConfig.parse(
+        let below = try SaleConfig.parse(
             clusterDocument(extra: #""durability": {"replicas": 1, "timeoutMs": 999}"#), source: "cluster.json")
         #expect(below.durability.timeout == .milliseconds(999))
     }
 
     @Test("without replicas no WAIT is sent, so its timeout is not compared")
     func noWaitNoCheck() throws {
-        let config = try ClusterConfig.parse(
+        let config = try SaleConfig.parse(
             staticDocument(
                 extra: #""timeouts": {"commandMs": 50}, "durability": {"replicas": 0, "timeoutMs": 100}, "sale": {"callDeadlineMs": 50}"#),
             source: "cluster.json")
@@ -40,9 +42,9 @@ struct ConfigCrossCheckTests {
             problems(parsing: staticDocument(extra: #""timeouts": {"commandMs": 3001}"#)) == [
                 "cluster.json: sale.callDeadlineMs: 3000 is below timeouts.commandMs (3001): one attempt may wait that long for its reply, so a call could not keep its deadline; raise sale.callDeadlineMs or lower timeouts.commandMs"
             ])
-        let equal = try ClusterConfig.parse(
+        let equal = try SaleConfig.parse(
             clusterDocument(extra: #""timeouts": {"commandMs": 2000}, "sale": {"callDeadlineMs": 2000}"#), source: "cluster.json")
-        #expect(equal.sale.callDeadline == equal.timeouts.command)
+        #expect(equal.sale.callDeadline == equal.cluster.timeouts.command)
     }
 
     @Test("a field that is already wrong is reported once, not compared")
@@ -73,12 +75,12 @@ struct ConfigCrossCheckTests {
 
     @Test("configs built in code are cross-checked the same way, naming their source")
     func programmatic() {
-        let config = ClusterConfig(
-            mode: .cluster, seeds: [NodeAddress(host: "127.0.0.1", port: 7100)],
-            timeouts: TimeoutSettings(command: .milliseconds(500)),
-            durability: DurabilitySettings(replicas: 1, timeout: .milliseconds(500)),
+        let config = SaleConfig(
+            cluster: ClusterConfig(
+                mode: .cluster, seeds: [NodeAddress(host: "127.0.0.1", port: 7100)],
+                timeouts: TimeoutSettings(command: .milliseconds(500)), source: "code"),
             sale: SaleSettings(callDeadline: .milliseconds(400)),
-            source: "code")
+            durability: DurabilitySettings(replicas: 1, timeout: .milliseconds(500)))
         #expect(
             config.validationProblems == [
                 "code: durability.timeoutMs: 500 must be below timeouts.commandMs (500): WAIT holds its connection for up to timeoutMs, so a WAIT that long times out the connection and leaves the purchase's outcome unknown; lower durability.timeoutMs or raise timeouts.commandMs",

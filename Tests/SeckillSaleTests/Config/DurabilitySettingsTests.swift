@@ -1,4 +1,5 @@
 import SeckillRouting
+import SeckillSale
 import Testing
 
 @Suite("DurabilitySettings")
@@ -7,19 +8,19 @@ struct DurabilitySettingsTests {
     func defaults() throws {
         #expect(DurabilitySettings.off == DurabilitySettings(replicas: 0, timeout: .milliseconds(100)))
         #expect(!DurabilitySettings.off.isEnabled)
-        #expect(try ClusterConfig.parse(staticDocument(), source: "cluster.json").durability == .off)
-        #expect(try ClusterConfig.parse(clusterDocument(extra: #""durability": {}"#), source: "cluster.json").durability == .off)
+        #expect(try SaleConfig.parse(staticDocument(), source: "cluster.json").durability == .off)
+        #expect(try SaleConfig.parse(clusterDocument(extra: #""durability": {}"#), source: "cluster.json").durability == .off)
     }
 
     @Test("fields are read; 0 and 16 replicas are the accepted bounds")
     func readsFields() throws {
-        let one = try ClusterConfig.parse(
+        let one = try SaleConfig.parse(
             clusterDocument(extra: #""durability": {"replicas": 1, "timeoutMs": 250}"#), source: "cluster.json")
         #expect(one.durability == DurabilitySettings(replicas: 1, timeout: .milliseconds(250)))
         #expect(one.durability.isEnabled)
-        let most = try ClusterConfig.parse(staticDocument(extra: #""durability": {"replicas": 16}"#), source: "cluster.json")
+        let most = try SaleConfig.parse(staticDocument(extra: #""durability": {"replicas": 16}"#), source: "cluster.json")
         #expect(most.durability == DurabilitySettings(replicas: 16, timeout: .milliseconds(100)))
-        let none = try ClusterConfig.parse(staticDocument(extra: #""durability": {"replicas": 0, "timeoutMs": 5}"#), source: "cluster.json")
+        let none = try SaleConfig.parse(staticDocument(extra: #""durability": {"replicas": 0, "timeoutMs": 5}"#), source: "cluster.json")
         #expect(!none.durability.isEnabled)
         #expect(none.durability.timeout == .milliseconds(5))
     }
@@ -61,7 +62,8 @@ struct DurabilitySettingsTests {
     @Test("configs built in code are checked the same way")
     func programmatic() {
         let node = NodeConfig(name: "solo", host: "127.0.0.1", port: 7000, slots: [0...16383])
-        let config = ClusterConfig(nodes: [node], durability: DurabilitySettings(replicas: 17, timeout: .milliseconds(-1)), source: "code")
+        let config = SaleConfig(
+            cluster: ClusterConfig(nodes: [node], source: "code"), durability: DurabilitySettings(replicas: 17, timeout: .milliseconds(-1)))
         #expect(
             config.validationProblems == [
                 "code: durability.replicas: must be from 0 to 16, got 17",

@@ -1,4 +1,5 @@
-/// Limits of the flash-sale coordinator (`sale` in cluster.json).
+/// Limits of the flash-sale coordinator (`sale` in cluster.json), owned by the sale layer:
+/// the routing layer keeps the section unread and ``SaleConfig`` decodes it.
 ///
 /// Request records (the first answer to a request id, so a retry gets it back instead of
 /// acting twice) live as long as their item and have no setting: the former

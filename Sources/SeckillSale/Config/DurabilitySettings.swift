@@ -1,11 +1,18 @@
-/// Whether a purchase or cancel waits for replicas (`durability` in cluster.json).
+/// Whether a purchase or cancel waits for replicas (`durability` in cluster.json), owned by
+/// the sale layer: the routing layer keeps the section unread and ``SaleConfig`` decodes it.
 ///
 /// With `replicas` above 0 the coordinator sends `WAIT replicas timeoutMs` to the
 /// primary after each purchase and cancel, so an acknowledged order survives the
-/// failover of that primary.
+/// failover of that primary. Each `WAIT` holds its connection until the replicas answer,
+/// so with replicas the default connections per node become
+/// ``connectionsPerNodeWithReplicas`` (``SaleConfig``).
 public struct DurabilitySettings: Sendable, Hashable {
     /// The most replicas ``replicas`` may ask for.
     public static let maxReplicas = 16
+    /// The connections per node used when writes wait for replicas and `pool` does not say:
+    /// a shard that just lost its replica holds each `WAIT` for the whole timeout, so more
+    /// connections keep purchases moving meanwhile.
+    public static let connectionsPerNodeWithReplicas = 4
 
     /// Replicas that must acknowledge a write before it is reported done (`replicas`,
     /// 0-16, default 0: no `WAIT`).
