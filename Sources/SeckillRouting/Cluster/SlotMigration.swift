@@ -40,6 +40,8 @@ public struct SlotMigrationError: Error, Sendable, CustomStringConvertible {
 /// `ASK` for keys it no longer has and clients follow it; commands are never refused for long.
 ///
 /// Every command goes through the client's pools (``ClusterClient/execute(_:on:)``).
+/// ``keys(inSlots:on:matching:)`` and ``moveKeys(_:from:to:)`` also serve static mode, where
+/// keys move between plain nodes before a new cluster.json takes effect.
 public struct SlotMigration: Sendable {
     /// The client whose cluster is changed.
     public let client: ClusterClient
@@ -49,10 +51,10 @@ public struct SlotMigration: Sendable {
     /// `MIGRATE`'s timeout. Default: the config's command timeout.
     public var migrateTimeout: Duration
 
-    /// Creates a migration helper over a cluster-mode client.
+    /// Creates a migration helper.
     ///
     /// - Parameters:
-    ///   - client: A client from `ClusterClient.connect(config:)` in cluster mode.
+    ///   - client: The client; slot moves need one in cluster mode.
     ///   - batchSize: Keys per `GETKEYSINSLOT` and `MIGRATE`.
     public init(client: ClusterClient, batchSize: Int = 100) {
         self.client = client
@@ -69,14 +71,13 @@ public struct SlotMigration: Sendable {
     /// - Throws: ``SlotMigrationError`` (`notCluster`) in static mode; ``RedisError`` when a
     ///   primary cannot be asked.
     public func healthProblems() async throws -> [String] {
-        guard client.config.mode == .cluster else {
-            throw SlotMigrationError(.notCluster, ["\(client.config.source): slots move only in a Redis Cluster (\"mode\": \"cluster\")"])
-        }
+        try requireClusterMode()
         try await client.refreshTopology()
         let primaries = (client.topology?.shards ?? []).compactMap(\.primary)
         var problems: [String] = []
         for primary in primaries {
-            let replies = try await client.execute([RESPCommand("CLUSTER", "INFO"), RESPCommand("CLUSTER", "NODES")], on: primary.nodeConfig)
+            let replies = try await client.execute(
+                [RESPCommand("CLUSTER", "INFO"), RESPCommand("CLUSTER", "NODES")], on: primary.nodeConfig)
             if let message = replies.compactMap(\.errorMessage).first {
                 problems.append("\(primary.address): \(message)")
                 continue
@@ -125,6 +126,7 @@ public struct SlotMigration: Sendable {
         _ slot: HashSlot, from source: ClusterTopology.Node, to target: ClusterTopology.Node,
         progress: @Sendable (String) -> Void = { _ in }
     ) async throws -> Int {
+        try requireClusterMode()
         let value = String(slot.rawValue)
         let sourceID = try await nodeID(source)
         let targetID = try await nodeID(target)
@@ -138,13 +140,7 @@ public struct SlotMigration: Sendable {
             let keys = (reply.array ?? []).compactMap(\.bytes)
             if keys.isEmpty { break }
             for batch in Self.batches(keys, size: batchSize) {
-                var command = ["MIGRATE", target.host, String(target.port), "", "0", String(migrateTimeout.wholeMilliseconds)].map {
-                    Array($0.utf8)
-                }
-                command += authArguments().map { Array($0.utf8) }
-                command.append(Array("KEYS".utf8))
-                command += batch
-                let answer = try await client.execute([RESPCommand(arguments: command)], on: source.nodeConfig)[0]
+                let answer = try await client.execute([migrateCommand(batch, to: target.host, port: target.port)], on: source.nodeConfig)[0]
                 // NOKEY: the keys went away between the listing and the move.
                 guard answer.string == "OK" || answer.string == "NOKEY" else {
                     throw failure("moving \(batch.count) keys", slot, source, target, answer.errorMessage ?? "\(answer)")
@@ -164,6 +160,12 @@ public struct SlotMigration: Sendable {
     }
 
     // MARK: - Helpers
+
+    private func requireClusterMode() throws {
+        guard client.config.mode == .cluster else {
+            throw SlotMigrationError(.notCluster, ["\(client.config.source): slots move only in a Redis Cluster (\"mode\": \"cluster\")"])
+        }
+    }
 
     /// A node's id: from the topology, else asked with `CLUSTER MYID`.
     private func nodeID(_ node: ClusterTopology.Node) async throws -> String {
@@ -198,14 +200,6 @@ public struct SlotMigration: Sendable {
             [
                 "slot \(slot.rawValue): \(step) from \(source.address) to \(target.address) failed: \(message); the slot is left migrating (clients are still served through ASK): run redis-cli --cluster fix to finish it"
             ])
-    }
-
-    /// `AUTH password` or `AUTH2 username password` for `MIGRATE`, as the client authenticates.
-    private func authArguments() -> [String] {
-        let options = client.connectionOptions
-        guard let password = options.password else { return [] }
-        if let username = options.username { return ["AUTH2", username, password] }
-        return ["AUTH", password]
     }
 
     /// `keys` cut into batches of at most `size`, never splitting the keys of one hash tag

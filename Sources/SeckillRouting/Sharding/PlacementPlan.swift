@@ -33,6 +33,9 @@ public struct DemandUnit: Sendable, Hashable {
 /// The listed units (hot items, buckets) are placed heaviest first, each on its current node
 /// when that keeps the node within the best balance found, otherwise on the least-loaded node
 /// (among those holding the fewest units of its group), so few slots move and only hot ones.
+/// Units of one group always end spread over distinct nodes (evenly when there are more units
+/// than nodes), even where that costs balance. A current placement that spreads its groups and
+/// is within ``Options/tolerance`` of the best balance found is kept: no moves.
 /// Demand nobody listed is spread over the other slots by slot count. When the hot moves leave
 /// a node's slot count more than ``Options/slotCountSlack`` away from where it was, cold slots
 /// (no listed demand) move back the other way. The result is deterministic: equal inputs give
@@ -129,8 +132,8 @@ public struct PlacementPlan: Sendable {
         // Keep what already fits within the balanced result's busiest node: the same balance
         // with fewer moves; fall back to the plain balance when that greedy pass does worse.
         var chosen = planner.evaluate(owners: planner.owners, mode: .keepWithin(balanced.loads.max() ?? 0))
-        if (chosen.loads.max() ?? 0) > (balanced.loads.max() ?? 0) + 1e-12 { chosen = balanced }
-        if (now.loads.max() ?? 0) <= (chosen.loads.max() ?? 0) + options.tolerance { chosen = now }
+        if (chosen.loads.max() ?? 0) > (balanced.loads.max() ?? 0) + options.tolerance / 2 { chosen = balanced }
+        if planner.spreadsGroups(now), (now.loads.max() ?? 0) <= (chosen.loads.max() ?? 0) + options.tolerance { chosen = now }
         var owners = chosen.owners
         var moves = planner.hotMoves(to: owners)
         moves += planner.evenSlotCounts(&owners, slack: options.slotCountSlack)
@@ -231,7 +234,7 @@ private struct Planner {
                 switch mode {
                 case .keep:
                     node = owner
-                case .keepWithin(let limit) where candidates.contains(owner) && loads[owner] + entry.share <= limit + 1e-12:
+                case .keepWithin(let limit) where candidates.contains(owner) && loads[owner] + entry.share <= limit + Self.tie:
                     node = owner
                 case .keepWithin, .balance:
                     node = Self.leastLoaded(candidates, loads, preferring: owner)
@@ -248,6 +251,17 @@ private struct Planner {
         return Outcome(owners: owners, loads: loads, unitNodes: unitNodes, freeNodes: freeNodes)
     }
 
+    /// Whether every group's units are spread as evenly as the nodes allow (at most one more
+    /// on any node than on another).
+    func spreadsGroups(_ outcome: Outcome) -> Bool {
+        var counts: [String: [Int]] = [:]
+        for (index, unit) in units.enumerated() {
+            guard let group = unit.group else { continue }
+            counts[group, default: [Int](repeating: 0, count: map.nodes.count)][outcome.unitNodes[index]] += 1
+        }
+        return counts.values.allSatisfy { ($0.max() ?? 0) - ($0.min() ?? 0) <= 1 }
+    }
+
     /// The nodes holding the fewest units of the entry's groups (every node when it has none).
     private func candidates(for entry: Entry, counts: [String: [Int]]) -> [Int] {
         let nodes = Array(map.nodes.indices)
@@ -257,11 +271,15 @@ private struct Planner {
         return nodes.filter { held[$0] == fewest }
     }
 
+    /// Loads closer than this count as equal (a few cold slots' worth), so a slot is not moved
+    /// for a difference nobody could measure.
+    static let tie = 1e-4
+
     /// The candidate with the least load; on a tie the preferred node, then the lowest index.
     private static func leastLoaded(_ candidates: [Int], _ loads: [Double], preferring preferred: Int?) -> Int {
         var best = candidates[0]
-        for node in candidates.dropFirst() where loads[node] < loads[best] - 1e-12 { best = node }
-        if let preferred, candidates.contains(preferred), loads[preferred] <= loads[best] + 1e-12 { return preferred }
+        for node in candidates.dropFirst() where loads[node] < loads[best] - tie { best = node }
+        if let preferred, candidates.contains(preferred), loads[preferred] <= loads[best] + tie { return preferred }
         return best
     }
 
@@ -295,7 +313,8 @@ private struct Planner {
             owners[slot] = lost
             drift[gained] -= 1
             drift[lost] += 1
-            moves.append(PlacementPlan.Move(slot: HashSlot(unchecked: UInt16(slot)), from: gained, to: lost, labels: [], share: coldPerSlot))
+            moves.append(
+                PlacementPlan.Move(slot: HashSlot(unchecked: UInt16(slot)), from: gained, to: lost, labels: [], share: coldPerSlot))
         }
         return moves
     }
