@@ -129,10 +129,19 @@ public struct PlacementPlan: Sendable {
         let planner = Planner(map: map, units: units, unlisted: rest)
         let now = planner.evaluate(owners: planner.owners, mode: .keep)
         let balanced = planner.evaluate(owners: planner.owners, mode: .balance)
-        // Keep what already fits within the balanced result's busiest node: the same balance
-        // with fewer moves; fall back to the plain balance when that greedy pass does worse.
-        var chosen = planner.evaluate(owners: planner.owners, mode: .keepWithin(balanced.loads.max() ?? 0))
-        if (chosen.loads.max() ?? 0) > (balanced.loads.max() ?? 0) + options.tolerance / 2 { chosen = balanced }
+        // Keep what already fits within about the balanced result's busiest node: nearly the
+        // same balance with fewer moves. Of the passes that stay within half the tolerance of
+        // it, the one with the fewest moves wins (then the lower busiest node), else the plain
+        // balance.
+        let best = balanced.loads.max() ?? 0
+        var chosen = balanced
+        for slack in [0, options.tolerance / 4, options.tolerance / 2] {
+            let kept = planner.evaluate(owners: planner.owners, mode: .keepWithin(best + slack))
+            let peak = kept.loads.max() ?? 0
+            guard peak <= best + options.tolerance / 2 + 1e-12 else { continue }
+            let (moves, chosenMoves) = (planner.hotMoves(to: kept.owners).count, planner.hotMoves(to: chosen.owners).count)
+            if moves < chosenMoves || (moves == chosenMoves && peak < (chosen.loads.max() ?? 0)) { chosen = kept }
+        }
         if planner.spreadsGroups(now), (now.loads.max() ?? 0) <= (chosen.loads.max() ?? 0) + options.tolerance { chosen = now }
         var owners = chosen.owners
         var moves = planner.hotMoves(to: owners)

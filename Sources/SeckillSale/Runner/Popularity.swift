@@ -9,8 +9,8 @@ public struct Popularity: Sendable {
     ///   - items: How many items.
     ///   - skew: The exponent s; 0 is uniform, 1 the classic Zipf, larger is more skewed.
     ///   - hotShare: When given (0 < X < 1), item 0 draws exactly this share of all requests and
-    ///     the others share the rest by the Zipf weights of ranks 1, 2, ...; with one item it
-    ///     draws everything.
+    ///     the others share the rest in the proportions they have without it (item k keeps the
+    ///     Zipf weight of rank k+1); with one item it draws everything.
     /// - Precondition: `hotShare` is nil or strictly between 0 and 1 (``validHotShare(_:)``).
     public init(items: Int, skew: Double, hotShare: Double? = nil) {
         precondition(hotShare.map(Self.validHotShare) ?? true, "hotShare must be strictly between 0 and 1, got \(hotShare ?? 0)")

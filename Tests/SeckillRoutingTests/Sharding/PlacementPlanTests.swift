@@ -49,6 +49,17 @@ struct PlacementPlanTests {
         }
     }
 
+    @Test("the heaviest item stays put when moving it could not lower the busiest node; the lighter ones move")
+    func heaviestStays() throws {
+        let onA = Self.items(on: 0, count: 3, prefix: "few")
+        let plan = try PlacementPlan(map: Self.map, units: [Self.unit(onA[0], 0.25), Self.unit(onA[1], 0.1), Self.unit(onA[2], 0.1)])
+        // Node-a keeps the 0.25 item and its third of the 55% unlisted: 43.3%, the best possible.
+        #expect(plan.moves.count == 2)
+        #expect(Set(plan.moves.flatMap(\.labels)) == [onA[1], onA[2]])
+        #expect(Set(plan.moves.map(\.to)) == [1, 2])
+        #expect(abs(plan.plannedMaxLoad - (0.25 + 0.55 / 3)) < 1e-3, "\(plan.plannedLoads)")
+    }
+
     @Test("a placement that is already balanced moves nothing")
     func balancedStays() throws {
         let units = (0..<3).map { Self.unit(Self.items(on: $0, count: 1, prefix: "even")[0], 0.3) }
