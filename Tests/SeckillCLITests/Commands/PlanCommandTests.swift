@@ -130,6 +130,12 @@ struct PlanCommandTests {
         #expect(apply.status == 2 && apply.stderr.contains("--output"), "\(apply.stderr)")
         let keys = await CLIRun.run(["plan", "--demand", try demand(), "--config", config, "--move-keys"])
         #expect(keys.status == 2 && keys.stderr.contains("--output"), "\(keys.stderr)")
+        // Cluster mode takes --apply, not --output or --move-keys (checked before any connection).
+        let cluster = try directory.write("cluster-mode.json", #"{"mode": "cluster", "seeds": [{"host": "127.0.0.1", "port": 1}]}"#)
+        let output = await CLIRun.run(["plan", "--demand", try demand(), "--config", cluster, "--output", directory.file("x.json")])
+        #expect(output.status == 2 && output.stderr.contains("--apply"), "\(output.stderr)")
+        let clusterKeys = await CLIRun.run(["plan", "--demand", try demand(), "--config", cluster, "--move-keys"])
+        #expect(clusterKeys.status == 2 && clusterKeys.stderr.contains("--move-keys is for static mode"), "\(clusterKeys.stderr)")
         let bad = try directory.write("bad.json", #"{"items": [{"item": "x", "share": 2}]}"#)
         let invalid = await CLIRun.run(["plan", "--demand", bad, "--config", config])
         #expect(invalid.status == 1)
