@@ -35,8 +35,8 @@ public struct SlotMigrationError: Error, Sendable, CustomStringConvertible {
 /// Moves hash slots between the primaries of a Redis Cluster while clients keep using them,
 /// with the procedure Redis documents for resharding: `CLUSTER SETSLOT slot IMPORTING` on the
 /// target, `MIGRATING` on the source, the slot's keys moved with `CLUSTER GETKEYSINSLOT` and
-/// `MIGRATE ... KEYS` (the keys of one hash tag in one call), then `CLUSTER SETSLOT slot NODE`
-/// on the target, the source and every other primary. During the move the source answers
+/// `MIGRATE ... KEYS` (the keys of one hash tag in one call, as far as one listing holds them),
+/// then `CLUSTER SETSLOT slot NODE` on the target, the source and every other primary. During the move the source answers
 /// `ASK` for keys it no longer has and clients follow it; commands are never refused for long.
 ///
 /// Every command goes through the client's pools (``ClusterClient/execute(_:on:)``).
@@ -45,9 +45,13 @@ public struct SlotMigrationError: Error, Sendable, CustomStringConvertible {
 public struct SlotMigration: Sendable {
     /// The client whose cluster is changed.
     public let client: ClusterClient
-    /// Keys asked of `CLUSTER GETKEYSINSLOT` at once, and the most moved by one `MIGRATE`
-    /// (a hash tag's keys are never split over two). Default 100.
+    /// The most keys moved by one `MIGRATE` (the keys of one hash tag in one listing are never
+    /// split over two). Default 100.
     public var batchSize: Int
+    /// Keys asked of `CLUSTER GETKEYSINSLOT` at once, then moved in batches; large, so that the
+    /// keys of one item (one hash tag) come in one listing and move in one `MIGRATE`, leaving no
+    /// moment where purchases of it find some keys on each node (`TRYAGAIN`). Default 1000.
+    public var listSize: Int
     /// `MIGRATE`'s timeout. Default: the config's command timeout.
     public var migrateTimeout: Duration
 
@@ -55,10 +59,12 @@ public struct SlotMigration: Sendable {
     ///
     /// - Parameters:
     ///   - client: The client; slot moves need one in cluster mode.
-    ///   - batchSize: Keys per `GETKEYSINSLOT` and `MIGRATE`.
-    public init(client: ClusterClient, batchSize: Int = 100) {
+    ///   - batchSize: Most keys per `MIGRATE`.
+    ///   - listSize: Keys per `CLUSTER GETKEYSINSLOT`.
+    public init(client: ClusterClient, batchSize: Int = 100, listSize: Int = 1000) {
         self.client = client
         self.batchSize = max(1, batchSize)
+        self.listSize = max(1, listSize)
         self.migrateTimeout = client.config.timeouts.command
     }
 
@@ -135,7 +141,7 @@ public struct SlotMigration: Sendable {
         progress("slot \(value): migrating from \(source.address) to \(target.address)")
         var moved = 0
         while true {
-            let reply = try await send(["CLUSTER", "GETKEYSINSLOT", value, String(batchSize)], on: source)
+            let reply = try await send(["CLUSTER", "GETKEYSINSLOT", value, String(listSize)], on: source)
             if let message = reply.errorMessage { throw failure("listing its keys", slot, source, target, message) }
             let keys = (reply.array ?? []).compactMap(\.bytes)
             if keys.isEmpty { break }
