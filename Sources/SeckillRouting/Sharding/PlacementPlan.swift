@@ -44,7 +44,8 @@ public struct PlacementPlan: Sendable {
     /// Tuning of the planner.
     public struct Options: Sendable, Hashable {
         /// A current placement whose busiest node is within this of the best balance found is
-        /// kept as it is: no moves. Default 0.01 (one percentage point).
+        /// kept as it is: no moves; and a plan that keeps more units in place may leave the
+        /// busiest node up to half of this above that balance. Default 0.01 (one percentage point).
         public var tolerance: Double
         /// How far hot moves may shift a node's slot count before cold slots move back to
         /// compensate. Default 64.
