@@ -122,6 +122,21 @@ struct PlanCommandTests {
         }
     }
 
+    @Test("the text report shows each node's share now and as planned, the moves, and how to write them")
+    func textReport() async throws {
+        let run = await CLIRun.run(["plan", "--demand", try demand(), "--config", config])
+        #expect(run.status == 0, "\(run.stderr)")
+        let lines = run.stdoutLines
+        #expect(lines.first?.hasPrefix("placement plan for 3 nodes (static mode)") == true, "\(run.stdout)")
+        #expect(lines.contains { $0.contains("NOW") && $0.contains("PLANNED") })
+        #expect(lines.contains { $0.hasPrefix("  node-a") && $0.contains("93.33%") }, "\(run.stdout)")
+        #expect(lines.contains { $0.hasPrefix("busiest node: 93.33% of attempts now, 33.33% as planned") }, "\(run.stdout)")
+        #expect(lines.contains("2 slot moves:"))
+        #expect(lines.filter { $0.hasPrefix("  slot ") && $0.contains("node-a (127.0.0.1:") }.count == 2)
+        #expect(lines.last == "nothing written: pass --output FILE to write the planned cluster.json")
+        #expect(run.stderr.isEmpty)
+    }
+
     @Test("bad arguments and bad demand files are clear errors")
     func badInput() async throws {
         let missing = await CLIRun.run(["plan", "--config", config])
