@@ -71,6 +71,11 @@ extension ClusterTests {
             #expect(moves.count == 2)
             #expect(report["slotsMoved"] as? Int == 2)
             #expect(moves.allSatisfy { ($0["fromId"] as? String)?.count == 40 && ($0["toId"] as? String)?.count == 40 })
+            // Each move names the published hot item it carries.
+            for move in moves {
+                let labels = move["labels"] as? [String] ?? []
+                #expect(labels.count == 1 && (move["publishedItems"] as? [String])?.contains(labels[0]) == true, "\(move)")
+            }
             #expect(run.stderr.contains("move 1/2") && run.stderr.contains("now served by"))
             #expect(doneDuring > 0, "no purchase ran while the slots moved")
             // The shoppers' client met the moves (ASK during one, MOVED after) and followed them.
