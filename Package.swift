@@ -50,7 +50,8 @@ let package = Package(
             dependencies: ["SeckillSale", "SeckillRouting", "SeckillTransport", "SeckillRESP", "SeckillTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "SeckillClusterTests",
-            dependencies: ["SeckillSale", "SeckillRouting", "SeckillTransport", "SeckillRESP", "SeckillTestSupport"], swiftSettings: strict),
+            dependencies: ["SeckillCLI", "SeckillSale", "SeckillRouting", "SeckillTransport", "SeckillRESP", "SeckillTestSupport"],
+            swiftSettings: strict),
         .testTarget(name: "SeckillCLITests", dependencies: ["SeckillCLI", "SeckillRouting", "SeckillTestSupport"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

@@ -16,6 +16,7 @@ public enum SeckillCommandLine {
             Entry(spec: ConfigCommand.nodesSpec, run: ConfigCommand.nodes),
             Entry(spec: ConfigCommand.authSpec, run: ConfigCommand.auth),
             Entry(spec: DistributionCommand.spec, run: DistributionCommand.run),
+            Entry(spec: PlanCommand.spec, run: PlanCommand.run),
             Entry(spec: ItemCommands.publishSpec, run: ItemCommands.publish),
             Entry(spec: ItemCommands.unpublishSpec, run: ItemCommands.unpublish),
             Entry(spec: ItemCommands.restockSpec, run: ItemCommands.restock),

@@ -8,13 +8,14 @@ enum SaleCommand {
         summary:
             "Publishes N items, sends R purchase attempts from C concurrent shoppers with skewed item popularity, then checks the invariants in Redis.",
         usage:
-            "[--items N] [--stock S] [--limit L] [--users U] [--requests R] [--concurrency C] [--prefix P] [--skew X] [--seed N] [--replace] [--request-log FILE] [--config FILE] [--json]",
+            "[--items N] [--stock S] [--limit L] [--users U] [--requests R] [--concurrency C] [--prefix P] [--skew X] [--hot-share X] [--seed N] [--replace] [--request-log FILE] [--config FILE] [--json]",
         options: [
             ("--items", "N: items on sale (default 1000)"), ("--stock", "S: units per item (default 100)"),
             ("--limit", "L: units per user per item, 0 for none (default 1)"), ("--users", "U: distinct shoppers (default 20000)"),
             ("--requests", "R: purchase attempts (default 200000)"), ("--concurrency", "C: attempts in flight (default 256)"),
             ("--prefix", "P: item ids are P-0, P-1, ... (default sale-UNIXTIME)"),
             ("--skew", "X: Zipf exponent of item popularity, 0 uniform (default 1.0)"),
+            ("--hot-share", "X: item 0 draws this share of all attempts (0 < X < 1); the rest follow --skew"),
             ("--seed", "N: seeds the shoppers' choices (default 1)"),
             ("--request-log", "FILE: append every attempt and every purchase to FILE, for seckill retry (see below)"),
             ConfigLoading.option, MetricsFile.option,
@@ -51,6 +52,15 @@ enum SaleCommand {
                 throw CLIError.usage("sale", "--skew must be a number from 0 to 10, got \"\(skew)\"")
             }
             config.skew = value
+        }
+        if let text = arguments.value("--hot-share") {
+            guard let share = Double(text), Popularity.validHotShare(share) else {
+                throw CLIError.usage(
+                    "sale",
+                    "--hot-share must be a number strictly between 0 and 1 (0.5: the hottest item draws half of all attempts), got \"\(text)\""
+                )
+            }
+            config.hotShare = share
         }
         config.seed = UInt64(try arguments.integer("--seed", default: 1, in: 0...Int.max))
         config.replace = arguments.flag("--replace")
@@ -144,7 +154,19 @@ enum SaleCommand {
                     ("p999", .double(report.latencyMs.p999)), ("max", .double(report.latencyMs.max)),
                 ])
             ),
-            ("perNode", .object(report.perNode.map { ($0.node, .int($0.requests)) })),
+            (
+                "perNode",
+                .object(
+                    report.perNode.map { entry in
+                        (
+                            entry.node,
+                            .object([
+                                ("requests", .int(entry.requests)),
+                                ("share", .double(report.requests > 0 ? Double(entry.requests) / Double(report.requests) : 0)),
+                            ])
+                        )
+                    })
+            ),
             ("itemsSoldOut", .int(report.itemsSoldOut)), ("shedAnswers", .int(report.shedAnswers)),
             ("publishSeconds", .double(report.publishSeconds)),
         ]
@@ -166,7 +188,8 @@ enum SaleCommand {
                     ("items", .int(report.config.items)), ("stock", .int(report.config.stock)), ("limit", .int(report.config.limit)),
                     ("users", .int(report.config.users)), ("requests", .int(report.config.requests)),
                     ("concurrency", .int(report.config.concurrency)), ("prefix", .string(report.config.prefix)),
-                    ("skew", .double(report.config.skew)), ("seed", .int(Int(report.config.seed))),
+                    ("skew", .double(report.config.skew)), ("hotShare", .optional(report.config.hotShare)),
+                    ("seed", .int(Int(report.config.seed))),
                 ])
             ),
         ]

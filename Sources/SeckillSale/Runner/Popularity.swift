@@ -8,16 +8,33 @@ public struct Popularity: Sendable {
     /// - Parameters:
     ///   - items: How many items.
     ///   - skew: The exponent s; 0 is uniform, 1 the classic Zipf, larger is more skewed.
-    public init(items: Int, skew: Double) {
+    ///   - hotShare: When given (0 < X < 1), item 0 draws exactly this share of all requests and
+    ///     the others share the rest in the proportions they have without it (item k keeps the
+    ///     Zipf weight of rank k+1); with one item it draws everything.
+    /// - Precondition: `hotShare` is nil or strictly between 0 and 1 (``validHotShare(_:)``).
+    public init(items: Int, skew: Double, hotShare: Double? = nil) {
+        precondition(hotShare.map(Self.validHotShare) ?? true, "hotShare must be strictly between 0 and 1, got \(hotShare ?? 0)")
+        let count = max(1, items)
+        var weights = (1...count).map { rank in skew == 0 ? 1 : 1.0 / Foundation.pow(Double(rank), skew) }
+        if let hotShare, count > 1 {
+            let rest = weights.dropFirst().reduce(0, +)
+            weights = [hotShare] + weights.dropFirst().map { $0 / rest * (1 - hotShare) }
+        }
         var running = 0.0
         var cumulative: [Double] = []
-        cumulative.reserveCapacity(items)
-        for rank in 1...max(1, items) {
-            running += skew == 0 ? 1 : 1.0 / Foundation.pow(Double(rank), skew)
+        cumulative.reserveCapacity(count)
+        for weight in weights {
+            running += weight
             cumulative.append(running)
         }
         self.cumulative = cumulative.map { $0 / running }
     }
+
+    /// Whether `share` may be a hot item's share: finite and strictly between 0 and 1.
+    ///
+    /// - Parameter share: The share.
+    /// - Returns: True when valid.
+    public static func validHotShare(_ share: Double) -> Bool { share.isFinite && share > 0 && share < 1 }
 
     /// The index of an item, drawn with `random`.
     public func pick(using random: inout some RandomNumberGenerator) -> Int {

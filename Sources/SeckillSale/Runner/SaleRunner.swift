@@ -21,6 +21,9 @@ public struct SaleRunConfig: Sendable, Hashable {
     public var prefix: String = "sale"
     /// Zipf exponent of item popularity: 0 uniform, 1 a few hot items and a long tail.
     public var skew: Double = 1.0
+    /// When set (0 < X < 1), item 0 draws this share of all attempts and the others the rest by
+    /// ``skew`` (see ``Popularity/init(items:skew:hotShare:)``).
+    public var hotShare: Double?
     /// Seeds the shoppers' choices, so a run can be repeated.
     public var seed: UInt64 = 1
     /// Reset items of the same ids that already have sales.
@@ -127,6 +130,9 @@ public struct SaleRunner: Sendable {
         guard config.items >= 1, config.users >= 1, config.requests >= 0, config.concurrency >= 1 else {
             throw .invalidInput("items, users and concurrency must be at least 1 and requests at least 0")
         }
+        if let share = config.hotShare, !Popularity.validHotShare(share) {
+            throw .invalidInput("the hot item's share must be strictly between 0 and 1, got \(share)")
+        }
         try SaleInput.validateItem(config.item(config.items - 1))
         if requestLog != nil && config.prefix.utf8.contains(UInt8(ascii: " ")) {
             throw .invalidInput("the item prefix must contain no spaces when attempts are written to a request log")
@@ -198,7 +204,7 @@ public struct SaleRunner: Sendable {
         let nodes = map.nodes
         let itemIDs = (0..<config.items).map(config.item)
         let nodeOfItem = itemIDs.map { map.nodeIndex(forKey: ItemKeys(item: $0).meta) }
-        let popularity = Popularity(items: config.items, skew: config.skew)
+        let popularity = Popularity(items: config.items, skew: config.skew, hotShare: config.hotShare)
         let shared = SharedCounters(items: config.items)
         let coordinator = self.coordinator
         let start = clock.now
