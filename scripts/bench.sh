@@ -63,11 +63,15 @@ json_field() { python3 -c "import json,sys; d=json.loads(sys.stdin.read()); prin
 # each request has a new request id and user, so every call does the full purchase.
 SHA="$(redis-cli -p "$ONE" SCRIPT LOAD "$("$SECKILL" scripts purchase)")"
 redis-cli -p "$ONE" HSET 'seckill:{rb}' total 1000000000000 sold 0 limit 0 epoch 1 >/dev/null
+# Prints the requests per second; leaves redis-benchmark's own CPU per request (user +
+# system of its process, microseconds) in $WORK/rb-cpu.
 rb() {
-    redis-benchmark -p "$ONE" -n "$1" "${@:2}" -r 1000000000 -q \
+    local TIMEFORMAT='%U %S'
+    { time redis-benchmark -p "$ONE" -n "$1" "${@:2}" -r 1000000000 -q \
         EVALSHA "$SHA" 4 'seckill:{rb}' 'seckill:{rb}:buyers' 'seckill:{rb}:orders' 'seckill:{rb}:requests' \
-        'user-__rand_int__' 1 'r-__rand_int__' 0 2>/dev/null | tr '\r' '\n' | grep 'requests per second' | tail -1 \
-        | sed -E 's/.*: ([0-9.]+) requests per second.*/\1/'
+        'user-__rand_int__' 1 'r-__rand_int__' 0 >"$WORK/rb-out" 2>/dev/null; } 2>"$WORK/rb-time"
+    awk -v n="$1" '{ printf "%.3f\n", ($1 + $2) / n * 1e6 }' "$WORK/rb-time" >"$WORK/rb-cpu"
+    tr '\r' '\n' <"$WORK/rb-out" | grep 'requests per second' | tail -1 | sed -E 's/.*: ([0-9.]+) requests per second.*/\1/'
 }
 bench() {
     "$SECKILL" bench --json "$@"
@@ -83,25 +87,34 @@ cpu_per_purchase() {
     awk -v now="$(node_cpu)" -v before="$1" -v n="$2" 'BEGIN { printf "%.3f\n", (now - before) / n * 1e6 }'
 }
 
-RB_P16=(); RB_C50=(); TP50=(); TP200=(); TP1000=(); P99_50=(); P99_200=(); P99_1000=(); TP3=(); ERRS=0
-CPU_RB=(); CPU_200=()
+RB_P16=(); RB_C50=(); RB_C200=(); TP50=(); TP200=(); TP1000=(); P99_50=(); P99_200=(); P99_1000=(); TP3=(); ERRS=0
+CPU_RB=(); CPU_200=(); CL_RB16=(); CL_RB50=(); CL_RB200=(); CL_50=(); CL_200=(); CL_1000=(); TP_MET=(); CL_MET=()
 for ((round = 1; round <= ROUNDS; round++)); do
-    log_info "round $round of $ROUNDS: redis-benchmark -c 50 -P 16, -c 50; seckill bench at 50, 200, 1000 on one node, 200 on three"
+    log_info "round $round of $ROUNDS: redis-benchmark -c 50 -P 16, -c 50, -c 200; seckill bench at 50, 200 (metrics file off and on), 1000 on one node, 200 on three"
     before="$(node_cpu)"
     RB_P16+=("$(rb "$REQUESTS" -c 50 -P 16)")
     CPU_RB+=("$(cpu_per_purchase "$before" "$REQUESTS")")
+    CL_RB16+=("$(cat "$WORK/rb-cpu")")
     RB_C50+=("$(rb "$((REQUESTS / 3))" -c 50)")
+    CL_RB50+=("$(cat "$WORK/rb-cpu")")
+    RB_C200+=("$(rb "$((REQUESTS / 3))" -c 200)")
+    CL_RB200+=("$(cat "$WORK/rb-cpu")")
     for conc in 50 200 1000; do
         before="$(node_cpu)"
         out="$(bench --config "$WORK/one.json" --concurrency "$conc" --requests "$REQUESTS" --items 100)"
         tp="$(json_field "['throughput']" <<<"$out")"
         p99="$(json_field "['latencyMs']['p99']" <<<"$out")"
+        client="$(json_field "['clientCPUMicrosPerAttempt']" <<<"$out")"
         ERRS=$((ERRS + $(json_field "['errors']" <<<"$out")))
         case "$conc" in
-            50) TP50+=("$tp"); P99_50+=("$p99") ;;
-            200) TP200+=("$tp"); P99_200+=("$p99")
-                CPU_200+=("$(cpu_per_purchase "$before" "$((REQUESTS + $(json_field "['warmup']" <<<"$out")))")") ;;
-            1000) TP1000+=("$tp"); P99_1000+=("$p99") ;;
+            50) TP50+=("$tp"); P99_50+=("$p99"); CL_50+=("$client") ;;
+            200) TP200+=("$tp"); P99_200+=("$p99"); CL_200+=("$client")
+                CPU_200+=("$(cpu_per_purchase "$before" "$((REQUESTS + $(json_field "['warmup']" <<<"$out")))")")
+                # The same step again with the metrics file written every second.
+                outm="$(bench --config "$WORK/one.json" --concurrency 200 --requests "$REQUESTS" --items 100 --metrics-file "$WORK/metrics.prom")"
+                TP_MET+=("$(json_field "['throughput']" <<<"$outm")"); CL_MET+=("$(json_field "['clientCPUMicrosPerAttempt']" <<<"$outm")")
+                ERRS=$((ERRS + $(json_field "['errors']" <<<"$outm"))) ;;
+            1000) TP1000+=("$tp"); P99_1000+=("$p99"); CL_1000+=("$client") ;;
         esac
     done
     out3="$(bench --config "$WORK/three.json" --concurrency 200 --requests "$REQUESTS" --items 100)"
@@ -143,12 +156,16 @@ big="$(bench --config "$WORK/one.json" --concurrency 10000 --requests "$((REQUES
 BIG_RSS="$(json_field "['peakRSSBytes']" <<<"$big")"
 BIG_ERR="$(json_field "['errors']" <<<"$big")"
 BIG_SAMPLES="$(json_field "['errorSamples']" <<<"$big")"
+BIG_P99="$(json_field "['latencyMs']['p99']" <<<"$big")"
 
 join() { local IFS=,; printf '%s' "$*"; }
 python3 - "$(join "${RB_P16[@]}")" "$(join "${RB_C50[@]}")" "$(join "${TP50[@]}")" "$(join "${TP200[@]}")" \
     "$(join "${TP1000[@]}")" "$(join "${P99_50[@]}")" "$(join "${P99_200[@]}")" "$(join "${P99_1000[@]}")" \
     "$(join "${TP3[@]}")" "$ERRS" "$SHED" "$NOSHED" "$BIG_RSS" "$BIG_ERR" "$BIG_SAMPLES" "$REQUESTS" "$ROUNDS" "$(join "${CPU_RB[@]}")" "$(join "${CPU_200[@]}")" \
-    "$FOOT" "$MEM0" "$MEM1" "$MEM2" "$KEYS0" "$KEYS1" "$KEYS2" "$USEC_REFUSED" "$USEC_BOUGHT" <<'PY'
+    "$FOOT" "$MEM0" "$MEM1" "$MEM2" "$KEYS0" "$KEYS1" "$KEYS2" "$USEC_REFUSED" "$USEC_BOUGHT" \
+    "$(join "${RB_C200[@]}")" "$(join "${CL_RB16[@]}")" "$(join "${CL_RB50[@]}")" "$(join "${CL_RB200[@]}")" \
+    "$(join "${CL_50[@]}")" "$(join "${CL_200[@]}")" "$(join "${CL_1000[@]}")" "$(join "${TP_MET[@]}")" "$(join "${CL_MET[@]}")" \
+    "$BIG_P99" <<'PY'
 import statistics, sys
 a = sys.argv[1:]
 def series(text): return [float(x or 0) for x in text.split(",")]
@@ -166,6 +183,8 @@ print(f"Purchase script, {requests} requests per step, {rounds} interleaved roun
 print(f"{'run':<44}{'purchases/s':>12}{'p99 ms':>9}{'vs rb -P16':>12}{'vs rb -c50':>12}")
 row("redis-benchmark EVALSHA -c 50 -P 16", rb16, None, 1.0, ratio(rb16, rb50))
 row("redis-benchmark EVALSHA -c 50", rb50, None, ratio(rb50, rb16), 1.0)
+rb200 = series(a[28])
+row("redis-benchmark EVALSHA -c 200", rb200, None, ratio(rb200, rb16), ratio(rb200, rb50))
 row("seckill bench, 1 node, concurrency 50", tp50, p50, ratio(tp50, rb16), ratio(tp50, rb50))
 row("seckill bench, 1 node, concurrency 200", tp200, p200, ratio(tp200, rb16), ratio(tp200, rb50))
 row("seckill bench, 1 node, concurrency 1000", tp1000, p1000, ratio(tp1000, rb16), ratio(tp1000, rb50))
@@ -181,5 +200,21 @@ print(f"{foot:,} refused attempts with request ids: Redis used_memory {mem1 - me
       f"keys {keys1 - keys0:+,}; EVALSHA {usec_refused:.2f} us per call (INFO commandstats, warm-up run included)")
 print(f"{foot:,} purchases with request ids: Redis used_memory {mem2 - mem1:+,} bytes ({(mem2 - mem1) / foot:.1f} per purchase), "
       f"keys {keys2 - keys1:+,}; EVALSHA {usec_bought:.2f} us per call")
-print(f"10,000 concurrent callers: peak RSS {rss / 1048576:.1f} MiB, errors {big_err} {samples if big_err != '0' else ''}")
+cl_rb16, cl_rb50, cl_rb200, cl50, cl200, cl1000, tp_met, cl_met = (series(x) for x in a[29:37])
+big_p99 = float(a[37] or 0)
+print(f"10,000 concurrent callers: peak RSS {rss / 1048576:.1f} MiB, p99 {big_p99:.1f} ms, errors {big_err} {samples if big_err != '0' else ''}")
+print()
+print("Client CPU per request (process user + system / requests, microseconds; medians)")
+print(f"{'client':<44}{'us/request':>12}{'vs rb -c 50':>13}")
+def cpu_row(name, xs): print(f"{name:<44}{med(xs):>12.2f}{ratio(xs, cl_rb50):>12.2f}x")
+cpu_row("redis-benchmark -c 50 -P 16", cl_rb16)
+cpu_row("redis-benchmark -c 50", cl_rb50)
+cpu_row("redis-benchmark -c 200", cl_rb200)
+cpu_row("seckill bench, concurrency 50", cl50)
+cpu_row("seckill bench, concurrency 200", cl200)
+cpu_row("seckill bench, concurrency 1000", cl1000)
+print(f"seckill at 200 vs redis-benchmark -c 200 client: {ratio(cl200, cl_rb200):.2f}x")
+print()
+print(f"metrics file written every second (concurrency 200): {med(tp_met):,.0f} purchases/s, "
+      f"{ratio(tp_met, tp200):.3f}x the run without it; client CPU {med(cl_met):.2f} vs {med(cl200):.2f} us per attempt")
 PY
