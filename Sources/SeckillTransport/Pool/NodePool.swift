@@ -23,6 +23,11 @@ import Synchronization
 /// node cannot be reached, calls fail at once with `connectFailed` and reconnect attempts back
 /// off from ``PoolOptions/reconnectMin`` to ``PoolOptions/reconnectMax``. Nothing a pool does
 /// waits on another node.
+///
+/// Connect attempts run as child tasks of ``run()`` (or of the run of whoever owns the pool's
+/// ``work`` queue, e.g. a cluster client) while one is running; without one, the caller that
+/// needs the connection opens it itself (see ``run()``). ``shutdown(timeout:)`` lets the calls
+/// taken finish, then closes every connection; ``close()`` closes at once.
 public final class NodePool: Sendable {
     /// The node this pool talks to.
     public let endpoint: RedisEndpoint
@@ -32,6 +37,11 @@ public final class NodePool: Sendable {
     public let poolOptions: PoolOptions
     /// Where connects, lost connections and overload are logged.
     public let logger: SeckillLogger
+    /// Where the pool hands its connect attempts; run by ``run()`` or by the owner that gave it.
+    public let work: WorkQueue
+    /// Whether ``work`` is the pool's own (``shutdown(timeout:)`` and ``close()`` end it) rather
+    /// than an owner's.
+    private let ownsWork: Bool
 
     /// A waiting caller is resumed through its continuation: with success when it is granted
     /// permits (or, waiting for a connect, when the attempt ends), with an error when refused.
@@ -46,17 +56,26 @@ public final class NodePool: Sendable {
     private let reopened = Atomic<Int>(0)
     /// When `overloaded` was last logged (monotonic ns): at most one such line a second.
     private let overloadLoggedAt = Atomic<UInt64>(0)
+    /// Set by ``shutdown(timeout:)``: releases then check whether the pool has drained.
+    private let draining = Atomic<Bool>(false)
 
     /// Creates a pool. No connection is made until the first command (or ``warmUp()``).
     ///
-    /// - Parameter logger: Where connects, lost connections and overload are logged.
+    /// - Parameters:
+    ///   - logger: Where connects, lost connections and overload are logged.
+    ///   - work: The queue of an owner whose `run()` runs the pool's connect attempts (a
+    ///     cluster client shares one among its pools); nil for a queue of the pool's own, run
+    ///     by ``run()``.
     public init(
-        endpoint: RedisEndpoint, connection: ConnectionOptions = .init(), pool: PoolOptions = .init(), logger: SeckillLogger = .disabled
+        endpoint: RedisEndpoint, connection: ConnectionOptions = .init(), pool: PoolOptions = .init(), logger: SeckillLogger = .disabled,
+        work: WorkQueue? = nil
     ) {
         self.endpoint = endpoint
         self.connectionOptions = connection
         self.poolOptions = pool
         self.logger = logger
+        self.work = work ?? WorkQueue()
+        self.ownsWork = work == nil
         self.loop = EventLoop.shared
         let state = Mutex(State(options: pool, node: endpoint.description))
         self.state = state
@@ -126,11 +145,83 @@ public final class NodePool: Sendable {
     /// Connections opened again after one of this pool's connections was lost.
     public var reconnects: Int { reopened.load(ordering: .relaxed) }
 
-    /// Closes every connection; waiting and later callers fail with `poolClosed`.
+    /// Closes every connection at once; waiting and later callers fail with `poolClosed`, and
+    /// commands in flight with the outcome unknown. Ends the pool's own ``run()``.
+    /// ``shutdown(timeout:)`` lets the calls in flight finish first.
     public func close() {
+        close(connections: RedisError(code: .poolClosed, delivery: .notSent, node: endpoint.description, message: "the pool was closed"))
+        if ownsWork { work.finishNow() }
+    }
+
+    // MARK: Lifecycle
+
+    /// Runs the pool's connect attempts as child tasks until the task is cancelled or the pool
+    /// is shut down or closed. Run it beside the work: `async let _ = pool.run()`, or in a
+    /// task group.
+    ///
+    /// Without a running `run()` nothing runs in the background: a caller that finds no open
+    /// connection opens one itself and uses it; a caller that finds one open and a slot
+    /// empty opens the missing connection itself (bounded by the connect timeout) before
+    /// sending on the open one. A pool made with an owner's ``work`` queue is run by the
+    /// owner (a cluster client's `run()`); calling this as well adds a second runner.
+    public func run() async {
+        await work.run()
+    }
+
+    /// Shuts the pool down: new calls fail at once with `poolClosed` ("shut down"), the calls
+    /// already taken (in flight or queued for a permit) may finish for up to `timeout`, then
+    /// every connection is closed: commands still in flight fail with `cancelled` and an
+    /// unknown outcome. Returns once the connections are closed, connect attempts under way
+    /// have ended and the pool's own ``run()`` has returned.
+    ///
+    /// - Parameter timeout: How long the calls in flight may take to finish.
+    public func shutdown(timeout: Duration = .seconds(5)) async {
+        state.withLock { $0.beginShutdown() }
+        draining.store(true, ordering: .relaxed)
+        let reason = RedisError(
+            code: .cancelled, delivery: .unknown, node: endpoint.description,
+            message: "the pool was shut down before the reply came (in-flight commands get \(Self.milliseconds(timeout)) ms to finish)")
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.waitUntilDrained() }
+            group.addTask { try? await Task.sleep(for: timeout) }
+            await group.next()
+            group.cancelAll()
+            // Wakes the drain wait if the timeout came first.
+            close(connections: reason)
+        }
+        if ownsWork { await work.finish() }
+        await waitForConnectAttempts()
+        // Connections close on the loop thread: this runs after every close asked for above.
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            loop.execute { continuation.resume() }
+        }
+    }
+
+    /// Suspends until nothing is in flight or queued, or the pool is closed.
+    private func waitUntilDrained() async {
+        try? await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
+            let registered = state.withLock { $0.addDrainWaiter(continuation) }
+            if !registered { continuation.resume() }
+        }
+    }
+
+    private func wakeDrainWaiters() {
+        let drained = state.withLock { $0.takeDrainWaitersIfDrained() }
+        for waiter in drained { waiter.resume() }
+    }
+
+    /// Waits until no connect attempt is under way.
+    private func waitForConnectAttempts() async {
+        while state.withLock({ $0.isConnecting }) {
+            try? await waitForConnectAttempt()
+        }
+    }
+
+    /// Closes the pool; commands in flight fail with `reason` (outcome unknown).
+    private func close(connections reason: RedisError) {
         let pending = state.withLock { $0.close() }
         let error = RedisError(code: .poolClosed, delivery: .notSent, node: endpoint.description, message: "the pool was closed")
-        for connection in pending.connections { connection.close(error) }
+        for connection in pending.connections { connection.close(reason) }
         for waiter in pending.waiters { waiter.continuation.resume(throwing: error) }
         for waiter in pending.connectWaiters { waiter.resume() }
     }
@@ -194,6 +285,7 @@ public final class NodePool: Sendable {
         let now = MonotonicClock.now()
         let outcome = state.withLock { $0.cancelWaiter(id: id, now: now) }
         for waiter in outcome.granted { waiter.continuation.resume() }
+        if draining.load(ordering: .relaxed) { wakeDrainWaiters() }
         outcome.cancelled?.continuation.resume(
             throwing: RedisError(
                 code: .cancelled, delivery: .notSent, node: endpoint.description,
@@ -204,11 +296,13 @@ public final class NodePool: Sendable {
         let now = MonotonicClock.now()
         let granted = state.withLock { $0.release(count, now: now) }
         for waiter in granted { waiter.continuation.resume() }
+        if draining.load(ordering: .relaxed) { wakeDrainWaiters() }
     }
 
     fileprivate func expireWaiters(now: UInt64) {
         let expired = state.withLock { $0.expireWaiters(now: now) }
         if expired.isEmpty { return }
+        if draining.load(ordering: .relaxed) { wakeDrainWaiters() }
         let error = RedisError(
             code: .overloaded, delivery: .notSent, node: endpoint.description,
             message:
@@ -234,6 +328,10 @@ public final class NodePool: Sendable {
         switch reason {
         case .closed:
             return RedisError(code: .poolClosed, delivery: .notSent, node: endpoint.description, message: "the pool was closed")
+        case .shuttingDown:
+            return RedisError(
+                code: .poolClosed, delivery: .notSent, node: endpoint.description,
+                message: "the pool is shut down (shutdown() was called): it takes no new commands")
         case .tooLarge(let count):
             message = "a batch of \(count) commands is more than the \(poolOptions.maxInFlight) allowed in flight at once"
         case .queueFull(let waiting):
@@ -261,17 +359,27 @@ public final class NodePool: Sendable {
             let decision = state.withLock { $0.chooseConnection(now: now, waitedForAttempt: waited) }
             switch decision {
             case .use(let connection, let fillSlot):
-                if let fillSlot { startConnecting(slot: fillSlot) }
+                guard let fillSlot, !work.submit({ [self] in await establish(slot: fillSlot) }) else { return connection }
+                // No run(): this caller opens the extra connection, then sends on the one it has.
+                await establish(slot: fillSlot)
                 return connection
             case .connect(let slot):
-                startConnecting(slot: slot)
-                try await waitForConnectAttempt()
+                if work.submit({ [self] in await establish(slot: slot) }) {
+                    try await waitForConnectAttempt()
+                } else {
+                    await establish(slot: slot)
+                }
                 waited = true
             case .wait:
                 try await waitForConnectAttempt()
                 waited = true
             case .fail(let error):
                 throw error
+            }
+            if Task.isCancelled {
+                throw RedisError(
+                    code: .cancelled, delivery: .notSent, node: endpoint.description,
+                    message: "the calling task was cancelled while waiting for a connection")
             }
         }
     }
@@ -283,12 +391,6 @@ public final class NodePool: Sendable {
             let registered = state.withLock { $0.addConnectWaiter(continuation) }
             if !registered { continuation.resume() }
         }
-    }
-
-    private func startConnecting(slot: Int) {
-        // A short-lived task per connect attempt, bounded by the connect timeout; the caller
-        // that needs the connection waits for it, others keep using the open connections.
-        Task { await establish(slot: slot) }
     }
 
     private func establish(slot: Int) async {
@@ -303,6 +405,13 @@ public final class NodePool: Sendable {
             result = .failure(error)
         } catch {
             result = .failure(RedisError(code: .connectFailed, delivery: .notSent, node: endpoint.description, message: "\(error)"))
+        }
+        if case .failure = result, Task.isCancelled {
+            // Cancelled, not refused by the node: the slot is given back with no backoff, and a
+            // caller still waiting connects again itself.
+            let waiters = state.withLock { $0.abandonConnecting(slot: slot) }
+            for waiter in waiters { waiter.resume() }
+            return
         }
         switch result {
         case .success:

@@ -51,6 +51,8 @@ struct PoolState<Connection: PoolConnection, Continuation> {
     enum Refusal: Equatable {
         /// The pool was closed.
         case closed
+        /// The pool is shutting down: it finishes the calls it took and takes no more.
+        case shuttingDown
         /// The caller asked for more permits than the pool ever grants at once.
         case tooLarge(count: Int)
         /// ``PoolOptions/maxWaiting`` callers are already queued.
@@ -109,6 +111,10 @@ struct PoolState<Connection: PoolConnection, Continuation> {
     private var closed = false
     /// Whether ``close()`` was called.
     var isClosed: Bool { closed }
+    /// Set by ``beginShutdown()``: new callers are refused, queued and in-flight ones go on.
+    private(set) var shuttingDown = false
+    /// Callers of ``addDrainWaiter(_:)``, woken once nothing is in flight or queued.
+    private var drainWaiters: [Continuation] = []
     private var nextSlot = 0
     private var retryAt: UInt64 = 0
     private var backoff: UInt64 = 0
@@ -184,6 +190,7 @@ struct PoolState<Connection: PoolConnection, Continuation> {
 
     private func admission(_ count: Int, now: UInt64) -> Admission {
         if closed { return .refused(.closed) }
+        if shuttingDown { return .refused(.shuttingDown) }
         if waiters.isEmpty && inFlight + count <= options.maxInFlight { return .granted }
         if count > options.maxInFlight { return .refused(.tooLarge(count: count)) }
         if waiters.count >= options.maxWaiting { return .refused(.queueFull(waiting: waiters.count)) }
@@ -337,10 +344,14 @@ struct PoolState<Connection: PoolConnection, Continuation> {
                 message: "\(error.message) (next reconnect attempt in \(waitMs) ms)"))
     }
 
+    /// Whether a connect attempt is under way.
+    var isConnecting: Bool { slots.contains { if case .connecting = $0 { true } else { false } } }
+
     /// Queues a caller until the connect attempt under way ends; false (not queued) when none is.
+    /// Also after ``close()``: an attempt under way then still ends (its connection closed at
+    /// once), and a shutdown waits for that.
     mutating func addConnectWaiter(_ continuation: Continuation) -> Bool {
-        let connecting = slots.contains { if case .connecting = $0 { true } else { false } }
-        guard connecting, !closed else { return false }
+        guard isConnecting else { return false }
         connectWaiters.append(continuation)
         return true
     }
@@ -375,6 +386,16 @@ struct PoolState<Connection: PoolConnection, Continuation> {
         return (waiters, orphan)
     }
 
+    /// Gives back a slot whose connect attempt was cancelled (its owner's `run()` ended, or the
+    /// caller connecting inline was cancelled): no backoff, nothing learned about the node.
+    /// Returns the callers to wake; one of them connects again.
+    mutating func abandonConnecting(slot: Int) -> [Continuation] {
+        slots[slot] = .empty
+        let waiters = connectWaiters
+        connectWaiters = []
+        return waiters
+    }
+
     mutating func remove(_ connection: Connection) {
         for index in slots.indices {
             if case .ready(let existing) = slots[index], existing === connection {
@@ -383,20 +404,51 @@ struct PoolState<Connection: PoolConnection, Continuation> {
         }
     }
 
+    // MARK: Shutdown
+
+    /// Whether nothing is in flight or queued.
+    var isDrained: Bool { inFlight == 0 && waiters.isEmpty }
+
+    /// Starts a shutdown: new callers are refused (``Refusal/shuttingDown``) while the queued
+    /// and in-flight ones finish.
+    mutating func beginShutdown() {
+        shuttingDown = true
+    }
+
+    /// Queues a caller until nothing is in flight or queued; false (not queued) when that is
+    /// already so or the pool is closed.
+    mutating func addDrainWaiter(_ continuation: Continuation) -> Bool {
+        guard !isDrained, !closed else { return false }
+        drainWaiters.append(continuation)
+        return true
+    }
+
+    /// The drain waiters to wake, once the pool is drained (none before).
+    mutating func takeDrainWaitersIfDrained() -> [Continuation] {
+        guard isDrained, !drainWaiters.isEmpty else { return [] }
+        defer { drainWaiters = [] }
+        return drainWaiters
+    }
+
     /// Closes the pool: later calls are refused. Returns the open connections to close, the
-    /// queued callers to fail and the callers waiting for a connect to wake.
+    /// queued callers to fail and the callers waiting for a connect or a drain to wake. A
+    /// connect attempt under way keeps its slot until it ends (``finishConnecting(slot:result:now:)``
+    /// then hands its connection back to be closed).
     mutating func close() -> (connections: [Connection], waiters: [Waiter], connectWaiters: [Continuation]) {
         closed = true
         var connections: [Connection] = []
         for index in slots.indices {
-            if case .ready(let connection) = slots[index] { connections.append(connection) }
-            slots[index] = .empty
+            if case .ready(let connection) = slots[index] {
+                connections.append(connection)
+                slots[index] = .empty
+            }
         }
         let pendingWaiters = waiters.removeAll()
         waitingPermits = 0
         windowStart = nil
-        let pendingConnects = connectWaiters
+        let pendingConnects = connectWaiters + drainWaiters
         connectWaiters = []
+        drainWaiters = []
         return (connections, pendingWaiters, pendingConnects)
     }
 }
