@@ -126,6 +126,9 @@ public final class ClusterClient: Sendable {
     /// The last topology read from the cluster (cluster mode only).
     public var topology: ClusterTopology? { state.withLock { $0.topology } }
 
+    /// Whether ``run()`` is running (and takes the client's background work).
+    public var isRunning: Bool { work.isRunning }
+
     /// How many topology refreshes have completed.
     public var refreshCount: Int { state.withLock { $0.refreshes } }
 
