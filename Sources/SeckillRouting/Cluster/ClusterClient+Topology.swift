@@ -85,8 +85,9 @@ extension ClusterClient {
     public func refreshTopology() async throws {
         guard config.mode == .cluster else { return }
         if case .failed = await refresh(before: nil, askingFirst: nil, inline: true) {
-            throw withState { $0.lastRefreshError } ?? RedisError(
-                code: .poolClosed, delivery: .notSent, node: "", message: "the client is shut down: no topology refresh")
+            throw withState { $0.lastRefreshError }
+                ?? RedisError(
+                    code: .poolClosed, delivery: .notSent, node: "", message: "the client is shut down: no topology refresh")
         }
     }
 

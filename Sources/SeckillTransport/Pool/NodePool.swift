@@ -354,20 +354,28 @@ public final class NodePool: Sendable {
 
     private func connection() async throws -> RedisConnection {
         var waited = false
+        var opened = false
         while true {
             let now = MonotonicClock.now()
             let decision = state.withLock { $0.chooseConnection(now: now, waitedForAttempt: waited) }
             switch decision {
             case .use(let connection, let fillSlot):
                 guard let fillSlot, !work.submit({ [self] in await establish(slot: fillSlot) }) else { return connection }
-                // No run(): this caller opens the extra connection, then sends on the one it has.
-                await establish(slot: fillSlot)
+                if opened {
+                    // Without run() a caller opens one connection at most: the next caller fills this slot.
+                    let waiters = state.withLock { $0.abandonConnecting(slot: fillSlot) }
+                    for waiter in waiters { waiter.resume() }
+                } else {
+                    // No run(): this caller opens the extra connection, then sends on the one it has.
+                    await establish(slot: fillSlot)
+                }
                 return connection
             case .connect(let slot):
                 if work.submit({ [self] in await establish(slot: slot) }) {
                     try await waitForConnectAttempt()
                 } else {
                     await establish(slot: slot)
+                    opened = true
                 }
                 waited = true
             case .wait:

@@ -189,8 +189,8 @@ struct PoolState<Connection: PoolConnection, Continuation> {
     }
 
     private func admission(_ count: Int, now: UInt64) -> Admission {
-        if closed { return .refused(.closed) }
         if shuttingDown { return .refused(.shuttingDown) }
+        if closed { return .refused(.closed) }
         if waiters.isEmpty && inFlight + count <= options.maxInFlight { return .granted }
         if count > options.maxInFlight { return .refused(.tooLarge(count: count)) }
         if waiters.count >= options.maxWaiting { return .refused(.queueFull(waiting: waiters.count)) }
