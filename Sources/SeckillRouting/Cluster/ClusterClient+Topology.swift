@@ -79,15 +79,24 @@ extension ClusterClient {
     /// Reads the topology now, in the calling task, and swaps the slot map as a whole; opens
     /// pools for new primaries and closes the pools of nodes that left the cluster. When a
     /// refresh is already running it waits for that one, then reads again (the running one
-    /// may have started before what the caller saw).
+    /// may have started before what the caller saw). In static mode there is nothing to read:
+    /// it returns at once.
     ///
-    /// - Throws: when no known node answered with a usable topology, or the client is shut down.
+    /// - Throws: when no known node answered with a usable topology, the client is shut down,
+    ///   or the task is cancelled (``RedisError`` `cancelled`).
     public func refreshTopology() async throws {
         guard config.mode == .cluster else { return }
-        if case .failed = await refresh(before: nil, askingFirst: nil, inline: true) {
-            throw withState { $0.lastRefreshError }
-                ?? RedisError(
-                    code: .poolClosed, delivery: .notSent, node: "", message: "the client is shut down: no topology refresh")
+        switch await refresh(before: nil, askingFirst: nil, inline: true) {
+        case .refreshed:
+            return
+        case .failed(let reason):
+            if withState({ $0.shutDown }) {
+                throw RedisError(code: .poolClosed, delivery: .notSent, node: "", message: "the client is shut down: \(reason)")
+            }
+            throw withState { $0.lastRefreshError } ?? RedisError(code: .connectFailed, delivery: .notSent, node: "", message: reason)
+        case .timedOut:
+            throw RedisError(
+                code: .cancelled, delivery: .notSent, node: "", message: "the calling task was cancelled before the topology was read")
         }
     }
 
