@@ -130,12 +130,14 @@ public final class NodePool: Sendable {
         }
     }
 
-    /// Opens the pool's connections now instead of on first use.
+    /// Opens the pool's connections now instead of on first use: all of them, in the calling
+    /// task, until one fails (the pool then goes on with those it has).
     ///
     /// - Throws: the connect error when no connection could be opened.
     public func warmUp() async throws {
-        for _ in 0..<poolOptions.connections {
-            _ = try await connection()
+        _ = try await connection()
+        while let slot = state.withLock({ $0.reserveEmptySlot(now: MonotonicClock.now()) }) {
+            await establish(slot: slot)
         }
     }
 
@@ -160,10 +162,11 @@ public final class NodePool: Sendable {
     /// task group.
     ///
     /// Without a running `run()` nothing runs in the background: a caller that finds no open
-    /// connection opens one itself and uses it; a caller that finds one open and a slot
-    /// empty opens the missing connection itself (bounded by the connect timeout) before
-    /// sending on the open one. A pool made with an owner's ``work`` queue is run by the
-    /// owner (a cluster client's `run()`); calling this as well adds a second runner.
+    /// connection opens one itself (bounded by the connect timeout) and uses it, and the
+    /// pool's other slots stay empty until ``warmUp()`` opens them; a caller that has an open
+    /// connection to use never waits for another to open. A pool made with an owner's
+    /// ``work`` queue is run by the owner (a cluster client's `run()`); calling this as well
+    /// adds a second runner.
     public func run() async {
         await work.run()
     }
@@ -354,28 +357,26 @@ public final class NodePool: Sendable {
 
     private func connection() async throws -> RedisConnection {
         var waited = false
-        var opened = false
         while true {
             let now = MonotonicClock.now()
-            let decision = state.withLock { $0.chooseConnection(now: now, waitedForAttempt: waited) }
+            // Filling a slot beside an open connection is run()'s work: a caller with a
+            // connection to use never waits for another to open.
+            let fill = work.isRunning
+            let decision = state.withLock { $0.chooseConnection(now: now, waitedForAttempt: waited, fill: fill) }
             switch decision {
             case .use(let connection, let fillSlot):
-                guard let fillSlot, !work.submit({ [self] in await establish(slot: fillSlot) }) else { return connection }
-                if opened {
-                    // Without run() a caller opens one connection at most: the next caller fills this slot.
+                if let fillSlot, !work.submit({ [self] in await establish(slot: fillSlot) }) {
+                    // run() ended in between: the slot waits for the next one.
                     let waiters = state.withLock { $0.abandonConnecting(slot: fillSlot) }
                     for waiter in waiters { waiter.resume() }
-                } else {
-                    // No run(): this caller opens the extra connection, then sends on the one it has.
-                    await establish(slot: fillSlot)
                 }
                 return connection
             case .connect(let slot):
                 if work.submit({ [self] in await establish(slot: slot) }) {
                     try await waitForConnectAttempt()
                 } else {
+                    // No run(): the caller that needs the connection opens it.
                     await establish(slot: slot)
-                    opened = true
                 }
                 waited = true
             case .wait:

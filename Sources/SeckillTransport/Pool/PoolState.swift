@@ -294,9 +294,12 @@ struct PoolState<Connection: PoolConnection, Continuation> {
 
     // MARK: Connections
 
-    /// - Parameter waitedForAttempt: The caller waited for a connect attempt that just ended:
-    ///   if it failed, the caller gets that attempt's error as it is.
-    mutating func chooseConnection(now: UInt64, waitedForAttempt: Bool = false) -> Choice {
+    /// - Parameters:
+    ///   - waitedForAttempt: The caller waited for a connect attempt that just ended: if it
+    ///     failed, the caller gets that attempt's error as it is.
+    ///   - fill: Whether an empty slot may be filled beside an open connection (only when
+    ///     something runs the attempt in the background).
+    mutating func chooseConnection(now: UInt64, waitedForAttempt: Bool = false, fill: Bool = true) -> Choice {
         if closed {
             return .fail(RedisError(code: .poolClosed, delivery: .notSent, node: node, message: "the pool was closed"))
         }
@@ -323,7 +326,7 @@ struct PoolState<Connection: PoolConnection, Continuation> {
         nextSlot = (nextSlot + 1) % count
         let mayConnect = now >= retryAt
         if let best {
-            if let emptySlot, mayConnect, !connecting {
+            if fill, let emptySlot, mayConnect, !connecting {
                 slots[emptySlot] = .connecting
                 return .use(best, fillSlot: emptySlot)
             }
@@ -384,6 +387,25 @@ struct PoolState<Connection: PoolConnection, Continuation> {
         let waiters = connectWaiters
         connectWaiters = []
         return (waiters, orphan)
+    }
+
+    /// Marks an empty slot as connecting and returns it, when the backoff allows an attempt and
+    /// none is under way; nil otherwise. For opening every slot at once (``NodePool/warmUp()``).
+    mutating func reserveEmptySlot(now: UInt64) -> Int? {
+        guard !closed, !shuttingDown, now >= retryAt, !isConnecting else { return nil }
+        for index in slots.indices {
+            switch slots[index] {
+            case .empty:
+                slots[index] = .connecting
+                return index
+            case .ready(let connection) where connection.isClosed:
+                slots[index] = .connecting
+                return index
+            case .ready, .connecting:
+                continue
+            }
+        }
+        return nil
     }
 
     /// Gives back a slot whose connect attempt was cancelled (its owner's `run()` ended, or the

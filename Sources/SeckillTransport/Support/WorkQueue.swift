@@ -30,12 +30,14 @@ public final class WorkQueue: Sendable {
     }
 
     private let state = Mutex(State())
+    /// ``isRunning``, kept beside the state for a read without the lock.
+    private let running = Atomic<Bool>(false)
 
     /// Creates an empty queue with no `run()` yet.
     public init() {}
 
     /// Whether a ``run()`` is taking work now.
-    public var isRunning: Bool { state.withLock { !$0.consumers.isEmpty && !$0.finished } }
+    public var isRunning: Bool { running.load(ordering: .relaxed) }
 
     /// Whether ``finish()`` was called.
     public var isFinished: Bool { state.withLock { $0.finished } }
@@ -66,6 +68,7 @@ public final class WorkQueue: Sendable {
         let id = state.withLock { state -> Int in
             state.nextID += 1
             state.consumers.insert(state.nextID)
+            running.store(!state.finished, ordering: .relaxed)
             return state.nextID
         }
         await withDiscardingTaskGroup { group in
@@ -76,6 +79,7 @@ public final class WorkQueue: Sendable {
             let leftover = state.withLock { state -> [Work] in
                 state.consumers.remove(id)
                 guard state.consumers.isEmpty else { return [] }
+                running.store(false, ordering: .relaxed)
                 defer { state.pending = [] }
                 return state.pending
             }
@@ -107,6 +111,7 @@ public final class WorkQueue: Sendable {
     public func finishNow() {
         let consumers = state.withLock { state -> [CheckedContinuation<Work?, Never>] in
             state.finished = true
+            running.store(false, ordering: .relaxed)
             defer { state.idle = [:] }
             return Array(state.idle.values)
         }

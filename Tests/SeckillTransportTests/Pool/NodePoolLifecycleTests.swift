@@ -90,23 +90,40 @@ struct NodePoolLifecycleTests {
         #expect(try await Self.connectionsAfterClose(server, named: name) == 0)
     }
 
-    @Test(
-        "without run() each caller that finds a slot empty opens that connection itself: three calls, three connections, open when they return"
-    )
+    @Test("without run() the caller that finds no connection opens one and nothing else opens; warmUp() opens the rest in its own task")
     func callersConnectInline() async throws {
         let server = try RedisServer()
         let name = "inline-\(UInt32.random(in: 0...UInt32.max))"
         let pool = Self.pool(server, connections: 3, name: name)
         defer { pool.close() }
         #expect(pool.work.isRunning == false)
-        for count in 1...3 {
+        for _ in 1...3 {
             #expect(try await pool.send(RESPCommand("PING")).string == "PONG")
             // The handshake names a connection before it is used: the server knows it now.
-            #expect(try Self.connections(server, named: name) == count)
+            #expect(try Self.connections(server, named: name) == 1)
         }
-        #expect(try await pool.send(RESPCommand("PING")).string == "PONG")
+        try await pool.warmUp()
         #expect(try Self.connections(server, named: name) == 3)
         await pool.shutdown()
+        #expect(try await Self.connectionsAfterClose(server, named: name) == 0)
+    }
+
+    @Test("with run() running, the pool's other connections are opened there")
+    func runFillsSlots() async throws {
+        let server = try RedisServer()
+        let name = "filled-\(UInt32.random(in: 0...UInt32.max))"
+        let pool = Self.pool(server, connections: 3, name: name)
+        defer { pool.close() }
+        let runner = Task { await pool.run() }
+        try await Self.until { pool.work.isRunning }
+        // Each call may start one more connection in run(); calls go on until all are open.
+        while try Self.connections(server, named: name) < 3 {
+            #expect(try await pool.send(RESPCommand("PING")).string == "PONG")
+            try await Task.sleep(for: .milliseconds(1))
+        }
+        #expect(try Self.connections(server, named: name) == 3)
+        await pool.shutdown()
+        await runner.value
         #expect(try await Self.connectionsAfterClose(server, named: name) == 0)
     }
 
