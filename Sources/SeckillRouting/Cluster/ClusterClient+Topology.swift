@@ -13,8 +13,8 @@ extension ClusterClient {
     /// needs a refresh (a redirect to a node new to the client, a node that cannot be
     /// reached, a slot that moved) reads the topology itself, inline, within the call's
     /// deadline, unless a refresh is already running (then it waits for that one, or goes on
-    /// without); a call that finds no connection open to its node opens one itself (the
-    /// pool's other connections are opened only by `run()` or ``NodePool/warmUp()``).
+    /// without); a call that needs a connection (none open to its node, or all busy and a
+    /// slot free) opens it itself (see ``NodePool/run()``).
     /// ``requestRefresh(ifOlderThan:)``,
     /// a hint that expects no answer, does nothing then. Either way one refresh runs at a time.
     public func run() async {

@@ -161,10 +161,12 @@ public final class NodePool: Sendable {
     /// is shut down or closed. Run it beside the work: `async let _ = pool.run()`, or in a
     /// task group.
     ///
-    /// Without a running `run()` nothing runs in the background: a caller that finds no open
-    /// connection opens one itself (bounded by the connect timeout) and uses it, and the
-    /// pool's other slots stay empty until ``warmUp()`` opens them; a caller that has an open
-    /// connection to use never waits for another to open. A pool made with an owner's
+    /// Without a running `run()` nothing runs in the background: a caller opens a connection
+    /// itself (bounded by the connect timeout) only when it needs one, that is when none is
+    /// open, or when every open one has commands in flight and a slot is empty (it then sends
+    /// on the new one rather than queue behind them); one connection per caller at most. A
+    /// caller with an idle connection never waits for another to open; ``warmUp()`` opens
+    /// every slot at once. A pool made with an owner's
     /// ``work`` queue is run by the owner (a cluster client's `run()`); calling this as well
     /// adds a second runner.
     public func run() async {
@@ -357,26 +359,35 @@ public final class NodePool: Sendable {
 
     private func connection() async throws -> RedisConnection {
         var waited = false
+        var opened = false
         while true {
             let now = MonotonicClock.now()
-            // Filling a slot beside an open connection is run()'s work: a caller with a
-            // connection to use never waits for another to open.
-            let fill = work.isRunning
+            // With run() the empty slots are filled there. Without, a caller opens one
+            // connection at most, and only one it needs: none is open, or every open one has
+            // commands in flight (it sends on the new one rather than queue behind them). A
+            // caller with an idle connection never waits for another to open.
+            let fill: State.Fill = work.isRunning ? .always : opened ? .never : .whenBusy
             let decision = state.withLock { $0.chooseConnection(now: now, waitedForAttempt: waited, fill: fill) }
             switch decision {
             case .use(let connection, let fillSlot):
-                if let fillSlot, !work.submit({ [self] in await establish(slot: fillSlot) }) {
-                    // run() ended in between: the slot waits for the next one.
+                guard let fillSlot else { return connection }
+                if work.submit({ [self] in await establish(slot: fillSlot) }) { return connection }
+                if fill == .always {
+                    // run() ended in between: the slot waits for the next caller that needs it.
                     let waiters = state.withLock { $0.abandonConnecting(slot: fillSlot) }
                     for waiter in waiters { waiter.resume() }
+                    return connection
                 }
-                return connection
+                await establish(slot: fillSlot)
+                opened = true
+                continue
             case .connect(let slot):
                 if work.submit({ [self] in await establish(slot: slot) }) {
                     try await waitForConnectAttempt()
                 } else {
                     // No run(): the caller that needs the connection opens it.
                     await establish(slot: slot)
+                    opened = true
                 }
                 waited = true
             case .wait:

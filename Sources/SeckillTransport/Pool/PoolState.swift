@@ -67,6 +67,18 @@ struct PoolState<Connection: PoolConnection, Continuation> {
         case refused(Refusal)
     }
 
+    /// When ``chooseConnection(now:waitedForAttempt:fill:)`` fills an empty slot beside an
+    /// open connection.
+    enum Fill {
+        /// Whenever one is empty (the attempt runs in the background).
+        case always
+        /// Only when the least busy open connection has commands in flight (the caller opens
+        /// it and sends on it rather than queue behind them).
+        case whenBusy
+        /// Never.
+        case never
+    }
+
     enum Choice {
         /// Use this connection; also start filling the given empty slot.
         case use(Connection, fillSlot: Int?)
@@ -297,9 +309,8 @@ struct PoolState<Connection: PoolConnection, Continuation> {
     /// - Parameters:
     ///   - waitedForAttempt: The caller waited for a connect attempt that just ended: if it
     ///     failed, the caller gets that attempt's error as it is.
-    ///   - fill: Whether an empty slot may be filled beside an open connection (only when
-    ///     something runs the attempt in the background).
-    mutating func chooseConnection(now: UInt64, waitedForAttempt: Bool = false, fill: Bool = true) -> Choice {
+    ///   - fill: When an empty slot is to be filled beside an open connection.
+    mutating func chooseConnection(now: UInt64, waitedForAttempt: Bool = false, fill: Fill = .always) -> Choice {
         if closed {
             return .fail(RedisError(code: .poolClosed, delivery: .notSent, node: node, message: "the pool was closed"))
         }
@@ -326,7 +337,13 @@ struct PoolState<Connection: PoolConnection, Continuation> {
         nextSlot = (nextSlot + 1) % count
         let mayConnect = now >= retryAt
         if let best {
-            if fill, let emptySlot, mayConnect, !connecting {
+            let wanted =
+                switch fill {
+                case .always: true
+                case .whenBusy: best.inFlight > 0
+                case .never: false
+                }
+            if wanted, let emptySlot, mayConnect, !connecting {
                 slots[emptySlot] = .connecting
                 return .use(best, fillSlot: emptySlot)
             }
