@@ -206,6 +206,26 @@ struct ClusterClientLifecycleTests {
         #expect(client.router.node(for: try #require(HashSlot(pair.slot))).name == "127.0.0.1:\(pair.proxy.port)")
     }
 
+    @Test("without run(), 50 calls meeting the same redirect at once share a few refreshes, one at a time")
+    func inlineRefreshesCoalesce() async throws {
+        let pair = try await RedirectingPair.start()
+        let client = try await Self.clusterClient(pair)
+        defer { client.close() }
+        try await pair.redirect()
+        let before = client.refreshCount
+        let replies = try await withThrowingTaskGroup(of: RESPValue.self) { group in
+            for index in 0..<50 {
+                group.addTask { try await client.send(RESPCommand("SET", pair.key, String(index)), key: pair.key) }
+            }
+            return try await group.reduce(into: [RESPValue]()) { $0.append($1) }
+        }
+        #expect(replies.allSatisfy { $0 == .simpleString("OK") })
+        let refreshes = client.refreshCount - before
+        // One per redirect would be 50 or more (3 measured): each caller runs the refresh or
+        // waits for the running one.
+        #expect(refreshes >= 1 && refreshes <= 10, "\(refreshes) refreshes for 50 calls")
+    }
+
     @Test("a failed refresh is logged as a warning and kept as lastRefreshError")
     func refreshFailureRecorded() async throws {
         let pair = try await RedirectingPair.start()
