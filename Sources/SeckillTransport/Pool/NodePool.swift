@@ -166,9 +166,8 @@ public final class NodePool: Sendable {
     /// open, or when every open one has commands in flight and a slot is empty (it then sends
     /// on the new one rather than queue behind them); one connection per caller at most. A
     /// caller with an idle connection never waits for another to open; ``warmUp()`` opens
-    /// every slot at once. A pool made with an owner's
-    /// ``work`` queue is run by the owner (a cluster client's `run()`); calling this as well
-    /// adds a second runner.
+    /// every slot at once. A pool made with an owner's ``work`` queue is run by the owner (a
+    /// cluster client's `run()`); calling this as well adds a second runner.
     public func run() async {
         await work.run()
     }
