@@ -27,15 +27,19 @@ extension ClusterClient {
         }
     }
 
-    /// Refreshes every `topology.refreshIntervalMs` until cancelled; a refresh already
-    /// running when one is due counts as that one.
+    /// Starts a refresh every `topology.refreshIntervalMs` until cancelled, as work of
+    /// ``run()`` (so that ending the work queue ends it too); a refresh already running when
+    /// one is due counts as that one.
     private func refreshPeriodically() async {
         let interval = config.topology.refreshInterval
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
             if Task.isCancelled { return }
             guard let generation = withState({ $0.refreshing || $0.shutDown ? nil : Self.beginRefresh(&$0) }) else { continue }
-            await performRefresh(generation, before: .now + interval)
+            guard work.submit({ [self] in await performRefresh(generation, before: .now + interval) }) else {
+                abandonRefresh(generation)
+                return
+            }
         }
     }
 

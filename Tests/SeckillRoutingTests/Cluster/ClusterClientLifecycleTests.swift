@@ -148,13 +148,16 @@ struct ClusterClientLifecycleTests {
         #expect(try await client.send(RESPCommand("SET", onA, "v"), key: onA) == .simpleString("OK"))
     }
 
-    /// A cluster-mode client of `pair`'s node a, refreshing on its own only once an hour.
-    static func clusterClient(_ pair: RedirectingPair, logger: SeckillLogger = .disabled) async throws -> ClusterClient {
+    /// A cluster-mode client of `pair`'s node a, refreshing on its own only once an hour
+    /// unless told otherwise.
+    static func clusterClient(
+        _ pair: RedirectingPair, logger: SeckillLogger = .disabled, refreshInterval: Duration = .seconds(3600)
+    ) async throws -> ClusterClient {
         let config = try ClusterConfig(
             mode: .cluster,
             seeds: [NodeAddress(host: "127.0.0.1", port: pair.a.port)],
             timeouts: TimeoutSettings(command: .seconds(120)),
-            topology: TopologySettings(refreshInterval: .seconds(3600)),
+            topology: TopologySettings(refreshInterval: refreshInterval),
             sale: SaleSettings(callDeadline: .seconds(120)),
             source: "cluster.json"
         ).validated()
@@ -190,6 +193,21 @@ struct ClusterClientLifecycleTests {
         pair.a.resume()
         try await client.refreshTopology()
         #expect(client.refreshCount == counted + 1)
+    }
+
+    @Test("run() refreshes periodically in cluster mode, and a shutdown ends it")
+    func periodicRefresh() async throws {
+        let pair = try await RedirectingPair.start()
+        let client = try await Self.clusterClient(pair, refreshInterval: .milliseconds(20))
+        defer { client.close() }
+        let runner = Task { await client.run() }
+        let before = client.refreshCount
+        try await Self.until { client.refreshCount >= before + 3 }
+        #expect(client.lastRefreshError == nil)
+        await client.shutdown()
+        await runner.value
+        #expect(client.isRunning == false)
+        #expect(try await Self.connectionsAfterClose(pair.a) == 0)
     }
 
     @Test("without run(), a call meeting MOVED to a node new to the client refreshes the topology itself before it returns")
