@@ -36,7 +36,7 @@ extension ClusterClient {
             try? await Task.sleep(for: interval)
             if Task.isCancelled { return }
             guard let generation = withState({ $0.refreshing || $0.shutDown ? nil : Self.beginRefresh(&$0) }) else { continue }
-            guard work.submit({ [self] in await performRefresh(generation, before: .now + interval) }) else {
+            guard work.submit({ [self] in await performRefresh(generation, before: nil) }) else {
                 abandonRefresh(generation)
                 return
             }
