@@ -216,7 +216,8 @@ public final class NodePool: Sendable {
 
     /// Waits until no connect attempt is under way.
     private func waitForConnectAttempts() async {
-        while state.withLock({ $0.isConnecting }) {
+        // A cancelled shutdown stops waiting (the wait would return at once, again and again).
+        while !Task.isCancelled, state.withLock({ $0.isConnecting }) {
             try? await waitForConnectAttempt()
         }
     }
@@ -403,12 +404,23 @@ public final class NodePool: Sendable {
         }
     }
 
-    /// Waits until the connect attempt under way ends. Never throws: connect waiters are only
-    /// resumed with success (the throwing continuation is the type the state machine queues).
+    /// Waits until the connect attempt under way ends, or the task is cancelled (the caller
+    /// then checks for that). Never throws: connect waiters are only resumed with success (the
+    /// throwing continuation is the type the state machine queues).
     private func waitForConnectAttempt() async throws {
-        try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
-            let registered = state.withLock { $0.addConnectWaiter(continuation) }
-            if !registered { continuation.resume() }
+        let id = waiterIDs.add(1, ordering: .relaxed).newValue
+        try await withTaskCancellationHandler {
+            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
+                let registered = state.withLock { $0.addConnectWaiter(continuation, id: id) }
+                if !registered {
+                    continuation.resume()
+                } else if Task.isCancelled {
+                    // Cancelled before it queued: the handler found nothing to take out.
+                    state.withLock { $0.cancelConnectWaiter(id: id) }?.resume()
+                }
+            }
+        } onCancel: {
+            state.withLock { $0.cancelConnectWaiter(id: id) }?.resume()
         }
     }
 

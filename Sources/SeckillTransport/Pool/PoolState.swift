@@ -119,7 +119,8 @@ struct PoolState<Connection: PoolConnection, Continuation> {
     /// Permits the queued callers ask for, in all.
     private(set) var waitingPermits = 0
     private var slots: [Slot]
-    private var connectWaiters: [Continuation] = []
+    /// Callers waiting for the connect attempt under way, with their ids (0: not cancellable).
+    private var connectWaiters: [(id: UInt64, continuation: Continuation)] = []
     private var closed = false
     /// Whether ``close()`` was called.
     var isClosed: Bool { closed }
@@ -370,10 +371,19 @@ struct PoolState<Connection: PoolConnection, Continuation> {
     /// Queues a caller until the connect attempt under way ends; false (not queued) when none is.
     /// Also after ``close()``: an attempt under way then still ends (its connection closed at
     /// once), and a shutdown waits for that.
-    mutating func addConnectWaiter(_ continuation: Continuation) -> Bool {
+    ///
+    /// - Parameter id: A caller-chosen id for ``cancelConnectWaiter(id:)``; 0 for none.
+    mutating func addConnectWaiter(_ continuation: Continuation, id: UInt64 = 0) -> Bool {
         guard isConnecting else { return false }
-        connectWaiters.append(continuation)
+        connectWaiters.append((id, continuation))
         return true
+    }
+
+    /// Takes the connect waiter `id` out (its task was cancelled); nil when it is no longer
+    /// waiting (the attempt ended and whoever ended it resumes it).
+    mutating func cancelConnectWaiter(id: UInt64) -> Continuation? {
+        guard id != 0, let index = connectWaiters.firstIndex(where: { $0.id == id }) else { return nil }
+        return connectWaiters.remove(at: index).continuation
     }
 
     /// Records a connect attempt's result. Returns the callers to wake and, if the pool was
@@ -401,7 +411,7 @@ struct PoolState<Connection: PoolConnection, Continuation> {
             retryAt = now &+ backoff
             lastConnectError = error
         }
-        let waiters = connectWaiters
+        let waiters = connectWaiters.map(\.continuation)
         connectWaiters = []
         return (waiters, orphan)
     }
@@ -430,7 +440,7 @@ struct PoolState<Connection: PoolConnection, Continuation> {
     /// Returns the callers to wake; one of them connects again.
     mutating func abandonConnecting(slot: Int) -> [Continuation] {
         slots[slot] = .empty
-        let waiters = connectWaiters
+        let waiters = connectWaiters.map(\.continuation)
         connectWaiters = []
         return waiters
     }
@@ -485,7 +495,7 @@ struct PoolState<Connection: PoolConnection, Continuation> {
         let pendingWaiters = waiters.removeAll()
         waitingPermits = 0
         windowStart = nil
-        let pendingConnects = connectWaiters + drainWaiters
+        let pendingConnects = connectWaiters.map(\.continuation) + drainWaiters
         connectWaiters = []
         drainWaiters = []
         return (connections, pendingWaiters, pendingConnects)

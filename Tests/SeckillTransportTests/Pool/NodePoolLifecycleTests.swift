@@ -149,3 +149,62 @@ struct NodePoolLifecycleTests {
         #expect(try Self.connections(server, named: name) == 1)
     }
 }
+
+/// Callers cancelled while a connection to their node is being opened.
+@Suite("NodePool connect cancellation", .timeLimit(.minutes(1)))
+struct NodePoolConnectCancellationTests {
+    /// A pool whose connect attempts to a frozen server hang in the handshake for up to 2
+    /// minutes: longer than the time limit, so only a prompt cancellation ends the call.
+    static func frozenPool(_ server: RedisServer) -> NodePool {
+        NodePool(
+            endpoint: RedisEndpoint(host: "127.0.0.1", port: server.port),
+            connection: ConnectionOptions(connectTimeout: .seconds(120), commandTimeout: .seconds(120)),
+            pool: PoolOptions(connections: 1))
+    }
+
+    @Test("with run() running, a caller waiting for the connect attempt there gets cancelled (not sent) at once when cancelled")
+    func cancelledWhileRunConnects() async throws {
+        let server = try RedisServer()
+        let pool = Self.frozenPool(server)
+        defer { pool.close() }
+        let runner = Task { await pool.run() }
+        try await NodePoolLifecycleTests.until { pool.work.isRunning }
+        server.pause()
+        defer { server.resume() }
+        let caller = Task { try await pool.send(RESPCommand("PING")) }
+        try await NodePoolLifecycleTests.until { pool.inFlight == 1 }
+        caller.cancel()
+        let result = await caller.result
+        guard case .failure(let error as RedisError) = result else {
+            Issue.record("expected a failure, got \(result)")
+            return
+        }
+        #expect(error.code == .cancelled)
+        #expect(error.delivery == .notSent)
+        // run() gives its attempt up when cancelled, and returns.
+        runner.cancel()
+        await runner.value
+    }
+
+    @Test("without run(), a caller opening the connection itself gets cancelled (not sent) at once when cancelled")
+    func cancelledWhileConnectingInline() async throws {
+        let server = try RedisServer()
+        let pool = Self.frozenPool(server)
+        defer { pool.close() }
+        server.pause()
+        defer { server.resume() }
+        let caller = Task { try await pool.send(RESPCommand("PING")) }
+        try await NodePoolLifecycleTests.until { pool.inFlight == 1 }
+        caller.cancel()
+        let result = await caller.result
+        guard case .failure(let error as RedisError) = result else {
+            Issue.record("expected a failure, got \(result)")
+            return
+        }
+        #expect(error.code == .cancelled)
+        #expect(error.delivery == .notSent)
+        // The attempt was given up, not counted against the node: the next caller connects.
+        server.resume()
+        #expect(try await pool.send(RESPCommand("PING")).string == "PONG")
+    }
+}

@@ -83,6 +83,23 @@ struct PoolStateLifecycleTests {
         #expect(again == slot)
     }
 
+    @Test("a cancelled connect waiter is taken out and resumed by its canceller; the others still wait for the attempt")
+    func cancelledConnectWaiter() {
+        var pool = state()
+        guard case .connect(let slot) = pool.chooseConnection(now: 0) else {
+            Issue.record("expected a connect")
+            return
+        }
+        #expect(pool.addConnectWaiter(1, id: 11) == true)
+        #expect(pool.addConnectWaiter(2, id: 12) == true)
+        #expect(pool.cancelConnectWaiter(id: 11) == 1)
+        #expect(pool.cancelConnectWaiter(id: 11) == nil)  // already out
+        #expect(pool.cancelConnectWaiter(id: 0) == nil)  // 0 names nobody
+        let finished = pool.finishConnecting(slot: slot, result: .success(FakeConnection()), now: 0)
+        #expect(finished.waiters == [2])
+        #expect(pool.cancelConnectWaiter(id: 12) == nil)  // resumed by the attempt's end
+    }
+
     @Test("an empty slot beside an open connection is filled always, only when that connection is busy, or never, as asked")
     func fillPolicies() {
         var pool = state(connections: 2)
