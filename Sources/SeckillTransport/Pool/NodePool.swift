@@ -41,14 +41,14 @@ public final class NodePool: Sendable {
     public let work: WorkQueue
     /// Whether ``work`` is the pool's own (``shutdown(timeout:)`` and ``close()`` end it) rather
     /// than an owner's.
-    private let ownsWork: Bool
+    let ownsWork: Bool
 
     /// A waiting caller is resumed through its continuation: with success when it is granted
     /// permits (or, waiting for a connect, when the attempt ends), with an error when refused.
     typealias State = PoolState<RedisConnection, UnsafeContinuation<Void, any Error>>
 
     let loop: EventLoop
-    private let state: Mutex<State>
+    let state: Mutex<State>
     private let ticker: PoolTicker
     private let lostConnections = Atomic<Int>(0)
     /// Ids of waiting callers, for cancellation (0 is never used).
@@ -57,7 +57,7 @@ public final class NodePool: Sendable {
     /// When `overloaded` was last logged (monotonic ns): at most one such line a second.
     private let overloadLoggedAt = Atomic<UInt64>(0)
     /// Set by ``shutdown(timeout:)``: releases then check whether the pool has drained.
-    private let draining = Atomic<Bool>(false)
+    let draining = Atomic<Bool>(false)
 
     /// Creates a pool. No connection is made until the first command (or ``warmUp()``).
     ///
@@ -146,90 +146,6 @@ public final class NodePool: Sendable {
 
     /// Connections opened again after one of this pool's connections was lost.
     public var reconnects: Int { reopened.load(ordering: .relaxed) }
-
-    /// Closes every connection at once; waiting and later callers fail with `poolClosed`, and
-    /// commands in flight with the outcome unknown. Ends the pool's own ``run()``.
-    /// ``shutdown(timeout:)`` lets the calls in flight finish first.
-    public func close() {
-        close(connections: RedisError(code: .poolClosed, delivery: .notSent, node: endpoint.description, message: "the pool was closed"))
-        if ownsWork { work.finishNow() }
-    }
-
-    // MARK: Lifecycle
-
-    /// Runs the pool's connect attempts as child tasks until the task is cancelled or the pool
-    /// is shut down or closed. Run it beside the work: `async let _ = pool.run()`, or in a
-    /// task group.
-    ///
-    /// Without a running `run()` nothing runs in the background: a caller opens a connection
-    /// itself (bounded by the connect timeout) only when it needs one, that is when none is
-    /// open, or when every open one has commands in flight and a slot is empty (it then sends
-    /// on the new one rather than queue behind them); one connection per caller at most. A
-    /// caller with an idle connection never waits for another to open; ``warmUp()`` opens
-    /// every slot at once. A pool made with an owner's ``work`` queue is run by the owner (a
-    /// cluster client's `run()`); calling this as well adds a second runner.
-    public func run() async {
-        await work.run()
-    }
-
-    /// Shuts the pool down: new calls fail at once with `poolClosed` ("shut down"), the calls
-    /// already taken (in flight or queued for a permit) may finish for up to `timeout`, then
-    /// every connection is closed: commands still in flight fail with `cancelled` and an
-    /// unknown outcome. Returns once the connections are closed, connect attempts under way
-    /// have ended and the pool's own ``run()`` has returned.
-    ///
-    /// - Parameter timeout: How long the calls in flight may take to finish.
-    public func shutdown(timeout: Duration = .seconds(5)) async {
-        state.withLock { $0.beginShutdown() }
-        draining.store(true, ordering: .relaxed)
-        let reason = RedisError(
-            code: .cancelled, delivery: .unknown, node: endpoint.description,
-            message: "the pool was shut down before the reply came (in-flight commands get \(Self.milliseconds(timeout)) ms to finish)")
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.waitUntilDrained() }
-            group.addTask { try? await Task.sleep(for: timeout) }
-            await group.next()
-            group.cancelAll()
-            // Wakes the drain wait if the timeout came first.
-            close(connections: reason)
-        }
-        if ownsWork { await work.finish() }
-        await waitForConnectAttempts()
-        // Connections close on the loop thread: this runs after every close asked for above.
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            loop.execute { continuation.resume() }
-        }
-    }
-
-    /// Suspends until nothing is in flight or queued, or the pool is closed.
-    private func waitUntilDrained() async {
-        try? await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
-            let registered = state.withLock { $0.addDrainWaiter(continuation) }
-            if !registered { continuation.resume() }
-        }
-    }
-
-    private func wakeDrainWaiters() {
-        let drained = state.withLock { $0.takeDrainWaitersIfDrained() }
-        for waiter in drained { waiter.resume() }
-    }
-
-    /// Waits until no connect attempt is under way.
-    private func waitForConnectAttempts() async {
-        // A cancelled shutdown stops waiting (the wait would return at once, again and again).
-        while !Task.isCancelled, state.withLock({ $0.isConnecting }) {
-            try? await waitForConnectAttempt()
-        }
-    }
-
-    /// Closes the pool; commands in flight fail with `reason` (outcome unknown).
-    private func close(connections reason: RedisError) {
-        let pending = state.withLock { $0.close() }
-        let error = RedisError(code: .poolClosed, delivery: .notSent, node: endpoint.description, message: "the pool was closed")
-        for connection in pending.connections { connection.close(reason) }
-        for waiter in pending.waiters { waiter.continuation.resume(throwing: error) }
-        for waiter in pending.connectWaiters { waiter.resume() }
-    }
 
     private func withPermits<T>(
         _ count: Int, within limit: Duration?, _ body: (RedisConnection, UInt64) async throws -> T
@@ -351,7 +267,7 @@ public final class NodePool: Sendable {
         return error
     }
 
-    private static func milliseconds(_ duration: Duration) -> UInt64 {
+    static func milliseconds(_ duration: Duration) -> UInt64 {
         MonotonicClock.nanoseconds(duration) / 1_000_000
     }
 
@@ -407,7 +323,7 @@ public final class NodePool: Sendable {
     /// Waits until the connect attempt under way ends, or the task is cancelled (the caller
     /// then checks for that). Never throws: connect waiters are only resumed with success (the
     /// throwing continuation is the type the state machine queues).
-    private func waitForConnectAttempt() async throws {
+    func waitForConnectAttempt() async throws {
         let id = waiterIDs.add(1, ordering: .relaxed).newValue
         try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
