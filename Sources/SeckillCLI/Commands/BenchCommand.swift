@@ -73,6 +73,7 @@ enum BenchCommand {
                 throw ConfigLoading.failure(error)
             }
         }
+        await ConfigLoading.finish(coordinator)
         console.clearStatus()
         let peak = ProcessStats.peakResidentBytes
         if arguments.flag("--json") {

@@ -46,6 +46,7 @@ enum RetryCommand {
         } catch {
             throw ConfigLoading.failure(error)
         }
+        await ConfigLoading.finish(coordinator)
         if arguments.flag("--json") {
             console.out(jsonReport(report, log: log, path: path).render(pretty: false))
         } else {

@@ -98,6 +98,7 @@ enum SaleCommand {
                 throw ConfigLoading.failure(error)
             }
         }
+        await ConfigLoading.finish(coordinator)
         console.clearStatus()
         if json {
             console.out(jsonReport(report).render(pretty: false))

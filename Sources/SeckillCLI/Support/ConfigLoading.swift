@@ -65,6 +65,12 @@ extension ConfigLoading {
         }
     }
 
+    /// Shuts the client of `coordinator` down once a command is done with it: calls still in
+    /// flight finish (a sale's last purchases are not cut off), then every connection closes.
+    static func finish(_ coordinator: SaleCoordinator) async {
+        await coordinator.client.shutdown()
+    }
+
     /// A `SaleError` as a command failure.
     static func failure(_ error: SaleError) -> CLIError {
         CLIError(error.message, status: error.code == .invalidInput ? 2 : 1)

@@ -63,7 +63,7 @@ extension ClusterClient {
             } catch let error as RedisError where Self.unreachable(error) {
                 counters.error(code: "\(error.code)")
                 asking = nil
-                if config.mode == .cluster { requestRefresh() }
+                if config.mode == .cluster { await refreshSoon(before: deadline) }
                 retries += 1
                 let pause = policy.backoff(retry: retries)
                 guard config.mode == .cluster, ContinuousClock.now + pause < deadline else { throw error }
@@ -72,7 +72,7 @@ extension ClusterClient {
                     [
                         "node": node.name, "code": "\(error.code)", "backoff": "\(pause)",
                     ])
-                try? await Task.sleep(for: pause)
+                try await waitToResend(pause, node: node)
                 continue
             } catch let error as RedisError {
                 counters.error(code: "\(error.code)")
@@ -100,17 +100,17 @@ extension ClusterClient {
                 }
                 if redirect.kind == .moved {
                     router.reassign(slot, to: target)
-                    requestRefresh()
+                    await refreshSoon(before: deadline)
                 } else {
                     asking = target
                 }
             case let code? where Self.notRunCodes.contains(code):
-                if words[0] != "TRYAGAIN" { requestRefresh() }
+                if words[0] != "TRYAGAIN" { await refreshSoon(before: deadline) }
                 retries += 1
                 let pause = policy.backoff(retry: retries)
                 guard ContinuousClock.now + pause < deadline else { return (node, replies) }
                 logger.log(.debug, "command did not run, retrying", ["node": node.name, "code": code])
-                try? await Task.sleep(for: pause)
+                try await waitToResend(pause, node: node)
                 // The redirect limit stops loops without a pause. A multi-key command on a
                 // migrating slot goes ASK (source) -> TRYAGAIN (target) until the move ends;
                 // counting those ASKs would give up after a few milliseconds, not at the deadline.
@@ -118,6 +118,17 @@ extension ClusterClient {
             default:
                 return (node, replies)
             }
+        }
+    }
+
+    /// Waits `duration` before a resend; a cancelled caller gets `cancelled` at once instead
+    /// (nothing of the resend was sent).
+    private func waitToResend(_ duration: Duration, node: NodeConfig) async throws {
+        try? await Task.sleep(for: duration)
+        if Task.isCancelled {
+            throw RedisError(
+                code: .cancelled, delivery: .notSent, node: node.name,
+                message: "the calling task was cancelled while waiting to resend a command that did not run")
         }
     }
 
@@ -153,6 +164,11 @@ extension ClusterClient {
                 return target
             case .refreshTopology:
                 refresh = await awaitRefresh(before: deadline, askingFirst: node)
+                if Task.isCancelled {
+                    throw RedisError(
+                        code: .cancelled, delivery: .notSent, node: node.name,
+                        message: "the calling task was cancelled while the topology was refreshed for a redirect")
+                }
             case .refuse(let refusal):
                 throw redirect.error(refusal, from: node, source: config.source, refresh: refresh?.description ?? "not refreshed")
             }

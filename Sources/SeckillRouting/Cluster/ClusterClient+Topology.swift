@@ -2,15 +2,44 @@ import SeckillRESP
 import SeckillTransport
 
 extension ClusterClient {
-    /// Refreshes the topology every `topology.refreshIntervalMs` until the task is
-    /// cancelled (cluster mode; returns at once in static mode). Run it beside the work:
-    /// `async let _ = client.run()`, or in a task group.
+    /// Owns the client's background work until the task is cancelled or the client is shut
+    /// down (``shutdown(timeout:)``, ``close()``): in cluster mode it refreshes the topology
+    /// every `topology.refreshIntervalMs`, and it runs the refreshes the client asks for and
+    /// the connect attempts of every pool, each as a child task. Run it beside the work:
+    /// `async let _ = client.run()`, or in a task group. Nothing it started outlives it: on
+    /// return every refresh and connect attempt it ran has ended.
+    ///
+    /// The client also works without it, and then nothing runs in the background: a call that
+    /// needs a refresh (a redirect to a node new to the client, a node that cannot be
+    /// reached, a slot that moved) reads the topology itself, inline, within the call's
+    /// deadline, unless a refresh is already running (then it waits for that one, or goes on
+    /// without); a call that needs a connection (none open to its node, or all busy and a
+    /// slot free) opens it itself (see ``NodePool/run()``).
+    /// ``requestRefresh(ifOlderThan:)``,
+    /// a hint that expects no answer, does nothing then. Either way one refresh runs at a time.
     public func run() async {
-        guard config.mode == .cluster else { return }
+        await withDiscardingTaskGroup { group in
+            if config.mode == .cluster {
+                group.addTask { await self.refreshPeriodically() }
+            }
+            await work.run()
+            group.cancelAll()
+        }
+    }
+
+    /// Starts a refresh every `topology.refreshIntervalMs` until cancelled, as work of
+    /// ``run()`` (so that ending the work queue ends it too); a refresh already running when
+    /// one is due counts as that one.
+    private func refreshPeriodically() async {
+        let interval = config.topology.refreshInterval
         while !Task.isCancelled {
-            try? await Task.sleep(for: config.topology.refreshInterval)
+            try? await Task.sleep(for: interval)
             if Task.isCancelled { return }
-            try? await refreshTopology()
+            guard let generation = withState({ $0.refreshing || $0.shutDown ? nil : Self.beginRefresh(&$0) }) else { continue }
+            guard work.submit({ [self] in await performRefresh(generation, before: nil) }) else {
+                abandonRefresh(generation)
+                return
+            }
         }
     }
 
@@ -25,35 +54,63 @@ extension ClusterClient {
         return nil
     }
 
-    /// Starts a background refresh unless one is already running: however many redirects
-    /// arrive at once, one refresh runs at a time.
+    /// Asks ``run()`` for a refresh unless one is already running: however many hints arrive
+    /// at once, one refresh runs at a time. Without a running `run()` it does nothing (calls
+    /// that need a refresh do it themselves, see ``run()``).
     ///
     /// - Parameter minimumAge: Skip it when the last refresh finished less than this ago.
     public func requestRefresh(ifOlderThan minimumAge: Duration = .zero) {
-        guard config.mode == .cluster else { return }
+        guard config.mode == .cluster, work.isRunning else { return }
         let now = ContinuousClock.now
         let generation = withState { state -> Int? in
-            if state.refreshing { return nil }
+            if state.refreshing || state.shutDown { return nil }
             if let last = state.lastRefresh, now - last < minimumAge { return nil }
             return Self.beginRefresh(&state)
         }
         guard let generation else { return }
-        Task {
-            try? await refreshTopology(generation: generation)
+        if !work.submit({ [self] in await performRefresh(generation, before: nil) }) {
+            abandonRefresh(generation)
         }
     }
 
-    /// Reads the topology now and swaps the slot map as a whole; opens pools for new
-    /// primaries and closes the pools of nodes that left the cluster.
-    ///
-    /// - Throws: when no known node answered with a usable topology.
-    public func refreshTopology() async throws {
-        let generation = withState { Self.beginRefresh(&$0) }
-        try await refreshTopology(generation: generation)
+    /// Starts a refresh unless one is running, and returns: with ``run()`` running it runs
+    /// there; without, here, within `deadline`. For calls that go on either way (a slot that
+    /// moved, a node that could not be reached).
+    func refreshSoon(before deadline: ContinuousClock.Instant) async {
+        guard config.mode == .cluster else { return }
+        guard let generation = withState({ $0.refreshing || $0.shutDown ? nil : Self.beginRefresh(&$0) }) else { return }
+        await startRefresh(generation, before: deadline)
     }
 
+    /// Reads the topology now, in the calling task, and swaps the slot map as a whole; opens
+    /// pools for new primaries and closes the pools of nodes that left the cluster. When a
+    /// refresh is already running it waits for that one, then reads again (the running one
+    /// may have started before what the caller saw). In static mode there is nothing to read:
+    /// it returns at once.
+    ///
+    /// - Throws: when no known node answered with a usable topology, the client is shut down,
+    ///   or the task is cancelled (``RedisError`` `cancelled`).
+    public func refreshTopology() async throws {
+        guard config.mode == .cluster else { return }
+        switch await refresh(before: nil, askingFirst: nil, inline: true) {
+        case .refreshed:
+            return
+        case .failed(let reason):
+            if withState({ $0.shutDown }) {
+                throw RedisError(code: .poolClosed, delivery: .notSent, node: "", message: "the client is shut down: \(reason)")
+            }
+            throw withState { $0.lastRefreshError } ?? RedisError(code: .connectFailed, delivery: .notSent, node: "", message: reason)
+        case .timedOut:
+            throw RedisError(
+                code: .cancelled, delivery: .notSent, node: "", message: "the calling task was cancelled before the topology was read")
+        }
+    }
+
+    /// Why the last refresh failed; nil when it read a topology (or none has run).
+    public var lastRefreshError: (any Error)? { withState { $0.lastRefreshError } }
+
     /// How a refresh awaited by ``awaitRefresh(before:askingFirst:)`` ended.
-    enum RefreshResult: Sendable, Hashable, CustomStringConvertible {
+    enum RefreshResult: Sendable, CustomStringConvertible {
         /// A refresh that started after the call read the topology.
         case refreshed
         /// That refresh failed; the topology is unchanged.
@@ -70,61 +127,95 @@ extension ClusterClient {
         }
     }
 
-    /// Waits, at most until `deadline`, for a refresh that starts after this call: starts one,
-    /// or asks for another after the running one (whose answer may predate what the caller
-    /// saw).
+    /// Waits, at most until `deadline`, for a refresh that starts after this call: starts one
+    /// (in ``run()``, or here without it), or waits for the running one to end and then
+    /// starts the next (the running one's answer may predate what the caller saw).
     ///
     /// - Parameters:
-    ///   - deadline: When to stop waiting; the refresh itself goes on.
+    ///   - deadline: When to stop waiting; a refresh running in ``run()`` goes on.
     ///   - source: A node to ask first, e.g. the one whose redirect named a node new to the
     ///     client: it knows that node, where others may not have heard of it yet.
     /// - Returns: Whether that refresh finished in time and read a topology.
     func awaitRefresh(before deadline: ContinuousClock.Instant, askingFirst source: NodeConfig? = nil) async -> RefreshResult {
         guard config.mode == .cluster else { return .failed("static mode has no topology") }
-        let (id, start) = withState { state -> (Int, Int?) in
-            if let source { state.refreshFirstFrom = source.endpoint }
-            state.nextWaiter += 1
-            state.refreshWaiters[state.nextWaiter] = .pending(generation: state.refreshesStarted + 1)
-            if state.refreshing {
-                state.refreshAgain = true
-                return (state.nextWaiter, nil)
-            }
-            return (state.nextWaiter, Self.beginRefresh(&state))
-        }
-        if let start {
-            Task { try? await refreshTopology(generation: start) }
-        }
-        let finished = await withTaskGroup(of: Bool.self) { group in
-            group.addTask { await self.suspendUntilRefreshed(waiter: id) }
-            group.addTask {
-                try? await Task.sleep(until: deadline, clock: .continuous)
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
-        }
-        guard finished else { return .timedOut }
-        return withState { $0.lastRefreshError }.map(RefreshResult.failed) ?? .refreshed
+        return await refresh(before: deadline, askingFirst: source, inline: false)
     }
 
-    /// Suspends until a refresh of the waiter's generation finishes (true) or the task is
-    /// cancelled (false).
-    private func suspendUntilRefreshed(waiter id: Int) async -> Bool {
+    /// What a caller of ``refresh(before:askingFirst:inline:)`` does next.
+    private enum RefreshStep {
+        case done(RefreshResult)
+        case start(generation: Int)
+        case wait(waiter: Int)
+    }
+
+    /// The loop behind ``awaitRefresh(before:askingFirst:)`` and ``refreshTopology()``.
+    ///
+    /// - Parameter inline: Run a refresh this caller starts here even when ``run()`` runs.
+    private func refresh(before deadline: ContinuousClock.Instant?, askingFirst source: NodeConfig?, inline: Bool) async -> RefreshResult {
+        let wanted = withState { state -> Int in
+            if let source { state.refreshFirstFrom = source.endpoint }
+            return state.refreshesStarted + 1
+        }
+        while true {
+            if Task.isCancelled { return .timedOut }
+            if let deadline, ContinuousClock.now >= deadline { return .timedOut }
+            let step = withState { state -> RefreshStep in
+                if state.shutDown { return .done(.failed("the client is shut down")) }
+                if state.finishedGeneration >= wanted {
+                    return .done(state.lastRefreshError.map { .failed("\($0)") } ?? .refreshed)
+                }
+                if state.refreshing {
+                    state.nextWaiter += 1
+                    state.refreshWaiters[state.nextWaiter] = .pending
+                    return .wait(waiter: state.nextWaiter)
+                }
+                return .start(generation: Self.beginRefresh(&state))
+            }
+            switch step {
+            case .done(let result):
+                return result
+            case .start(let generation):
+                if inline {
+                    await performRefresh(generation, before: deadline)
+                } else {
+                    await startRefresh(generation, before: deadline)
+                }
+            case .wait(let id):
+                guard let deadline else {
+                    _ = await suspendUntilRefreshEnds(waiter: id)
+                    continue
+                }
+                let ended = await withTaskGroup(of: Bool.self) { group in
+                    group.addTask { await self.suspendUntilRefreshEnds(waiter: id) }
+                    group.addTask {
+                        try? await Task.sleep(until: deadline, clock: .continuous)
+                        return false
+                    }
+                    let first = await group.next() ?? false
+                    group.cancelAll()
+                    return first
+                }
+                if !ended { return .timedOut }
+            }
+        }
+    }
+
+    /// Suspends until the running refresh ends (true) or the task is cancelled (false).
+    private func suspendUntilRefreshEnds(waiter id: Int) async -> Bool {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
                 let now = withState { state -> Bool? in
-                    guard case .pending(let generation) = state.refreshWaiters[id] else {
-                        // Cancelled before it got here.
+                    switch state.refreshWaiters[id] {
+                    case .pending:
+                        state.refreshWaiters[id] = .waiting(continuation)
+                        return nil
+                    case .ended:
+                        state.refreshWaiters[id] = nil
+                        return true
+                    case .cancelled, .waiting, nil:
                         state.refreshWaiters[id] = nil
                         return false
                     }
-                    if state.finishedGeneration >= generation {
-                        state.refreshWaiters[id] = nil
-                        return true
-                    }
-                    state.refreshWaiters[id] = .waiting(generation: generation, continuation)
-                    return nil
                 }
                 if let now { continuation.resume(returning: now) }
             }
@@ -134,10 +225,10 @@ extension ClusterClient {
                 case .pending:
                     state.refreshWaiters[id] = .cancelled
                     return nil
-                case .waiting(_, let continuation):
+                case .waiting(let continuation):
                     state.refreshWaiters[id] = nil
                     return continuation
-                case .cancelled, nil:
+                case .ended, .cancelled, nil:
                     return nil
                 }
             }
@@ -152,42 +243,73 @@ extension ClusterClient {
         return state.refreshesStarted
     }
 
-    private func refreshTopology(generation: Int) async throws {
+    /// Runs refresh `generation` (already begun): hands it to ``run()`` when one is running,
+    /// or runs it here within `deadline`.
+    private func startRefresh(_ generation: Int, before deadline: ContinuousClock.Instant?) async {
+        if work.submit({ [self] in await performRefresh(generation, before: nil) }) { return }
+        await performRefresh(generation, before: deadline)
+    }
+
+    /// Reads the topology for refresh `generation` and records how it ended: a failure is
+    /// logged and kept (``lastRefreshError``); a refresh cancelled with its task (``run()``
+    /// ending, an inline caller cancelled) or cut short by a shutdown is given up without a
+    /// verdict, and a caller still waiting starts the next one.
+    private func performRefresh(_ generation: Int, before deadline: ContinuousClock.Instant?) async {
         do {
-            try await readTopology()
+            if let deadline {
+                try await readTopology(before: deadline)
+            } else {
+                try await readTopology()
+            }
             finishRefresh(generation, error: nil)
         } catch {
-            finishRefresh(generation, error: "\(error)")
-            throw error
+            if Task.isCancelled || withState({ $0.shutDown }) {
+                abandonRefresh(generation)
+                return
+            }
+            logger.log(.warning, "topology refresh failed", ["reason": "\(error)"])
+            finishRefresh(generation, error: error)
         }
     }
 
-    /// Records the end of a refresh, wakes the callers waiting for it, and starts the
-    /// refresh one of them asked for meanwhile.
-    private func finishRefresh(_ generation: Int, error: String?) {
-        let (ready, again) = withState { state -> ([CheckedContinuation<Bool, Never>], Int?) in
-            state.refreshing = false
+    /// ``readTopology()``, given up with `timeout` at `deadline`.
+    private func readTopology(before deadline: ContinuousClock.Instant) async throws {
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                try await self.readTopology()
+                return true
+            }
+            group.addTask {
+                try? await Task.sleep(until: deadline, clock: .continuous)
+                return false
+            }
+            defer { group.cancelAll() }
+            if try await group.next() != true {
+                throw RedisError(
+                    code: .timeout, delivery: .notSent, node: "",
+                    message: "no node answered with a topology before the call's deadline")
+            }
+        }
+    }
+
+    /// Records the end of a refresh and wakes the callers waiting for it.
+    private func finishRefresh(_ generation: Int, error: (any Error)?) {
+        let ready = withState { state -> [CheckedContinuation<Bool, Never>] in
             state.refreshes += 1
             state.lastRefresh = .now
             if generation >= state.finishedGeneration {
                 state.finishedGeneration = generation
                 state.lastRefreshError = error
             }
-            var ready: [CheckedContinuation<Bool, Never>] = []
-            for (id, waiter) in state.refreshWaiters {
-                if case .waiting(let wanted, let continuation) = waiter, wanted <= state.finishedGeneration {
-                    state.refreshWaiters[id] = nil
-                    ready.append(continuation)
-                }
-            }
-            guard state.refreshAgain else { return (ready, nil) }
-            state.refreshAgain = false
-            return (ready, Self.beginRefresh(&state))
+            return state.endRefresh()
         }
         for continuation in ready { continuation.resume(returning: true) }
-        if let again {
-            Task { try? await refreshTopology(generation: again) }
-        }
+    }
+
+    /// Gives up refresh `generation` without a verdict; the callers waiting for it look again.
+    private func abandonRefresh(_ generation: Int) {
+        let ready = withState { $0.endRefresh() }
+        for continuation in ready { continuation.resume(returning: true) }
     }
 
     private func readTopology() async throws {
@@ -228,6 +350,7 @@ extension ClusterClient {
         var lastError: any Error = ClusterTopology.ParseError(description: "no seed to ask")
         var seen = Set<String>()
         for endpoint in endpoints where seen.insert(endpoint.address).inserted {
+            try Task.checkCancellation()
             let existing = pools[endpoint.name] ?? pools[endpoint.address]
             let pool = existing ?? NodePool(endpoint: endpoint, connection: connection, pool: PoolOptions(connections: 1))
             defer { if existing == nil { pool.close() } }

@@ -18,6 +18,11 @@ import Synchronization
 /// (`MOVED`, `ASK`), waits (`TRYAGAIN`, `CLUSTERDOWN`, ...) and retries are decided in one
 /// place. Commands addressed to a node rather than a key go through
 /// ``execute(_:on:)`` over ``nodes`` (e.g. ``keys(matching:type:)``).
+///
+/// Lifecycle: ``run()`` owns the background work (periodic refreshes, refreshes asked for,
+/// reconnects) while it runs; the client works without it too (see ``run()``).
+/// ``shutdown(timeout:)`` lets the calls in flight finish and then closes every connection;
+/// ``close()`` closes at once.
 public final class ClusterClient: Sendable {
     /// Maps keys to nodes; replaced as a whole when the topology changes.
     public let router: SlotRouter
@@ -28,6 +33,8 @@ public final class ClusterClient: Sendable {
     private let connection: ConnectionOptions
     private let poolOptions: PoolOptions
     private let state: Mutex<State>
+    /// The refreshes and connect attempts that ``run()`` runs while it runs.
+    let work = WorkQueue()
 
     struct State {
         var pools: [String: NodePool] = [:]
@@ -42,9 +49,9 @@ public final class ClusterClient: Sendable {
         /// The latest-started refresh that has finished.
         var finishedGeneration = 0
         /// Why that refresh failed, nil when it read a topology.
-        var lastRefreshError: String?
-        /// A caller needs a refresh that starts after the running one: start it when that ends.
-        var refreshAgain = false
+        var lastRefreshError: (any Error)?
+        /// Set by ``shutdown(timeout:)`` and ``close()``: no new refreshes, pools opened closed.
+        var shutDown = false
         /// The node the next refresh asks first (see ``awaitRefresh(before:askingFirst:)``).
         var refreshFirstFrom: RedisEndpoint?
         /// Callers waiting for a refresh (``awaitRefresh(before:askingFirst:)``), by id.
@@ -52,12 +59,14 @@ public final class ClusterClient: Sendable {
         var nextWaiter = 0
     }
 
-    /// A caller of ``awaitRefresh(before:askingFirst:)`` and the refresh it waits for.
+    /// A caller of ``awaitRefresh(before:askingFirst:)`` waiting for the running refresh to end.
     enum RefreshWaiter {
         /// Registered, not yet suspended.
-        case pending(generation: Int)
-        /// Suspended until a refresh of at least `generation` finishes.
-        case waiting(generation: Int, CheckedContinuation<Bool, Never>)
+        case pending
+        /// Suspended until the running refresh ends.
+        case waiting(CheckedContinuation<Bool, Never>)
+        /// The refresh ended before it suspended: it resumes at once.
+        case ended
         /// Cancelled before it suspended: it resumes at once.
         case cancelled
     }
@@ -84,7 +93,7 @@ public final class ClusterClient: Sendable {
         self.poolOptions = config.poolOptions
         var pools: [String: NodePool] = [:]
         for node in map.nodes {
-            pools[node.name] = NodePool(endpoint: node.endpoint, connection: connection, pool: poolOptions, logger: logger)
+            pools[node.name] = NodePool(endpoint: node.endpoint, connection: connection, pool: poolOptions, logger: logger, work: work)
         }
         self.state = Mutex(State(pools: pools))
     }
@@ -122,6 +131,9 @@ public final class ClusterClient: Sendable {
     /// The last topology read from the cluster (cluster mode only).
     public var topology: ClusterTopology? { state.withLock { $0.topology } }
 
+    /// Whether ``run()`` is running (and takes the client's background work).
+    public var isRunning: Bool { work.isRunning }
+
     /// How many topology refreshes have completed.
     public var refreshCount: Int { state.withLock { $0.refreshes } }
 
@@ -136,8 +148,10 @@ public final class ClusterClient: Sendable {
     /// The pool of `node` in `state`, made and kept there when missing. Under the state's lock.
     private func openPool(_ node: NodeConfig, in state: inout State) -> NodePool {
         if let pool = state.pools[node.name] { return pool }
-        let pool = NodePool(endpoint: node.endpoint, connection: connection, pool: poolOptions, logger: logger)
+        let pool = NodePool(endpoint: node.endpoint, connection: connection, pool: poolOptions, logger: logger, work: work)
         state.pools[node.name] = pool
+        // After a shutdown a new node's pool takes no calls either.
+        if state.shutDown { pool.close() }
         return pool
     }
 
@@ -199,14 +213,61 @@ public final class ClusterClient: Sendable {
         state.withLock { body(&$0) }
     }
 
-    /// Closes every pool.
+    /// Closes every pool at once: commands in flight fail (outcome unknown), later calls fail
+    /// with `poolClosed`; ends ``run()``. ``shutdown(timeout:)`` lets the calls in flight
+    /// finish first.
     public func close() {
-        let pools = state.withLock { $0.pools.values }
+        let pools = state.withLock { state in
+            state.shutDown = true
+            return state.pools.values
+        }
+        work.finishNow()
         for pool in pools { pool.close() }
+    }
+
+    /// Shuts the client down: new calls fail at once with `poolClosed` ("shut down"), calls
+    /// in flight (and queued for a node) may finish for up to `timeout`, then every
+    /// connection is closed (commands still in flight fail with `cancelled`, outcome unknown)
+    /// and ``run()`` ends. Returns when all of that is done: no socket of the client is left
+    /// open and no task it started is left running.
+    ///
+    /// - Parameter timeout: How long the calls in flight may take to finish.
+    public func shutdown(timeout: Duration = .seconds(5)) async {
+        let pools = state.withLock { state in
+            state.shutDown = true
+            return Array(state.pools.values)
+        }
+        await withDiscardingTaskGroup { group in
+            for pool in pools {
+                group.addTask { await pool.shutdown(timeout: timeout) }
+            }
+            // Meanwhile run() ends: a refresh in progress is given up, connect attempts it
+            // held are made again by the callers that still need them.
+            await work.finish()
+        }
+        // Pools a refresh opened while the others drained.
+        let late = state.withLock { state in state.pools.values.filter { pool in !pools.contains { $0 === pool } } }
+        for pool in late { await pool.shutdown(timeout: .zero) }
     }
 }
 
 extension ClusterClient.State {
+    /// Marks the running refresh as ended and returns the waiters to wake (each looks again).
+    mutating func endRefresh() -> [CheckedContinuation<Bool, Never>] {
+        refreshing = false
+        var ready: [CheckedContinuation<Bool, Never>] = []
+        for (id, waiter) in refreshWaiters {
+            switch waiter {
+            case .pending: refreshWaiters[id] = .ended
+            case .waiting(let continuation):
+                refreshWaiters[id] = nil
+                ready.append(continuation)
+            case .ended, .cancelled: break
+            }
+        }
+        return ready
+    }
+
     /// The counters of the node called `name`, made and kept when missing.
     mutating func metrics(named name: String) -> NodeMetrics {
         if let existing = metrics[name] { return existing }

@@ -23,6 +23,11 @@ import Synchronization
 /// node cannot be reached, calls fail at once with `connectFailed` and reconnect attempts back
 /// off from ``PoolOptions/reconnectMin`` to ``PoolOptions/reconnectMax``. Nothing a pool does
 /// waits on another node.
+///
+/// Connect attempts run as child tasks of ``run()`` (or of the run of whoever owns the pool's
+/// ``work`` queue, e.g. a cluster client) while one is running; without one, the caller that
+/// needs the connection opens it itself (see ``run()``). ``shutdown(timeout:)`` lets the calls
+/// taken finish, then closes every connection; ``close()`` closes at once.
 public final class NodePool: Sendable {
     /// The node this pool talks to.
     public let endpoint: RedisEndpoint
@@ -32,13 +37,18 @@ public final class NodePool: Sendable {
     public let poolOptions: PoolOptions
     /// Where connects, lost connections and overload are logged.
     public let logger: SeckillLogger
+    /// Where the pool hands its connect attempts; run by ``run()`` or by the owner that gave it.
+    public let work: WorkQueue
+    /// Whether ``work`` is the pool's own (``shutdown(timeout:)`` and ``close()`` end it) rather
+    /// than an owner's.
+    let ownsWork: Bool
 
     /// A waiting caller is resumed through its continuation: with success when it is granted
     /// permits (or, waiting for a connect, when the attempt ends), with an error when refused.
     typealias State = PoolState<RedisConnection, UnsafeContinuation<Void, any Error>>
 
     let loop: EventLoop
-    private let state: Mutex<State>
+    let state: Mutex<State>
     private let ticker: PoolTicker
     private let lostConnections = Atomic<Int>(0)
     /// Ids of waiting callers, for cancellation (0 is never used).
@@ -46,17 +56,26 @@ public final class NodePool: Sendable {
     private let reopened = Atomic<Int>(0)
     /// When `overloaded` was last logged (monotonic ns): at most one such line a second.
     private let overloadLoggedAt = Atomic<UInt64>(0)
+    /// Set by ``shutdown(timeout:)``: releases then check whether the pool has drained.
+    let draining = Atomic<Bool>(false)
 
     /// Creates a pool. No connection is made until the first command (or ``warmUp()``).
     ///
-    /// - Parameter logger: Where connects, lost connections and overload are logged.
+    /// - Parameters:
+    ///   - logger: Where connects, lost connections and overload are logged.
+    ///   - work: The queue of an owner whose `run()` runs the pool's connect attempts (a
+    ///     cluster client shares one among its pools); nil for a queue of the pool's own, run
+    ///     by ``run()``.
     public init(
-        endpoint: RedisEndpoint, connection: ConnectionOptions = .init(), pool: PoolOptions = .init(), logger: SeckillLogger = .disabled
+        endpoint: RedisEndpoint, connection: ConnectionOptions = .init(), pool: PoolOptions = .init(), logger: SeckillLogger = .disabled,
+        work: WorkQueue? = nil
     ) {
         self.endpoint = endpoint
         self.connectionOptions = connection
         self.poolOptions = pool
         self.logger = logger
+        self.work = work ?? WorkQueue()
+        self.ownsWork = work == nil
         self.loop = EventLoop.shared
         let state = Mutex(State(options: pool, node: endpoint.description))
         self.state = state
@@ -123,12 +142,14 @@ public final class NodePool: Sendable {
         }
     }
 
-    /// Opens the pool's connections now instead of on first use.
+    /// Opens the pool's connections now instead of on first use: all of them, in the calling
+    /// task, until one fails (the pool then goes on with those it has).
     ///
     /// - Throws: the connect error when no connection could be opened.
     public func warmUp() async throws {
-        for _ in 0..<poolOptions.connections {
-            _ = try await connection()
+        _ = try await connection()
+        while let slot = state.withLock({ $0.reserveEmptySlot(now: MonotonicClock.now()) }) {
+            await establish(slot: slot)
         }
     }
 
@@ -137,15 +158,6 @@ public final class NodePool: Sendable {
 
     /// Connections opened again after one of this pool's connections was lost.
     public var reconnects: Int { reopened.load(ordering: .relaxed) }
-
-    /// Closes every connection; waiting and later callers fail with `poolClosed`.
-    public func close() {
-        let pending = state.withLock { $0.close() }
-        let error = RedisError(code: .poolClosed, delivery: .notSent, node: endpoint.description, message: "the pool was closed")
-        for connection in pending.connections { connection.close(error) }
-        for waiter in pending.waiters { waiter.continuation.resume(throwing: error) }
-        for waiter in pending.connectWaiters { waiter.resume() }
-    }
 
     private func withPermits<T>(
         _ count: Int, within limit: Duration?, _ body: (RedisConnection, UInt64) async throws -> T
@@ -206,6 +218,7 @@ public final class NodePool: Sendable {
         let now = MonotonicClock.now()
         let outcome = state.withLock { $0.cancelWaiter(id: id, now: now) }
         for waiter in outcome.granted { waiter.continuation.resume() }
+        if draining.load(ordering: .relaxed) { wakeDrainWaiters() }
         outcome.cancelled?.continuation.resume(
             throwing: RedisError(
                 code: .cancelled, delivery: .notSent, node: endpoint.description,
@@ -216,11 +229,13 @@ public final class NodePool: Sendable {
         let now = MonotonicClock.now()
         let granted = state.withLock { $0.release(count, now: now) }
         for waiter in granted { waiter.continuation.resume() }
+        if draining.load(ordering: .relaxed) { wakeDrainWaiters() }
     }
 
     fileprivate func expireWaiters(now: UInt64) {
         let expired = state.withLock { $0.expireWaiters(now: now) }
         if expired.isEmpty { return }
+        if draining.load(ordering: .relaxed) { wakeDrainWaiters() }
         let error = RedisError(
             code: .overloaded, delivery: .notSent, node: endpoint.description,
             message:
@@ -246,6 +261,10 @@ public final class NodePool: Sendable {
         switch reason {
         case .closed:
             return RedisError(code: .poolClosed, delivery: .notSent, node: endpoint.description, message: "the pool was closed")
+        case .shuttingDown:
+            return RedisError(
+                code: .poolClosed, delivery: .notSent, node: endpoint.description,
+                message: "the pool is shut down (shutdown() was called): it takes no new commands")
         case .tooLarge(let count):
             message = "a batch of \(count) commands is more than the \(poolOptions.maxInFlight) allowed in flight at once"
         case .queueFull(let waiting):
@@ -260,7 +279,7 @@ public final class NodePool: Sendable {
         return error
     }
 
-    private static func milliseconds(_ duration: Duration) -> UInt64 {
+    static func milliseconds(_ duration: Duration) -> UInt64 {
         MonotonicClock.nanoseconds(duration) / 1_000_000
     }
 
@@ -268,16 +287,36 @@ public final class NodePool: Sendable {
 
     private func connection() async throws -> RedisConnection {
         var waited = false
+        var opened = false
         while true {
             let now = MonotonicClock.now()
-            let decision = state.withLock { $0.chooseConnection(now: now, waitedForAttempt: waited) }
+            // With run() the empty slots are filled there. Without, a caller opens one
+            // connection at most, and only one it needs: none is open, or every open one has
+            // commands in flight (it sends on the new one rather than queue behind them). A
+            // caller with an idle connection never waits for another to open.
+            let fill: State.Fill = work.isRunning ? .always : opened ? .never : .whenBusy
+            let decision = state.withLock { $0.chooseConnection(now: now, waitedForAttempt: waited, fill: fill) }
             switch decision {
             case .use(let connection, let fillSlot):
-                if let fillSlot { startConnecting(slot: fillSlot) }
-                return connection
+                guard let fillSlot else { return connection }
+                if work.submit({ [self] in await establish(slot: fillSlot) }) { return connection }
+                if fill == .always {
+                    // run() ended in between: the slot waits for the next caller that needs it.
+                    let waiters = state.withLock { $0.abandonConnecting(slot: fillSlot) }
+                    for waiter in waiters { waiter.resume() }
+                    return connection
+                }
+                await establish(slot: fillSlot)
+                opened = true
+                continue
             case .connect(let slot):
-                startConnecting(slot: slot)
-                try await waitForConnectAttempt()
+                if work.submit({ [self] in await establish(slot: slot) }) {
+                    try await waitForConnectAttempt()
+                } else {
+                    // No run(): the caller that needs the connection opens it.
+                    await establish(slot: slot)
+                    opened = true
+                }
                 waited = true
             case .wait:
                 try await waitForConnectAttempt()
@@ -285,22 +324,32 @@ public final class NodePool: Sendable {
             case .fail(let error):
                 throw error
             }
+            if Task.isCancelled {
+                throw RedisError(
+                    code: .cancelled, delivery: .notSent, node: endpoint.description,
+                    message: "the calling task was cancelled while waiting for a connection")
+            }
         }
     }
 
-    /// Waits until the connect attempt under way ends. Never throws: connect waiters are only
-    /// resumed with success (the throwing continuation is the type the state machine queues).
-    private func waitForConnectAttempt() async throws {
-        try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
-            let registered = state.withLock { $0.addConnectWaiter(continuation) }
-            if !registered { continuation.resume() }
+    /// Waits until the connect attempt under way ends, or the task is cancelled (the caller
+    /// then checks for that). Never throws: connect waiters are only resumed with success (the
+    /// throwing continuation is the type the state machine queues).
+    func waitForConnectAttempt() async throws {
+        let id = waiterIDs.add(1, ordering: .relaxed).newValue
+        try await withTaskCancellationHandler {
+            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
+                let registered = state.withLock { $0.addConnectWaiter(continuation, id: id) }
+                if !registered {
+                    continuation.resume()
+                } else if Task.isCancelled {
+                    // Cancelled before it queued: the handler found nothing to take out.
+                    state.withLock { $0.cancelConnectWaiter(id: id) }?.resume()
+                }
+            }
+        } onCancel: {
+            state.withLock { $0.cancelConnectWaiter(id: id) }?.resume()
         }
-    }
-
-    private func startConnecting(slot: Int) {
-        // A short-lived task per connect attempt, bounded by the connect timeout; the caller
-        // that needs the connection waits for it, others keep using the open connections.
-        Task { await establish(slot: slot) }
     }
 
     private func establish(slot: Int) async {
@@ -315,6 +364,13 @@ public final class NodePool: Sendable {
             result = .failure(error)
         } catch {
             result = .failure(RedisError(code: .connectFailed, delivery: .notSent, node: endpoint.description, message: "\(error)"))
+        }
+        if case .failure = result, Task.isCancelled {
+            // Cancelled, not refused by the node: the slot is given back with no backoff, and a
+            // caller still waiting connects again itself.
+            let waiters = state.withLock { $0.abandonConnecting(slot: slot) }
+            for waiter in waiters { waiter.resume() }
+            return
         }
         switch result {
         case .success:

@@ -51,6 +51,8 @@ struct PoolState<Connection: PoolConnection, Continuation> {
     enum Refusal: Equatable {
         /// The pool was closed.
         case closed
+        /// The pool is shutting down: it finishes the calls it took and takes no more.
+        case shuttingDown
         /// The caller asked for more permits than the pool ever grants at once.
         case tooLarge(count: Int)
         /// ``PoolOptions/maxWaiting`` callers are already queued.
@@ -63,6 +65,18 @@ struct PoolState<Connection: PoolConnection, Continuation> {
         case granted
         case wait
         case refused(Refusal)
+    }
+
+    /// When ``chooseConnection(now:waitedForAttempt:fill:)`` fills an empty slot beside an
+    /// open connection.
+    enum Fill {
+        /// Whenever one is empty (the attempt runs in the background).
+        case always
+        /// Only when the least busy open connection has commands in flight (the caller opens
+        /// it and sends on it rather than queue behind them).
+        case whenBusy
+        /// Never.
+        case never
     }
 
     enum Choice {
@@ -105,10 +119,15 @@ struct PoolState<Connection: PoolConnection, Continuation> {
     /// Permits the queued callers ask for, in all.
     private(set) var waitingPermits = 0
     private var slots: [Slot]
-    private var connectWaiters: [Continuation] = []
+    /// Callers waiting for the connect attempt under way, with their ids (0: not cancellable).
+    private var connectWaiters: [(id: UInt64, continuation: Continuation)] = []
     private var closed = false
     /// Whether ``close()`` was called.
     var isClosed: Bool { closed }
+    /// Set by ``beginShutdown()``: new callers are refused, queued and in-flight ones go on.
+    private(set) var shuttingDown = false
+    /// Callers of ``addDrainWaiter(_:)``, woken once nothing is in flight or queued.
+    private var drainWaiters: [Continuation] = []
     private var nextSlot = 0
     private var retryAt: UInt64 = 0
     private var backoff: UInt64 = 0
@@ -183,6 +202,7 @@ struct PoolState<Connection: PoolConnection, Continuation> {
     }
 
     private func admission(_ count: Int, now: UInt64) -> Admission {
+        if shuttingDown { return .refused(.shuttingDown) }
         if closed { return .refused(.closed) }
         if waiters.isEmpty && inFlight + count <= options.maxInFlight { return .granted }
         if count > options.maxInFlight { return .refused(.tooLarge(count: count)) }
@@ -287,9 +307,11 @@ struct PoolState<Connection: PoolConnection, Continuation> {
 
     // MARK: Connections
 
-    /// - Parameter waitedForAttempt: The caller waited for a connect attempt that just ended:
-    ///   if it failed, the caller gets that attempt's error as it is.
-    mutating func chooseConnection(now: UInt64, waitedForAttempt: Bool = false) -> Choice {
+    /// - Parameters:
+    ///   - waitedForAttempt: The caller waited for a connect attempt that just ended: if it
+    ///     failed, the caller gets that attempt's error as it is.
+    ///   - fill: When an empty slot is to be filled beside an open connection.
+    mutating func chooseConnection(now: UInt64, waitedForAttempt: Bool = false, fill: Fill = .always) -> Choice {
         if closed {
             return .fail(RedisError(code: .poolClosed, delivery: .notSent, node: node, message: "the pool was closed"))
         }
@@ -316,7 +338,13 @@ struct PoolState<Connection: PoolConnection, Continuation> {
         nextSlot = (nextSlot + 1) % count
         let mayConnect = now >= retryAt
         if let best {
-            if let emptySlot, mayConnect, !connecting {
+            let wanted =
+                switch fill {
+                case .always: true
+                case .whenBusy: best.inFlight > 0
+                case .never: false
+                }
+            if wanted, let emptySlot, mayConnect, !connecting {
                 slots[emptySlot] = .connecting
                 return .use(best, fillSlot: emptySlot)
             }
@@ -337,12 +365,25 @@ struct PoolState<Connection: PoolConnection, Continuation> {
                 message: "\(error.message) (next reconnect attempt in \(waitMs) ms)"))
     }
 
+    /// Whether a connect attempt is under way.
+    var isConnecting: Bool { slots.contains { if case .connecting = $0 { true } else { false } } }
+
     /// Queues a caller until the connect attempt under way ends; false (not queued) when none is.
-    mutating func addConnectWaiter(_ continuation: Continuation) -> Bool {
-        let connecting = slots.contains { if case .connecting = $0 { true } else { false } }
-        guard connecting, !closed else { return false }
-        connectWaiters.append(continuation)
+    /// Also after ``close()``: an attempt under way then still ends (its connection closed at
+    /// once), and a shutdown waits for that.
+    ///
+    /// - Parameter id: A caller-chosen id for ``cancelConnectWaiter(id:)``; 0 for none.
+    mutating func addConnectWaiter(_ continuation: Continuation, id: UInt64 = 0) -> Bool {
+        guard isConnecting else { return false }
+        connectWaiters.append((id, continuation))
         return true
+    }
+
+    /// Takes the connect waiter `id` out (its task was cancelled); nil when it is no longer
+    /// waiting (the attempt ended and whoever ended it resumes it).
+    mutating func cancelConnectWaiter(id: UInt64) -> Continuation? {
+        guard id != 0, let index = connectWaiters.firstIndex(where: { $0.id == id }) else { return nil }
+        return connectWaiters.remove(at: index).continuation
     }
 
     /// Records a connect attempt's result. Returns the callers to wake and, if the pool was
@@ -370,9 +411,38 @@ struct PoolState<Connection: PoolConnection, Continuation> {
             retryAt = now &+ backoff
             lastConnectError = error
         }
-        let waiters = connectWaiters
+        let waiters = connectWaiters.map(\.continuation)
         connectWaiters = []
         return (waiters, orphan)
+    }
+
+    /// Marks an empty slot as connecting and returns it, when the backoff allows an attempt and
+    /// none is under way; nil otherwise. For opening every slot at once (``NodePool/warmUp()``).
+    mutating func reserveEmptySlot(now: UInt64) -> Int? {
+        guard !closed, !shuttingDown, now >= retryAt, !isConnecting else { return nil }
+        for index in slots.indices {
+            switch slots[index] {
+            case .empty:
+                slots[index] = .connecting
+                return index
+            case .ready(let connection) where connection.isClosed:
+                slots[index] = .connecting
+                return index
+            case .ready, .connecting:
+                continue
+            }
+        }
+        return nil
+    }
+
+    /// Gives back a slot whose connect attempt was cancelled (its owner's `run()` ended, or the
+    /// caller connecting inline was cancelled): no backoff, nothing learned about the node.
+    /// Returns the callers to wake; one of them connects again.
+    mutating func abandonConnecting(slot: Int) -> [Continuation] {
+        slots[slot] = .empty
+        let waiters = connectWaiters.map(\.continuation)
+        connectWaiters = []
+        return waiters
     }
 
     mutating func remove(_ connection: Connection) {
@@ -383,20 +453,51 @@ struct PoolState<Connection: PoolConnection, Continuation> {
         }
     }
 
+    // MARK: Shutdown
+
+    /// Whether nothing is in flight or queued.
+    var isDrained: Bool { inFlight == 0 && waiters.isEmpty }
+
+    /// Starts a shutdown: new callers are refused (``Refusal/shuttingDown``) while the queued
+    /// and in-flight ones finish.
+    mutating func beginShutdown() {
+        shuttingDown = true
+    }
+
+    /// Queues a caller until nothing is in flight or queued; false (not queued) when that is
+    /// already so or the pool is closed.
+    mutating func addDrainWaiter(_ continuation: Continuation) -> Bool {
+        guard !isDrained, !closed else { return false }
+        drainWaiters.append(continuation)
+        return true
+    }
+
+    /// The drain waiters to wake, once the pool is drained (none before).
+    mutating func takeDrainWaitersIfDrained() -> [Continuation] {
+        guard isDrained, !drainWaiters.isEmpty else { return [] }
+        defer { drainWaiters = [] }
+        return drainWaiters
+    }
+
     /// Closes the pool: later calls are refused. Returns the open connections to close, the
-    /// queued callers to fail and the callers waiting for a connect to wake.
+    /// queued callers to fail and the callers waiting for a connect or a drain to wake. A
+    /// connect attempt under way keeps its slot until it ends (``finishConnecting(slot:result:now:)``
+    /// then hands its connection back to be closed).
     mutating func close() -> (connections: [Connection], waiters: [Waiter], connectWaiters: [Continuation]) {
         closed = true
         var connections: [Connection] = []
         for index in slots.indices {
-            if case .ready(let connection) = slots[index] { connections.append(connection) }
-            slots[index] = .empty
+            if case .ready(let connection) = slots[index] {
+                connections.append(connection)
+                slots[index] = .empty
+            }
         }
         let pendingWaiters = waiters.removeAll()
         waitingPermits = 0
         windowStart = nil
-        let pendingConnects = connectWaiters
+        let pendingConnects = connectWaiters.map(\.continuation) + drainWaiters
         connectWaiters = []
+        drainWaiters = []
         return (connections, pendingWaiters, pendingConnects)
     }
 }
