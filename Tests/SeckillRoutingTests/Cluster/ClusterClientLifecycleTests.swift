@@ -29,7 +29,6 @@ struct ClusterClientLifecycleTests {
                 NodeConfig(name: "node-b", host: "127.0.0.1", port: b.port, slots: [8192...16383]),
             ],
             timeouts: TimeoutSettings(command: .seconds(120)),
-            sale: SaleSettings(callDeadline: .seconds(120)),
             source: "lifecycle.json"
         ).validated()
         return try ClusterClient(config: config, environment: [:])
@@ -158,7 +157,6 @@ struct ClusterClientLifecycleTests {
             seeds: [NodeAddress(host: "127.0.0.1", port: pair.a.port)],
             timeouts: TimeoutSettings(command: .seconds(120)),
             topology: TopologySettings(refreshInterval: refreshInterval),
-            sale: SaleSettings(callDeadline: .seconds(120)),
             source: "cluster.json"
         ).validated()
         return try await ClusterClient.connect(config: config, environment: [:], logger: logger)
