@@ -48,8 +48,14 @@ extension SaleCoordinator {
             case .purchased(let order, let remaining):
                 return ((.purchased(order: BucketLayout.order(bucket: home, entry: order), remaining: remaining), answer.source), reply.replicas)
             case .unknownItem:
-                // The item was published again (new buckets) or removed since the layout was read.
-                guard !reloaded, let fresh = try await loadLayout(layout.item) else { return (answer, reply.replicas) }
+                // The item was published again (new buckets, or plain) or removed since the layout was read.
+                guard !reloaded else { return (answer, reply.replicas) }
+                guard let fresh = try await loadLayout(layout.item) else {
+                    let call = purchaseCall(layout.item, user: user, quantity: quantity, request: request)
+                    let plain = try await run(
+                        .purchase, keys: call.keys, arguments: call.arguments, retryUnknownOutcome: true, requestID: request, durable: true)
+                    return (try parsePurchase(plain.answer), plain.replicas)
+                }
                 layout = fresh
                 reloaded = true
             case .soldOut(let remaining):

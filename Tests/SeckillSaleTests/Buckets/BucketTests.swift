@@ -1,0 +1,305 @@
+import Foundation
+import SeckillRESP
+import SeckillRouting
+import SeckillSale
+import SeckillTestSupport
+import Testing
+
+@Suite("Buckets", .timeLimit(.minutes(2)))
+struct BucketTests {
+    /// The node index of every bucket of `item`.
+    static func bucketNodes(_ cluster: SaleCluster, _ item: String) throws -> [Int] {
+        let layout = try #require(cluster.coordinator.cachedLayout(item))
+        return (0..<layout.count).map { cluster.client.router.map.nodeIndex(for: layout.slot($0)) }
+    }
+
+    /// A user id whose home bucket in `layout` is `bucket`.
+    static func user(in bucket: Int, of layout: BucketLayout, named name: String = "u") -> String {
+        var index = 0
+        while layout.home(of: "\(name)-\(index)") != bucket { index += 1 }
+        return "\(name)-\(index)"
+    }
+
+    @Test("salts put the buckets on distinct nodes, and spread more buckets than nodes evenly")
+    func placement() throws {
+        let ranges = SlotAllocator.evenSlotRanges(count: 3)
+        let nodes = ranges.enumerated().map { NodeConfig(name: "n\($0.offset)", host: "127.0.0.1", port: 7000 + $0.offset, slots: [$0.element]) }
+        let map = try SlotMap(nodes: nodes)
+        for item in ["hot", "sku-42", "a#1.0"] {
+            let three = BucketLayout(item: item, generation: 1, salts: BucketLayout.place(item: item, generation: 1, count: 3, on: map), limit: 0)
+            #expect(Set((0..<3).map { map.nodeIndex(for: three.slot($0)) }).count == 3, "\(item)")
+            let seven = BucketLayout(item: item, generation: 2, salts: BucketLayout.place(item: item, generation: 2, count: 7, on: map), limit: 0)
+            let uses = (0..<7).reduce(into: [Int](repeating: 0, count: 3)) { $0[map.nodeIndex(for: seven.slot($1))] += 1 }
+            #expect(uses.sorted() == [2, 2, 3], "\(item): \(uses)")
+        }
+        // Bucket keys never share a prefix with a plain item's keys.
+        let layout = BucketLayout(item: "x", generation: 3, salts: [5, 0], limit: 0)
+        #expect(layout.keys(0).meta == "seckill:b:{x#3.2.0.5}")
+        #expect(ItemKeys.item(fromMetaKey: layout.keys(0).meta) == nil)
+        #expect(BucketLayout.parseOrder("2:1700000000000-0")! == (2, "1700000000000-0"))
+        #expect(BucketLayout.parseOrder("1700000000000-0") == nil)
+    }
+
+    @Test("a bucketed publish splits the stock evenly, on three nodes; K=1 is a plain item")
+    func publishSplits() async throws {
+        let cluster = try await SaleCluster.start(nodes: 3)
+        let item = cluster.item()
+        _ = try await cluster.coordinator.publish(item, stock: 1_000, limitPerUser: 2, buckets: 3)
+        #expect(Set(try Self.bucketNodes(cluster, item)).count == 3)
+        let status = try #require(try await cluster.coordinator.status([item]).first ?? nil)
+        #expect(status.total == 1_000)
+        #expect(status.limit == 2)
+        #expect(status.buckets.map(\.total) == [334, 333, 333])
+        #expect(Set(status.buckets.map(\.node)).count == 3)
+        // The root holds no stock; listing shows the item once.
+        #expect(try await cluster.meta(item, "total") == nil)
+        #expect(try await cluster.meta(item, "buckets") == 3)
+        #expect(try await cluster.coordinator.allItems().filter { $0.hasPrefix(cluster.prefix) } == [item])
+
+        let plain = cluster.item("plain")
+        _ = try await cluster.coordinator.publish(plain, stock: 10, buckets: 1)
+        #expect(try await cluster.meta(plain, "total") == 10)
+        #expect(cluster.coordinator.cachedLayout(plain) == nil)
+    }
+
+    @Test("a buyer whose home bucket is empty buys the units left in the others")
+    func fallThrough() async throws {
+        let cluster = try await SaleCluster.start(nodes: 3)
+        let item = cluster.item()
+        _ = try await cluster.coordinator.publish(item, stock: 3, buckets: 3)
+        let layout = try #require(cluster.coordinator.cachedLayout(item))
+        let buyer = Self.user(in: 0, of: layout)
+        for _ in 0..<3 {
+            guard case .purchased(let order, _) = try await cluster.coordinator.purchase(item, user: buyer) else {
+                Issue.record("a unit was left but not sold")
+                return
+            }
+            #expect(order.hasPrefix("0:"))
+        }
+        #expect(try await cluster.coordinator.purchase(item, user: buyer) == .soldOut(remaining: 0))
+        #expect(try await cluster.coordinator.purchase(item, user: Self.user(in: 2, of: layout)) == .soldOut(remaining: 0))
+        let status = try #require(try await cluster.coordinator.status([item]).first ?? nil)
+        #expect(status.sold == 3)
+        #expect(status.buckets.map(\.sold) == [3, 0, 0])
+        #expect(status.buckets.map(\.total) == [3, 0, 0])
+        let report = try await InvariantChecker(client: cluster.client).check([item])
+        #expect(report.holds, "\(report.violations)")
+    }
+
+    @Test("200 concurrent buyers sell a bucketed item out exactly: every bucket empty, none below zero")
+    func crowdSellsOutExactly() async throws {
+        let cluster = try await SaleCluster.start(nodes: 3)
+        let item = cluster.item()
+        _ = try await cluster.coordinator.publish(item, stock: 1_000, limitPerUser: 0, buckets: 3)
+        let coordinator = cluster.coordinator
+        let purchased = Locked(0)
+        let early = Locked(0)
+        await withTaskGroup(of: Void.self) { group in
+            for worker in 0..<200 {
+                group.addTask {
+                    var attempt = 0
+                    while true {
+                        attempt += 1
+                        let user = "w\(worker)-\(attempt % 7)"
+                        guard let result = try? await coordinator.purchase(item, user: user) else { continue }
+                        if case .purchased = result {
+                            purchased.withLock { $0 += 1 }
+                            continue
+                        }
+                        // Sold out only once every bucket is empty.
+                        if case .soldOut = result, let status = try? await coordinator.status([item]).first ?? nil, status.remaining > 0 {
+                            early.withLock { $0 += 1 }
+                        }
+                        break
+                    }
+                }
+            }
+        }
+        #expect(purchased.value == 1_000)
+        #expect(early.value == 0)
+        let status = try #require(try await coordinator.status([item]).first ?? nil)
+        #expect(status.sold == 1_000)
+        #expect(status.total == 1_000)
+        for bucket in status.buckets {
+            #expect(bucket.remaining == 0, "bucket \(bucket.index)")
+            #expect(bucket.total >= 0 && bucket.sold >= 0)
+            #expect(bucket.pendingTransfers == 0)
+        }
+        let report = try await InvariantChecker(client: cluster.client).check([item])
+        #expect(report.holds, "\(report.violations)")
+        #expect(report.soldUnits == 1_000)
+        #expect(report.purchases == 1_000)
+    }
+
+    @Test("one user's many concurrent attempts get exactly the limit, also after cancels and across buckets")
+    func limitUnderConcurrency() async throws {
+        let cluster = try await SaleCluster.start(nodes: 3)
+        let item = cluster.item()
+        // One unit per bucket: the user's second unit has to be moved from another bucket.
+        _ = try await cluster.coordinator.publish(item, stock: 3, limitPerUser: 2, buckets: 3)
+        let coordinator = cluster.coordinator
+        let layout = try #require(coordinator.cachedLayout(item))
+        let user = Self.user(in: 1, of: layout, named: "alice")
+
+        func burst() async -> [PurchaseResult] {
+            await withTaskGroup(of: PurchaseResult?.self) { group in
+                for _ in 0..<60 { group.addTask { try? await coordinator.purchase(item, user: user) } }
+                var results: [PurchaseResult] = []
+                for await result in group { if let result { results.append(result) } }
+                return results
+            }
+        }
+        let first = await burst()
+        #expect(first.count == 60)
+        #expect(first.filter { $0.kind == "purchased" }.count == 2)
+        #expect(first.filter { $0.kind == "limitReached" }.count == 58)
+        let orders = first.compactMap { result -> String? in
+            if case .purchased(let order, _) = result { return order }
+            return nil
+        }
+        // A cancel frees one unit of the allowance: the next burst gets exactly one more.
+        guard case .cancelled(_, let cancelledUser, 1) = try await coordinator.cancel(item, order: orders[0]) else {
+            Issue.record("cancel")
+            return
+        }
+        #expect(cancelledUser == user)
+        #expect(try await coordinator.cancel(item, order: orders[0]).isAlreadyCancelled)
+        let second = await burst()
+        #expect(second.filter { $0.kind == "purchased" }.count == 1)
+        // Through another coordinator (its own layout cache, its own refills) too.
+        let other = SaleCoordinator(client: cluster.inspector)
+        let third = await withTaskGroup(of: PurchaseResult?.self) { group in
+            for _ in 0..<30 { group.addTask { try? await other.purchase(item, user: user) } }
+            var results: [PurchaseResult] = []
+            for await result in group { if let result { results.append(result) } }
+            return results
+        }
+        #expect(third.allSatisfy { $0 == .limitReached(held: 2) })
+        let status = try #require(try await coordinator.status([item]).first ?? nil)
+        #expect(status.sold == 2)
+        #expect(status.buckets.map(\.sold) == [0, 2, 0])
+        #expect(status.remaining == 1)
+        let report = try await InvariantChecker(client: cluster.client).check([item])
+        #expect(report.holds, "\(report.violations)")
+        #expect(report.cancellations == 1)
+    }
+
+    @Test("a crash between taking units and giving them is completed by recovery, once")
+    func crashMidTransfer() async throws {
+        let cluster = try await SaleCluster.start(nodes: 3)
+        let item = cluster.item()
+        _ = try await cluster.coordinator.publish(item, stock: 30, buckets: 3)
+        let layout = try #require(cluster.coordinator.cachedLayout(item))
+        // Step 1 only: the coordinator "dies" before giving the units to bucket 1.
+        #expect(try await cluster.coordinator.takeUnits(layout, from: 0, to: 1, units: 4, transfer: "crash-1") == 4)
+        // A repeat of step 1 answers its record and takes nothing more.
+        #expect(try await cluster.coordinator.takeUnits(layout, from: 0, to: 1, units: 4, transfer: "crash-1") == 4)
+        var status = try #require(try await cluster.coordinator.status([item]).first ?? nil)
+        #expect(status.buckets.map(\.total) == [6, 10, 10])
+        #expect(status.buckets[0].pendingTransfers == 1)
+        #expect(status.total == 30)
+        // The units in flight are accounted for: the invariants hold mid-transfer.
+        var report = try await InvariantChecker(client: cluster.client).check([item])
+        #expect(report.holds, "\(report.violations)")
+
+        // The next coordinator's recovery (prepare) completes it; a second run finds nothing.
+        let next = SaleCoordinator(client: cluster.inspector)
+        try await next.prepare()
+        #expect(try await next.recoverTransfers([item]) == 0)
+        #expect(try await cluster.coordinator.recoverTransfers([item]) == 0)
+        status = try #require(try await cluster.coordinator.status([item]).first ?? nil)
+        #expect(status.buckets.map(\.total) == [6, 14, 10])
+        #expect(status.buckets.allSatisfy { $0.pendingTransfers == 0 })
+        report = try await InvariantChecker(client: cluster.client).check([item])
+        #expect(report.holds, "\(report.violations)")
+
+        // Every unit sells, none twice.
+        var sold = 0
+        for index in 0..<40 {
+            if case .purchased = try await cluster.coordinator.purchase(item, user: "buyer-\(index)") { sold += 1 }
+        }
+        #expect(sold == 30)
+    }
+
+    @Test("restock, buyers, cancel, unpublish and republish plain work on a bucketed item")
+    func lifecycle() async throws {
+        let cluster = try await SaleCluster.start(nodes: 3)
+        let item = cluster.item()
+        let coordinator = cluster.coordinator
+        _ = try await coordinator.publish(item, stock: 6, limitPerUser: 1, buckets: 3)
+        guard case .restocked(let total, let remaining, _) = try await coordinator.restock(item, units: 5, requestID: "r1") else {
+            Issue.record("restock")
+            return
+        }
+        #expect(total == 11)
+        #expect(remaining == 11)
+        // The same request id adds nothing more.
+        _ = try await coordinator.restock(item, units: 5, requestID: "r1")
+        var status = try #require(try await coordinator.status([item]).first ?? nil)
+        #expect(status.total == 11)
+        #expect(status.buckets.map(\.total) == [4, 4, 3])
+
+        var orders: [String] = []
+        for index in 0..<11 {
+            if case .purchased(let order, _) = try await coordinator.purchase(item, user: "b\(index)") { orders.append(order) }
+        }
+        #expect(orders.count == 11)
+        #expect(try await coordinator.purchase(item, user: "late") == .soldOut(remaining: 0))
+        var users: [String] = []
+        var cursor = "0"
+        while true {
+            let page = try await coordinator.buyers(item, cursor: cursor, count: 2)
+            users += page.buyers.map(\.user)
+            guard let next = page.next else { break }
+            cursor = next
+        }
+        #expect(users.sorted() == (0..<11).map { "b\($0)" }.sorted())
+
+        #expect(try await coordinator.cancel(item, order: orders[3]).isCancelled)
+        #expect(try await coordinator.cancel(item, order: "9:1-0") == .unknownOrder)
+        #expect(try await coordinator.purchase(item, user: "late").kind == "purchased")
+
+        // A fresh coordinator (no cached layout) finds the buckets from the root hash.
+        let other = SaleCoordinator(client: cluster.inspector)
+        #expect(try await other.purchase(item, user: "later") == .soldOut(remaining: 0))
+        let report = try await InvariantChecker(client: cluster.client).check([item])
+        #expect(report.holds, "\(report.violations)")
+
+        await #expect(throws: SaleError.self) { try await coordinator.unpublish(item) }
+        await #expect(throws: SaleError.self) { try await coordinator.publish(item, stock: 5) }
+        // Published plain over the buckets with replace: the buckets are gone, the other
+        // coordinator's cached layout is dropped at its next purchase.
+        _ = try await coordinator.publish(item, stock: 5, replace: true)
+        #expect(try await cluster.meta(item, "total") == 5)
+        // (With a request id: the other coordinator saw the item sold out and would shed it for a moment.)
+        #expect(try await other.purchase(item, user: "later", requestID: "after-replace").kind == "purchased")
+        status = try #require(try await coordinator.status([item]).first ?? nil)
+        #expect(status.buckets.isEmpty)
+        #expect(status.sold == 1)
+
+        _ = try await coordinator.publish(item, stock: 9, replace: true, buckets: 2)
+        guard case .removed(let keys) = try await coordinator.unpublish(item) else {
+            Issue.record("unpublish")
+            return
+        }
+        #expect(keys >= 3)
+        #expect(try await coordinator.status([item]).first! == nil)
+        #expect(try await coordinator.purchase(item, user: "x") == .unknownItem)
+        for node in cluster.servers.indices {
+            let left = try await cluster.cli(node: node, "KEYS", "seckill:b:{\(item)#*")
+            #expect(left.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "node \(node): \(left)")
+        }
+    }
+}
+
+extension CancelResult {
+    var isCancelled: Bool {
+        if case .cancelled = self { return true }
+        return false
+    }
+
+    var isAlreadyCancelled: Bool {
+        if case .alreadyCancelled = self { return true }
+        return false
+    }
+}
