@@ -89,7 +89,9 @@ enum ItemCommands {
             } else {
                 var node = coordinator.client.router.node(forKey: ItemKeys(item: item).meta).name
                 if let layout = coordinator.cachedLayout(item) {
-                    node = "\(layout.count) buckets on " + (0..<layout.count).map { coordinator.client.router.node(for: layout.slot($0)).name }.joined(separator: ", ")
+                    node =
+                        "\(layout.count) buckets on "
+                        + (0..<layout.count).map { coordinator.client.router.node(for: layout.slot($0)).name }.joined(separator: ", ")
                 }
                 console.out(
                     "published \(item): \(Format.grouped(stock)) units, limit \(limit == 0 ? "none" : String(limit)) per user\(describe(window)), on \(node), epoch \(epoch)"

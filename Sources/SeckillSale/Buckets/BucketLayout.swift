@@ -93,7 +93,8 @@ public struct BucketLayout: Sendable, Hashable {
                 }
                 if uses[node] == fewest { break }
             }
-            let node = map.nodeIndex(forKey: "seckill:b:{\(tag(item: item, generation: generation, count: count, index: index, salt: chosen))}")
+            let node = map.nodeIndex(
+                forKey: "seckill:b:{\(tag(item: item, generation: generation, count: count, index: index, salt: chosen))}")
             uses[node] += 1
             salts.append(chosen)
         }

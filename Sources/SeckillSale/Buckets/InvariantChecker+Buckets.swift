@@ -15,7 +15,9 @@ extension InvariantChecker {
     func checkBuckets(_ item: String, into report: inout InvariantReport) async throws(SaleError) -> Bool {
         let root = ItemKeys(item: item).meta
         let rootSlot = HashSlot(key: root)
-        let fields = try await read(RESPCommand("HMGET", root, "buckets", "generation", "salts", "limit", "stock"), slot: rootSlot, of: item).array ?? []
+        let fields =
+            try await read(RESPCommand("HMGET", root, "buckets", "generation", "salts", "limit", "stock"), slot: rootSlot, of: item).array
+            ?? []
         guard fields.count == 5, let count = fields[0].int, let generation = fields[1].int,
             let salts = fields[2].string.flatMap(BucketLayout.decodeSalts), salts.count == Int(count)
         else { return false }
@@ -45,9 +47,10 @@ extension InvariantChecker {
                 report.violations.append("\(name): buyer \(user) holds units here but buys from bucket \(layout.home(of: user))")
             }
 
-            let counters = try await read(
-                RESPCommand("HMGET", keys.meta, "total", "initial", "restocked", "in", "out"), slot: slot, of: item
-            ).array ?? []
+            let counters =
+                try await read(
+                    RESPCommand("HMGET", keys.meta, "total", "initial", "restocked", "in", "out"), slot: slot, of: item
+                ).array ?? []
             let number = { (position: Int) in Int(counters.count > position ? counters[position].int ?? 0 : 0) }
             let (total, initial, restocked, given, taken) = (number(0), number(1), number(2), number(3), number(4))
             if total != initial + restocked + given - taken {
@@ -68,7 +71,8 @@ extension InvariantChecker {
                     continue
                 }
                 let target = layout.keys(record.target)
-                let applied = try await read(RESPCommand("HEXISTS", target.transfers, id), slot: HashSlot(key: target.meta), of: item).int == 1
+                let applied =
+                    try await read(RESPCommand("HEXISTS", target.transfers, id), slot: HashSlot(key: target.meta), of: item).int == 1
                 if !applied { inFlight += record.units }
             }
         }

@@ -60,7 +60,9 @@ extension SaleCoordinator {
         }
         defer { forgetShed(item) }
         for _ in 0..<3 {
-            if let result = try await publishBucketsOnce(item, stock: stock, limit: limitPerUser, window: window, replace: replace, count: count) {
+            if let result = try await publishBucketsOnce(
+                item, stock: stock, limit: limitPerUser, window: window, replace: replace, count: count)
+            {
                 return result
             }
         }
@@ -73,9 +75,10 @@ extension SaleCoordinator {
     ) async throws(SaleError) -> PublishResult? {
         let plain = ItemKeys(item: item)
         try await checkNode(owning: plain.meta)
-        let root = try await command(
-            RESPCommand("HMGET", plain.meta, "total", "sold", "epoch", "pending"), key: plain.meta, doing: "read \(item)"
-        ).array ?? []
+        let root =
+            try await command(
+                RESPCommand("HMGET", plain.meta, "total", "sold", "epoch", "pending"), key: plain.meta, doing: "read \(item)"
+            ).array ?? []
         guard root.count == 4 else { throw unexpected("\(root)", from: .bucketRoot) }
         let history = try await command(RESPCommand("XLEN", plain.orders), key: plain.meta, doing: "read \(item)").int ?? 0
         let sold = Int(root[1].int ?? 0)
@@ -93,7 +96,8 @@ extension SaleCoordinator {
         let epoch = Int(root[2].int ?? 0)
         let generation = epoch + 1
         let layout = BucketLayout(
-            item: item, generation: generation, salts: BucketLayout.place(item: item, generation: generation, count: count, on: client.router.map),
+            item: item, generation: generation,
+            salts: BucketLayout.place(item: item, generation: generation, count: count, on: client.router.map),
             limit: limit)
         _ = try await command(RESPCommand("SADD", Self.bucketedItemsKey, item), key: Self.bucketedItemsKey, doing: "register \(item)")
         _ = try await command(
@@ -199,7 +203,8 @@ extension SaleCoordinator {
         var removed = 0
         if let stale { removed += try await deleteBuckets(stale) }
         if let layout { removed += try await deleteBuckets(layout) }
-        _ = try await command(RESPCommand("HDEL", root, "buckets", "pending", "generation", "salts", "stock"), key: root, doing: "update \(item)")
+        _ = try await command(
+            RESPCommand("HDEL", root, "buckets", "pending", "generation", "salts", "stock"), key: root, doing: "update \(item)")
         buckets.store(item, nil)
         return removed
     }
@@ -292,7 +297,8 @@ extension SaleCoordinator {
         let answers = await client.execute(calls, deadline: ContinuousClock.now + options.callDeadline)
         var status = ItemStatus(
             item: item, total: 0, sold: 0, limit: Int(rootFields.first?.int ?? 0),
-            window: SaleWindow(startsAtMs: rootFields.count > 1 ? rootFields[1].int : nil, endsAtMs: rootFields.count > 2 ? rootFields[2].int : nil),
+            window: SaleWindow(
+                startsAtMs: rootFields.count > 1 ? rootFields[1].int : nil, endsAtMs: rootFields.count > 2 ? rootFields[2].int : nil),
             epoch: Int(rootFields.count > 3 ? rootFields[3].int ?? 0 : 0), buyers: 0, node: client.router.node(forKey: root).name)
         for index in 0..<layout.count {
             let fields = try bucketReply(answers[index * 3], layout, index).array ?? []
@@ -325,7 +331,8 @@ extension SaleCoordinator {
         guard bucket < layout.count else { return BuyersPage(buyers: [], next: nil) }
         let keys = layout.keys(bucket)
         let reply = try await command(
-            RESPCommand("HSCAN", keys.buyers, inner, "COUNT", String(max(1, count))), key: keys.meta, doing: "read the buyers of \(layout.item)")
+            RESPCommand("HSCAN", keys.buyers, inner, "COUNT", String(max(1, count))), key: keys.meta,
+            doing: "read the buyers of \(layout.item)")
         guard let parts = reply.array, parts.count == 2, let next = parts[0].string, let flat = parts[1].array else {
             throw unexpected("\(reply)", from: .purchase)
         }

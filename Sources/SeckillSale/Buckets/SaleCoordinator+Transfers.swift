@@ -46,7 +46,9 @@ extension SaleCoordinator {
             let answer = try parsePurchase(reply.answer)
             switch answer.result {
             case .purchased(let order, let remaining):
-                return ((.purchased(order: BucketLayout.order(bucket: home, entry: order), remaining: remaining), answer.source), reply.replicas)
+                return (
+                    (.purchased(order: BucketLayout.order(bucket: home, entry: order), remaining: remaining), answer.source), reply.replicas
+                )
             case .unknownItem:
                 // The item was published again (new buckets, or plain) or removed since the layout was read.
                 guard !reloaded else { return (answer, reply.replicas) }
@@ -63,7 +65,9 @@ extension SaleCoordinator {
                 if refills > 64 {
                     throw SaleError(
                         code: .redis,
-                        message: "purchase of \(layout.item): bucket \(home) was refilled 64 times and other buyers took the units each time; try again")
+                        message:
+                            "purchase of \(layout.item): bucket \(home) was refilled 64 times and other buyers took the units each time; try again"
+                    )
                 }
                 let outcome = await buckets.refill("\(layout.item)#\(layout.generation)#\(home)", need: quantity) { demand in
                     do throws(SaleError) {
@@ -270,7 +274,8 @@ extension SaleCoordinator {
 
     /// Every item in `seckill:bucketed`.
     func bucketedItems() async throws(SaleError) -> [String] {
-        let reply = try await command(RESPCommand("SMEMBERS", Self.bucketedItemsKey), key: Self.bucketedItemsKey, doing: "list bucketed items")
+        let reply = try await command(
+            RESPCommand("SMEMBERS", Self.bucketedItemsKey), key: Self.bucketedItemsKey, doing: "list bucketed items")
         return (reply.array ?? []).compactMap(\.string).sorted()
     }
 
@@ -280,9 +285,11 @@ extension SaleCoordinator {
     /// is not bucketed.
     func loadLayout(_ item: String) async throws(SaleError) -> BucketLayout? {
         let root = ItemKeys(item: item).meta
-        let reply = try await command(RESPCommand("HMGET", root, "buckets", "generation", "salts", "limit"), key: root, doing: "read \(item)")
+        let reply = try await command(
+            RESPCommand("HMGET", root, "buckets", "generation", "salts", "limit"), key: root, doing: "read \(item)")
         let fields = reply.array ?? []
-        guard fields.count == 4, let count = fields[0].int, let generation = fields[1].int, let salts = fields[2].string.flatMap(BucketLayout.decodeSalts),
+        guard fields.count == 4, let count = fields[0].int, let generation = fields[1].int,
+            let salts = fields[2].string.flatMap(BucketLayout.decodeSalts),
             salts.count == Int(count)
         else {
             buckets.store(item, nil)
@@ -301,7 +308,8 @@ extension SaleCoordinator {
     /// One command on the node owning `key`, through the client's route.
     func command(_ command: RESPCommand, key: String, doing what: String) async throws(SaleError) -> RESPValue {
         do {
-            let reply = try await client.execute([command], slot: HashSlot(key: key), deadline: ContinuousClock.now + options.callDeadline)[0]
+            let reply = try await client.execute([command], slot: HashSlot(key: key), deadline: ContinuousClock.now + options.callDeadline)[
+                0]
             if let message = reply.errorMessage { throw RedisError.server(message, node: client.router.node(forKey: key).name) }
             return reply
         } catch {

@@ -150,7 +150,9 @@ public struct InvariantChecker: Sendable {
     ///
     /// - Returns: The units each buyer holds.
     @discardableResult
-    func check(_ item: String, keys: ItemKeys, first: FirstReads, into report: inout InvariantReport) async throws(SaleError) -> [String: Int] {
+    func check(_ item: String, keys: ItemKeys, first: FirstReads, into report: inout InvariantReport) async throws(SaleError) -> [String:
+        Int]
+    {
         let slot = HashSlot(key: keys.meta)
         let meta = try value(first.meta, of: item).array ?? []
         report.items += 1

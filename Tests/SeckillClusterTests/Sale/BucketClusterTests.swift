@@ -22,7 +22,9 @@ extension ClusterTests {
             let six = "\(harness.prefix)-six"
             _ = try await coordinator.publish(six, stock: 60, buckets: 6)
             let sixLayout = try #require(coordinator.cachedLayout(six))
-            let uses = (0..<6).reduce(into: [String: Int]()) { $0[harness.client.router.node(for: sixLayout.slot($1)).name, default: 0] += 1 }
+            let uses = (0..<6).reduce(into: [String: Int]()) {
+                $0[harness.client.router.node(for: sixLayout.slot($1)).name, default: 0] += 1
+            }
             #expect(uses.values.sorted() == [2, 2, 2], "\(uses)")
 
             let shoppers = Shoppers()
@@ -100,7 +102,8 @@ extension ClusterTests {
                 var from = "-"
                 while true {
                     let reply = try await harness.client.execute(
-                        [RESPCommand("XRANGE", keys.orders, from, "+", "COUNT", "1000")], slot: layout.slot(index), deadline: .now + .seconds(10))[0]
+                        [RESPCommand("XRANGE", keys.orders, from, "+", "COUNT", "1000")], slot: layout.slot(index),
+                        deadline: .now + .seconds(10))[0]
                     let entries = (reply.array ?? []).compactMap { $0.array?.first?.string }
                     stored.formUnion(entries.map { BucketLayout.order(bucket: index, entry: $0) })
                     guard entries.count == 1000, let last = entries.last else { break }

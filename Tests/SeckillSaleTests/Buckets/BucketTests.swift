@@ -23,12 +23,16 @@ struct BucketTests {
     @Test("salts put the buckets on distinct nodes, and spread more buckets than nodes evenly")
     func placement() throws {
         let ranges = SlotAllocator.evenSlotRanges(count: 3)
-        let nodes = ranges.enumerated().map { NodeConfig(name: "n\($0.offset)", host: "127.0.0.1", port: 7000 + $0.offset, slots: [$0.element]) }
+        let nodes = ranges.enumerated().map {
+            NodeConfig(name: "n\($0.offset)", host: "127.0.0.1", port: 7000 + $0.offset, slots: [$0.element])
+        }
         let map = try SlotMap(nodes: nodes)
         for item in ["hot", "sku-42", "a#1.0"] {
-            let three = BucketLayout(item: item, generation: 1, salts: BucketLayout.place(item: item, generation: 1, count: 3, on: map), limit: 0)
+            let three = BucketLayout(
+                item: item, generation: 1, salts: BucketLayout.place(item: item, generation: 1, count: 3, on: map), limit: 0)
             #expect(Set((0..<3).map { map.nodeIndex(for: three.slot($0)) }).count == 3, "\(item)")
-            let seven = BucketLayout(item: item, generation: 2, salts: BucketLayout.place(item: item, generation: 2, count: 7, on: map), limit: 0)
+            let seven = BucketLayout(
+                item: item, generation: 2, salts: BucketLayout.place(item: item, generation: 2, count: 7, on: map), limit: 0)
             let uses = (0..<7).reduce(into: [Int](repeating: 0, count: 3)) { $0[map.nodeIndex(for: seven.slot($1))] += 1 }
             #expect(uses.sorted() == [2, 2, 3], "\(item): \(uses)")
         }
@@ -289,6 +293,57 @@ struct BucketTests {
             let left = try await cluster.cli(node: node, "KEYS", "seckill:b:{\(item)#*")
             #expect(left.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "node \(node): \(left)")
         }
+    }
+}
+
+@Suite("Buckets in a sale", .timeLimit(.minutes(2)))
+struct BucketSaleTests {
+    @Test("seckill sale --buckets 3: the hot item sells out from three nodes, each counted on its bucket's node")
+    func saleWithBuckets() async throws {
+        let cluster = try await SaleCluster.start(nodes: 3)
+        var config = SaleRunConfig()
+        config.prefix = cluster.item("sale")
+        config.items = 20
+        config.stock = 60
+        config.limit = 1
+        config.users = 3_000
+        config.requests = 6_000
+        config.concurrency = 64
+        config.buckets = 3
+        let report = try await SaleRunner(coordinator: cluster.coordinator).run(config)
+        #expect(report.errors == 0, "\(report.errorSamples)")
+        #expect(report.invariants.holds, "\(report.invariants.violations.prefix(5))")
+        #expect(report.invariants.totalUnits == 20 * 60)
+        let hot = try #require(try await cluster.coordinator.status([config.item(0)]).first ?? nil)
+        #expect(hot.buckets.count == 3)
+        #expect(hot.sold == 60)
+        #expect(Set(hot.buckets.map(\.node)).count == 3)
+        // The hot item's attempts are spread over its buckets' nodes.
+        #expect(report.perNode.count == 3)
+        #expect(report.perNode.allSatisfy { $0.requests > 0 })
+        #expect(report.perNode.map(\.requests).reduce(0, +) == report.requests)
+    }
+
+    @Test("a bucketed publish that died half way is cleaned up by the next publish")
+    func interruptedPublish() async throws {
+        let cluster = try await SaleCluster.start(nodes: 3)
+        let item = cluster.item()
+        // What a publish leaves when it dies after writing a bucket, before switching the root.
+        let stale = BucketLayout(item: item, generation: 7, salts: [0, 0], limit: 0)
+        try await cluster.redis("HSET", ItemKeys(item: item).meta, "pending", "7.0,0", key: ItemKeys(item: item).meta)
+        try await cluster.redis("HSET", stale.keys(1).meta, "total", "5", key: stale.keys(1).meta)
+        // A purchase meanwhile finds no item.
+        #expect(try await cluster.coordinator.purchase(item, user: "u") == .unknownItem)
+        _ = try await cluster.coordinator.publish(item, stock: 10, buckets: 3)
+        #expect(try await cluster.exists(stale.keys(1).meta) == false)
+        #expect(try await cluster.redis("HEXISTS", ItemKeys(item: item).meta, "pending", key: ItemKeys(item: item).meta).int == 0)
+        let report = try await InvariantChecker(client: cluster.client).check([item])
+        #expect(report.holds, "\(report.violations)")
+        // Published again over itself without sales: new buckets, the old ones gone.
+        let first = try #require(cluster.coordinator.cachedLayout(item))
+        _ = try await cluster.coordinator.publish(item, stock: 12, buckets: 2)
+        #expect(try await cluster.exists(first.keys(0).meta) == false)
+        #expect(try await cluster.coordinator.status([item]).first??.total == 12)
     }
 }
 
