@@ -19,6 +19,8 @@ public struct BucketLayout: Sendable, Hashable {
     public let salts: [Int]
     /// The per-user limit, 0 for none.
     public let limit: Int
+    /// Every bucket's keys, made once (a purchase names them without building strings).
+    private let bucketKeys: [ItemKeys]
 
     /// The number of buckets.
     public var count: Int { salts.count }
@@ -29,13 +31,16 @@ public struct BucketLayout: Sendable, Hashable {
         self.generation = generation
         self.salts = salts
         self.limit = limit
+        bucketKeys = salts.indices.map {
+            ItemKeys(item: item, bucketTag: Self.tag(item: item, generation: generation, count: salts.count, index: $0, salt: salts[$0]))
+        }
     }
 
     /// The hash tag of bucket `index`: `ITEM#G.K.j.s`.
     public func tag(_ index: Int) -> String { Self.tag(item: item, generation: generation, count: count, index: index, salt: salts[index]) }
 
     /// The keys of bucket `index`.
-    public func keys(_ index: Int) -> ItemKeys { ItemKeys(item: item, bucketTag: tag(index)) }
+    public func keys(_ index: Int) -> ItemKeys { bucketKeys[index] }
 
     /// The slot of bucket `index`.
     public func slot(_ index: Int) -> HashSlot { HashSlot(key: keys(index).meta) }

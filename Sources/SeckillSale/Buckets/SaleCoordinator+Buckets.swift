@@ -83,12 +83,14 @@ extension SaleCoordinator {
         let history = try await command(RESPCommand("XLEN", plain.orders), key: plain.meta, doing: "read \(item)").int ?? 0
         let sold = Int(root[1].int ?? 0)
         if root[0].int != nil && (sold != 0 || history != 0) && !replace {
-            throw hasSales(item, sold: sold, entries: Int(history), hint: "replace")
+            throw hasSales(item, sold: sold, entries: Int(history), hint: "replace to reset it and delete its buyers and orders")
         }
         let previous = try await loadLayout(item)
         if let previous, !replace {
             let (sold, entries) = try await bucketSales(previous)
-            if sold != 0 || entries != 0 { throw hasSales(item, sold: sold, entries: entries, hint: "replace") }
+            if sold != 0 || entries != 0 {
+                throw hasSales(item, sold: sold, entries: entries, hint: "replace to reset it and delete its buyers and orders")
+            }
         }
         if let pending = root[3].string, let stale = Self.pendingLayout(pending, item: item, limit: limit) {
             try await deleteBuckets(stale)
@@ -132,7 +134,8 @@ extension SaleCoordinator {
             return nil
         case "H" where fields.count == 3:
             try await deleteBuckets(layout)
-            throw hasSales(item, sold: Int(fields[1]) ?? 0, entries: Int(fields[2]) ?? 0, hint: "replace")
+            throw hasSales(
+                item, sold: Int(fields[1]) ?? 0, entries: Int(fields[2]) ?? 0, hint: "replace to reset it and delete its buyers and orders")
         default:
             throw unexpected(answer, from: .bucketRoot)
         }
@@ -150,7 +153,7 @@ extension SaleCoordinator {
         SaleError(
             code: .hasSales,
             message:
-                "item \(item) already has sales (\(sold) units sold, \(entries) order entries); pass \(hint) to reset it and delete its buyers and orders"
+                "item \(item) already has sales (\(sold) units sold, \(entries) order entries); pass \(hint)"
         )
     }
 
@@ -205,6 +208,7 @@ extension SaleCoordinator {
         if let layout { removed += try await deleteBuckets(layout) }
         _ = try await command(
             RESPCommand("HDEL", root, "buckets", "pending", "generation", "salts", "stock"), key: root, doing: "update \(item)")
+        _ = try await command(RESPCommand("SREM", Self.bucketedItemsKey, item), key: Self.bucketedItemsKey, doing: "unregister \(item)")
         buckets.store(item, nil)
         return removed
     }
@@ -218,7 +222,6 @@ extension SaleCoordinator {
         var delete = RESPCommand("DEL")
         for key in plain.all { delete.append(key) }
         let root = Int(try await command(delete, key: plain.meta, doing: "remove \(item)").int ?? 0)
-        _ = try await command(RESPCommand("SREM", Self.bucketedItemsKey, item), key: Self.bucketedItemsKey, doing: "unregister \(item)")
         return .removed(keys: removed + root)
     }
 
