@@ -227,8 +227,9 @@ extension SaleCoordinator {
 
     // MARK: Restock and cancel
 
-    /// ``restock(_:units:requestID:)`` of a bucketed item: the units are spread over the
-    /// buckets as evenly as possible, each part applied once under the request id in its bucket.
+    /// ``restock(_:units:requestID:)`` of a bucketed item (whose root answered the plain restock
+    /// "unknown item"): the units are spread over the buckets as evenly as possible, each part
+    /// applied once under the request id in its bucket.
     func restockBuckets(_ layout: BucketLayout, units: Int, request: String) async throws(SaleError) -> RestockResult {
         for index in 0..<layout.count {
             let part = units / layout.count + (index < units % layout.count ? 1 : 0)
@@ -263,12 +264,8 @@ extension SaleCoordinator {
             return .keys(ItemKeys(item: item), entry: order)
         }
         try SaleInput.validateOrder(entry)
-        let layout: BucketLayout
-        if let cached = buckets.layout(item) {
-            layout = cached
-        } else if let loaded = try await loadLayout(item) {
-            layout = loaded
-        } else {
+        // Read afresh (cancels are rare): a cached layout may predate a republish.
+        guard let layout = try await loadLayout(item) else {
             let root = ItemKeys(item: item).meta
             let exists = try await command(RESPCommand("EXISTS", root), key: root, doing: "read \(item)").int == 1
             return exists ? .unknownOrder : .unknownItem

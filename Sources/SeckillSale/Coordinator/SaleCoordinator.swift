@@ -150,7 +150,6 @@ public final class SaleCoordinator: Sendable {
         let request = requestID ?? Self.newRequestID()
         try SaleInput.validateRequestID(request)
         defer { forgetShed(item) }
-        if let layout = buckets.layout(item) { return try await restockBuckets(layout, units: units, request: request) }
         let keys = ItemKeys(item: item)
         let answer = try await run(
             .restock, keys: [keys.meta, keys.restocks],
