@@ -130,7 +130,9 @@ extension SaleCoordinator {
             buckets.store(item, layout)
             return .published(epoch: generation)
         case "C":
-            try await deleteBuckets(layout)
+            // Another publish switched the root first. Its buckets may be these very keys
+            // (the same generation and slot map): delete them only when they are not.
+            if try await loadLayout(item) != layout { try await deleteBuckets(layout) }
             return nil
         case "H" where fields.count == 3:
             try await deleteBuckets(layout)

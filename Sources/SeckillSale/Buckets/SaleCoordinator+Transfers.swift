@@ -179,6 +179,9 @@ extension SaleCoordinator {
         let taken = try await takeUnits(layout, from: donor, to: target, units: units, transfer: id)
         guard taken > 0 else { return 0 }
         try await completeTransfer(layout, from: donor, to: target, units: taken, transfer: id)
+        client.logger.log(
+            .debug, "moved units between buckets",
+            ["item": layout.item, "from": String(donor), "to": String(target), "units": String(taken), "transfer": id])
         return taken
     }
 

@@ -62,7 +62,9 @@ public final class SaleCoordinator: Sendable {
 
     /// Checks every node's `maxmemory-policy` (see ``checkNodes()``) and loads every script on
     /// every node now (`SCRIPT LOAD`), so the first purchases do not pay for it and an
-    /// unreachable or unsafe node is reported before the sale starts.
+    /// unreachable or unsafe node is reported before the sale starts; then completes the
+    /// transfers between buckets that a crashed coordinator left half done
+    /// (``recoverTransfers(_:)``).
     ///
     /// - Throws: ``SaleError`` naming the first node that is unsafe or could not load them.
     public func prepare() async throws(SaleError) {
