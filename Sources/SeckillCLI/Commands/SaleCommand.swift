@@ -74,7 +74,7 @@ enum SaleCommand {
         let json = arguments.flag("--json")
         if !json {
             console.out(
-                "Flash sale: \(Format.grouped(config.items)) items x \(Format.grouped(config.stock)) units, limit \(config.limit == 0 ? "none" : String(config.limit)), \(Format.grouped(config.users)) users, \(Format.grouped(config.requests)) attempts at concurrency \(config.concurrency), items \(config.item(0))..."
+                "Flash sale: \(Format.grouped(config.items)) items x \(Format.grouped(config.stock)) units, limit \(config.limit == 0 ? "none" : String(config.limit)), \(Format.grouped(config.users)) users, \(Format.grouped(config.requests)) attempts at concurrency \(config.concurrency), items \(config.item(0))...\(config.buckets > 1 ? ", \(config.item(0)) in \(config.buckets) buckets" : "")"
             )
         }
         let requests = config.requests
@@ -169,6 +169,7 @@ enum SaleCommand {
                     ("users", .int(report.config.users)), ("requests", .int(report.config.requests)),
                     ("concurrency", .int(report.config.concurrency)), ("prefix", .string(report.config.prefix)),
                     ("skew", .double(report.config.skew)), ("seed", .int(Int(report.config.seed))),
+                    ("buckets", .int(report.config.buckets)),
                 ])
             ),
         ]
