@@ -168,7 +168,7 @@ extension SaleCoordinator {
             calls.append(.init(slot: slot, commands: [RESPCommand("HGET", keys.meta, "sold")]))
             calls.append(.init(slot: slot, commands: [RESPCommand("XLEN", keys.orders)]))
         }
-        let answers = await client.execute(calls, deadline: ContinuousClock.now + options.callDeadline)
+        let answers = await read(calls)
         var sold = 0
         var entries = 0
         for index in 0..<layout.count {
@@ -296,7 +296,7 @@ extension SaleCoordinator {
             calls.append(.init(slot: slot, commands: [RESPCommand("HLEN", keys.buyers)]))
             calls.append(.init(slot: slot, commands: [RESPCommand("SCARD", keys.pending)]))
         }
-        let answers = await client.execute(calls, deadline: ContinuousClock.now + options.callDeadline)
+        let answers = await read(calls)
         var status = ItemStatus(
             item: item, total: 0, sold: 0, limit: Int(rootFields.first?.int ?? 0),
             window: SaleWindow(
@@ -308,7 +308,7 @@ extension SaleCoordinator {
             let pending = Int(try bucketReply(answers[index * 3 + 2], layout, index).int ?? 0)
             guard fields.count == 5, let total = fields[0].int else { return nil }
             let node: String
-            if case .success(let answer) = answers[index * 3] { node = answer.node.name } else { node = "?" }
+            if case .success(let answer) = answers[index * 3] { node = answer.node } else { node = "?" }
             let bucket = BucketStatus(
                 index: index, tag: layout.tag(index), node: node, total: Int(total), sold: Int(fields[1].int ?? 0), buyers: buyers,
                 pendingTransfers: pending)

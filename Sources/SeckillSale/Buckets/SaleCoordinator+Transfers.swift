@@ -139,7 +139,7 @@ extension SaleCoordinator {
             calls.append(.init(slot: slot, commands: [RESPCommand("HMGET", keys.meta, "total", "sold")]))
             calls.append(.init(slot: slot, commands: [RESPCommand("SCARD", keys.pending)]))
         }
-        let answers = await client.execute(calls, deadline: ContinuousClock.now + options.callDeadline)
+        let answers = await read(calls)
         var counters: [BucketCounters] = []
         for index in 0..<layout.count {
             let meta = try bucketReply(answers[index * 2], layout, index).array ?? []
@@ -151,17 +151,40 @@ extension SaleCoordinator {
         return counters
     }
 
-    func bucketReply(_ answer: Result<ClusterClient.Answer, RedisError>, _ layout: BucketLayout, _ index: Int) throws(SaleError)
+    /// Reads of buckets in one round trip per node (``ClusterClient/execute(_:deadline:)``).
+    /// A read whose reply was lost is sent again through the single-call route: reads change
+    /// nothing, so repeating them is safe, and a refill must not fail for one lost reply.
+    func read(_ calls: [ClusterClient.Call]) async -> [Result<(value: RESPValue, node: String), RedisError>] {
+        let deadline = ContinuousClock.now + options.callDeadline
+        var results: [Result<(value: RESPValue, node: String), RedisError>] = []
+        for (index, answer) in await client.execute(calls, deadline: deadline).enumerated() {
+            switch answer {
+            case .success(let answer):
+                results.append(.success((answer.replies.first ?? .null, answer.node.name)))
+            case .failure(let lost) where lost.outcomeUnknown:
+                do {
+                    let replies = try await client.execute(calls[index].commands, slot: calls[index].slot, deadline: deadline)
+                    results.append(.success((replies.first ?? .null, client.router.node(for: calls[index].slot).name)))
+                } catch {
+                    results.append(.failure(error as? RedisError ?? lost))
+                }
+            case .failure(let error):
+                results.append(.failure(error))
+            }
+        }
+        return results
+    }
+
+    func bucketReply(_ answer: Result<(value: RESPValue, node: String), RedisError>, _ layout: BucketLayout, _ index: Int) throws(SaleError)
         -> RESPValue
     {
         switch answer {
         case .success(let answer):
-            let value = answer.replies.first ?? .null
-            if let message = value.errorMessage {
-                let error = RedisError.server(message, node: answer.node.name)
+            if let message = answer.value.errorMessage {
+                let error = RedisError.server(message, node: answer.node)
                 throw SaleError(code: .redis, message: "cannot read bucket \(index) of \(layout.item): \(error)", redis: error)
             }
-            return value
+            return answer.value
         case .failure(let error):
             throw SaleError(code: .redis, message: "cannot read bucket \(index) of \(layout.item): \(error)", redis: error)
         }
@@ -250,7 +273,7 @@ extension SaleCoordinator {
             let keys = layout.keys(index)
             calls.append(.init(slot: HashSlot(key: keys.meta), commands: [RESPCommand("SMEMBERS", keys.pending)]))
         }
-        let answers = await client.execute(calls, deadline: ContinuousClock.now + options.callDeadline)
+        let answers = await read(calls)
         var completed = 0
         for donor in 0..<layout.count {
             let ids = try bucketReply(answers[donor], layout, donor).array?.compactMap(\.string) ?? []
@@ -308,15 +331,23 @@ extension SaleCoordinator {
     /// - Returns: The layout, or nil when this coordinator has not seen the item bucketed.
     public func cachedLayout(_ item: String) -> BucketLayout? { buckets.layout(item) }
 
-    /// One command on the node owning `key`, through the client's route.
+    /// One command on the node owning `key`, through the client's route. Every command sent
+    /// this way may run twice (reads, `DEL`, `SADD`, setting a field to a fixed value), so one
+    /// whose reply was lost is sent again, up to three times within the call deadline.
     func command(_ command: RESPCommand, key: String, doing what: String) async throws(SaleError) -> RESPValue {
-        do {
-            let reply = try await client.execute([command], slot: HashSlot(key: key), deadline: ContinuousClock.now + options.callDeadline)[
-                0]
-            if let message = reply.errorMessage { throw RedisError.server(message, node: client.router.node(forKey: key).name) }
-            return reply
-        } catch {
-            throw SaleError(code: .redis, message: "cannot \(what): \(error)", redis: error as? RedisError)
+        let deadline = ContinuousClock.now + options.callDeadline
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                let reply = try await client.execute([command], slot: HashSlot(key: key), deadline: deadline)[0]
+                if let message = reply.errorMessage { throw RedisError.server(message, node: client.router.node(forKey: key).name) }
+                return reply
+            } catch let error as RedisError where error.outcomeUnknown && attempt < 3 && ContinuousClock.now < deadline {
+                continue
+            } catch {
+                throw SaleError(code: .redis, message: "cannot \(what): \(error)", redis: error as? RedisError)
+            }
         }
     }
 }

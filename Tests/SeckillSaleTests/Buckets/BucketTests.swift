@@ -238,6 +238,33 @@ struct BucketTests {
         #expect(sold == 30)
     }
 
+    @Test("lost replies in a transfer are resolved by its id: units taken once and given once")
+    func lostTransferReplies() async throws {
+        let cluster = try await SaleCluster.start(nodes: 3, proxied: true)
+        let item = cluster.item()
+        _ = try await cluster.coordinator.publish(item, stock: 30, buckets: 3)
+        try await cluster.coordinator.prepare()
+        let layout = try #require(cluster.coordinator.cachedLayout(item))
+        let nodes = try Self.bucketNodes(cluster, item)
+        // Step 1 runs on the donor, its reply is lost, the retry gets the record back.
+        let donor = cluster.proxies[nodes[1]]
+        donor.arm(.dropNextReply)
+        #expect(try await cluster.coordinator.takeUnits(layout, from: 1, to: 0, units: 3, transfer: "lost-1") == 3)
+        #expect(donor.dropped == 1)
+        var status = try #require(try await cluster.coordinator.status([item]).first ?? nil)
+        #expect(status.buckets.map(\.total) == [10, 7, 10])
+        // Recovery gives them; the target's reply is lost too, and the retry changes nothing.
+        let target = cluster.proxies[nodes[0]]
+        target.arm(.dropNextReply)
+        #expect(try await cluster.coordinator.recoverTransfers([item]) == 1)
+        #expect(target.dropped == 1)
+        status = try #require(try await cluster.coordinator.status([item]).first ?? nil)
+        #expect(status.buckets.map(\.total) == [13, 7, 10])
+        #expect(status.buckets.allSatisfy { $0.pendingTransfers == 0 })
+        let report = try await InvariantChecker(client: cluster.inspector).check([item])
+        #expect(report.holds, "\(report.violations)")
+    }
+
     @Test("restock, buyers, cancel, unpublish and republish plain work on a bucketed item")
     func lifecycle() async throws {
         let cluster = try await SaleCluster.start(nodes: 3)
