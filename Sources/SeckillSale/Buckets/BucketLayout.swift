@@ -128,11 +128,11 @@ extension ItemKeys {
 
     /// A bucket's transfers hash: transfer id -> `out|n|target` (taken here, `done|n|target`
     /// once given) or `in|n|donor` (given here).
-    var transfers: String { meta + ":transfers" }
+    public var transfers: String { meta + ":transfers" }
 
     /// A bucket's set of transfer ids taken from it and not yet marked done.
-    var pending: String { meta + ":pending" }
+    public var pending: String { meta + ":pending" }
 
     /// Every key of a bucket.
-    var allBucketKeys: [String] { all + [transfers, pending] }
+    public var allBucketKeys: [String] { all + [transfers, pending] }
 }
