@@ -14,7 +14,8 @@ final class BucketState: Sendable {
         /// Units were moved to the bucket (or it had some again): try the purchase again.
         case moved
         /// No other bucket had units and no transfer was pending: `remaining` units are left
-        /// in the whole item.
+        /// in the whole item, all in the refilled bucket (fewer than the waiting purchases
+        /// asked for, though maybe enough for some of them).
         case empty(remaining: Int)
         /// The refill failed.
         case failed(SaleError)

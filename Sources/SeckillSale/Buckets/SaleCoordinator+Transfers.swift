@@ -78,6 +78,9 @@ extension SaleCoordinator {
                 }
                 switch outcome {
                 case .moved: continue
+                // Left only in this bucket, but enough for this purchase (the refill was sized
+                // for every waiting purchase): try again.
+                case .empty(let left) where left >= quantity: continue
                 case .empty(let left): return ((.soldOut(remaining: left), answer.source), reply.replicas)
                 case .failed(let error): throw error
                 }
