@@ -90,6 +90,27 @@ struct BucketTests {
         #expect(report.holds, "\(report.violations)")
     }
 
+    @Test("a purchase of several units gathers them from several buckets, or answers how many are left")
+    func quantityFromSeveralBuckets() async throws {
+        let cluster = try await SaleCluster.start(nodes: 3)
+        let item = cluster.item()
+        _ = try await cluster.coordinator.publish(item, stock: 6, buckets: 3)
+        let layout = try #require(cluster.coordinator.cachedLayout(item))
+        let buyer = Self.user(in: 1, of: layout)
+        #expect(try await cluster.coordinator.purchase(item, user: buyer, quantity: 7) == .soldOut(remaining: 6))
+        guard case .purchased = try await cluster.coordinator.purchase(item, user: buyer, quantity: 5) else {
+            Issue.record("5 of 6 units were not sold")
+            return
+        }
+        let status = try #require(try await cluster.coordinator.status([item]).first ?? nil)
+        #expect(status.sold == 5)
+        #expect(status.buckets[1].sold == 5)
+        #expect(try await cluster.coordinator.purchase(item, user: buyer, quantity: 2) == .soldOut(remaining: 1))
+        #expect(try await cluster.coordinator.purchase(item, user: buyer, quantity: 1).kind == "purchased")
+        let report = try await InvariantChecker(client: cluster.client).check([item])
+        #expect(report.holds, "\(report.violations)")
+    }
+
     @Test("200 concurrent buyers sell a bucketed item out exactly: every bucket empty, none below zero")
     func crowdSellsOutExactly() async throws {
         let cluster = try await SaleCluster.start(nodes: 3)
