@@ -194,13 +194,13 @@ extension SaleCoordinator {
     /// Removes the buckets of `item` (its current layout and any a crashed publish left), and
     /// the bucket fields of its root hash. Refuses buckets with sales unless `force`.
     ///
-    /// - Returns: Keys removed, nil when the item had no buckets.
-    func removeBuckets(_ item: String, force: Bool, hint: String) async throws(SaleError) -> Int? {
+    /// - Returns: Keys removed (0 when the root named no readable buckets; its bucket fields
+    ///   are removed all the same, so a plain publish after it cannot meet them again).
+    func removeBuckets(_ item: String, force: Bool, hint: String) async throws(SaleError) -> Int {
         let root = ItemKeys(item: item).meta
         let pending = try await command(RESPCommand("HGET", root, "pending"), key: root, doing: "read \(item)").string
         let layout = try await loadLayout(item)
         let stale = pending.flatMap { Self.pendingLayout($0, item: item, limit: 0) }
-        guard layout != nil || stale != nil else { return nil }
         if let layout, !force {
             let (sold, entries) = try await bucketSales(layout)
             if sold != 0 || entries != 0 { throw hasSales(item, sold: sold, entries: entries, hint: hint) }
@@ -217,14 +217,12 @@ extension SaleCoordinator {
 
     /// ``unpublish(_:force:)`` of a bucketed item: its buckets, then its root hash.
     func unpublishBuckets(_ item: String, force: Bool) async throws(SaleError) -> UnpublishResult {
-        guard let removed = try await removeBuckets(item, force: force, hint: "force to remove it with its buyers and orders") else {
-            return .unknownItem
-        }
+        let removed = try await removeBuckets(item, force: force, hint: "force to remove it with its buyers and orders")
         let plain = ItemKeys(item: item)
         var delete = RESPCommand("DEL")
         for key in plain.all { delete.append(key) }
         let root = Int(try await command(delete, key: plain.meta, doing: "remove \(item)").int ?? 0)
-        return .removed(keys: removed + root)
+        return removed + root == 0 ? .unknownItem : .removed(keys: removed + root)
     }
 
     // MARK: Restock and cancel

@@ -151,8 +151,8 @@ public final class SaleCoordinator: Sendable {
         }
         let request = requestID ?? Self.newRequestID()
         try SaleInput.validateRequestID(request)
-        defer { forgetShed(item) }
         let keys = ItemKeys(item: item)
+        defer { forgetShed(item) }
         let answer = try await run(
             .restock, keys: [keys.meta, keys.restocks],
             arguments: [String(units), request, String(SaleInput.maxUnits)], retryUnknownOutcome: true, requestID: request
