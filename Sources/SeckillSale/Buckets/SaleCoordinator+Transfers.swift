@@ -90,8 +90,8 @@ extension SaleCoordinator {
         }
     }
 
-    /// Moves units to `bucket` from the buckets that have most, enough for `demand` (at least
-    /// half of the donor's units, so the emptied bucket is not refilled at once again).
+    /// Moves units to `bucket` from the buckets that have most, enough for `demand` and at
+    /// least a K-th of the donor's units (so the emptied bucket is not refilled again at once).
     private func refillBucket(_ layout: BucketLayout, bucket: Int, demand: @Sendable () -> Int) async throws(SaleError)
         -> BucketState.Refill
     {
@@ -116,7 +116,9 @@ extension SaleCoordinator {
             var need = want - remaining[bucket]
             var moved = 0
             for donor in donors where need > 0 {
-                let units = min(remaining[donor], max(need, (remaining[donor] + 1) / 2))
+                // A K-th of the donor: refills of several buckets that read the donor at once
+                // then leave it its own share instead of emptying it.
+                let units = min(remaining[donor], max(need, (remaining[donor] + layout.count - 1) / layout.count))
                 let taken = try await transfer(layout, from: donor, to: bucket, units: units)
                 moved += taken
                 need -= taken

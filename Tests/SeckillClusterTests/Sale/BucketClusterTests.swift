@@ -48,10 +48,10 @@ extension ClusterTests {
             _ = try await coordinator.publish(item, stock: stock, limitPerUser: 1, buckets: 3)
             let layout = try #require(coordinator.cachedLayout(item))
             // No buyer's home is bucket 0, the bucket that moves and fails over: its units
-            // reach buyers only through transfers, the last ones after both changes.
+            // reach buyers only through transfers.
             let users = (0..<40_000).map { "buyer-\($0)" }.filter { layout.home(of: $0) != 0 }
             // And buckets 1 and 2 start nearly empty (most of their units moved to bucket 0), so
-            // units are moved out of bucket 0 all through the sale, across both changes.
+            // units are moved out of bucket 0 a K-th at a time through the sale.
             for donor in 1...2 {
                 #expect(try await coordinator.takeUnits(layout, from: donor, to: 0, units: 3_900, transfer: "setup-\(donor)") == 3_900)
             }
