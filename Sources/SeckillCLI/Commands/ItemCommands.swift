@@ -11,9 +11,10 @@ enum ItemCommands {
     static let publishSpec = CommandSpec(
         name: "publish",
         summary: "Publishes an item with its stock, per-user limit and optional sale window.",
-        usage: "ITEM --stock N [--limit L] [--starts TIME] [--ends TIME] [--replace] [--config FILE] [--json]",
+        usage: "ITEM --stock N [--limit L] [--buckets K] [--starts TIME] [--ends TIME] [--replace] [--config FILE] [--json]",
         options: [
             ("--stock", "N: units on sale"), ("--limit", "L: units per user, 0 for no limit (default 1)"),
+            ("--buckets", "K: split the stock over K buckets on different nodes, for a hot item (default 1: a plain item)"),
             ("--starts", "TIME: when the sale opens, ISO 8601 (2026-11-21T20:00:00+08:00) or unix ms"),
             ("--ends", "TIME: when the sale closes, ISO 8601 or unix ms"), ConfigLoading.option,
         ],
@@ -72,20 +73,26 @@ enum ItemCommands {
         let item = try item(arguments)
         let stock = try arguments.requiredInteger("--stock", in: 0...SaleInput.maxUnits)
         let limit = try arguments.integer("--limit", default: 1, in: 0...SaleInput.maxUnits)
+        let buckets = try arguments.integer("--buckets", default: 1, in: 1...BucketLayout.maxBuckets)
         let window = SaleWindow(startsAtMs: try time(arguments, "--starts"), endsAtMs: try time(arguments, "--ends"))
         let coordinator = try await ConfigLoading.coordinator(arguments)
         do {
             let result = try await coordinator.publish(
-                item, stock: stock, limitPerUser: limit, window: window, replace: arguments.flag("--replace"))
+                item, stock: stock, limitPerUser: limit, window: window, replace: arguments.flag("--replace"), buckets: buckets)
             guard case .published(let epoch) = result else { return }
             if arguments.flag("--json") {
                 console.out(
                     JSONOutput.object([
                         ("item", .string(item)), ("result", .string("published")), ("stock", .int(stock)),
-                        ("limit", .int(limit)), ("epoch", .int(epoch)),
+                        ("limit", .int(limit)), ("buckets", .int(buckets)), ("epoch", .int(epoch)),
                     ]).render(pretty: false))
             } else {
-                let node = coordinator.client.router.node(forKey: ItemKeys(item: item).meta).name
+                var node = coordinator.client.router.node(forKey: ItemKeys(item: item).meta).name
+                if let layout = coordinator.cachedLayout(item) {
+                    node =
+                        "\(layout.count) buckets on "
+                        + (0..<layout.count).map { coordinator.client.router.node(for: layout.slot($0)).name }.joined(separator: ", ")
+                }
                 console.out(
                     "published \(item): \(Format.grouped(stock)) units, limit \(limit == 0 ? "none" : String(limit)) per user\(describe(window)), on \(node), epoch \(epoch)"
                 )

@@ -8,7 +8,7 @@ enum SaleCommand {
         summary:
             "Publishes N items, sends R purchase attempts from C concurrent shoppers with skewed item popularity, then checks the invariants in Redis.",
         usage:
-            "[--items N] [--stock S] [--limit L] [--users U] [--requests R] [--concurrency C] [--prefix P] [--skew X] [--hot-share X] [--seed N] [--replace] [--request-log FILE] [--config FILE] [--json]",
+            "[--items N] [--stock S] [--limit L] [--users U] [--requests R] [--concurrency C] [--prefix P] [--skew X] [--hot-share X] [--seed N] [--buckets K] [--replace] [--request-log FILE] [--config FILE] [--json]",
         options: [
             ("--items", "N: items on sale (default 1000)"), ("--stock", "S: units per item (default 100)"),
             ("--limit", "L: units per user per item, 0 for none (default 1)"), ("--users", "U: distinct shoppers (default 20000)"),
@@ -17,6 +17,7 @@ enum SaleCommand {
             ("--skew", "X: Zipf exponent of item popularity, 0 uniform (default 1.0)"),
             ("--hot-share", "X: item 0 draws this share of all attempts (0 < X < 1); the rest follow --skew"),
             ("--seed", "N: seeds the shoppers' choices (default 1)"),
+            ("--buckets", "K: publish the hottest item (P-0) with its stock in K buckets on different nodes (default 1: plain)"),
             ("--request-log", "FILE: append every attempt and every purchase to FILE, for seckill retry (see below)"),
             ConfigLoading.option, MetricsFile.option,
         ],
@@ -43,6 +44,7 @@ enum SaleCommand {
         config.items = try arguments.integer("--items", default: config.items, in: 1...10_000_000)
         config.stock = try arguments.integer("--stock", default: config.stock, in: 0...SaleInput.maxUnits)
         config.limit = try arguments.integer("--limit", default: config.limit, in: 0...SaleInput.maxUnits)
+        config.buckets = try arguments.integer("--buckets", default: config.buckets, in: 1...BucketLayout.maxBuckets)
         config.users = try arguments.integer("--users", default: config.users, in: 1...1_000_000_000)
         config.requests = try arguments.integer("--requests", default: config.requests, in: 0...1_000_000_000)
         config.concurrency = try arguments.integer("--concurrency", default: config.concurrency, in: 1...100_000)
@@ -82,7 +84,7 @@ enum SaleCommand {
         let json = arguments.flag("--json")
         if !json {
             console.out(
-                "Flash sale: \(Format.grouped(config.items)) items x \(Format.grouped(config.stock)) units, limit \(config.limit == 0 ? "none" : String(config.limit)), \(Format.grouped(config.users)) users, \(Format.grouped(config.requests)) attempts at concurrency \(config.concurrency), items \(config.item(0))..."
+                "Flash sale: \(Format.grouped(config.items)) items x \(Format.grouped(config.stock)) units, limit \(config.limit == 0 ? "none" : String(config.limit)), \(Format.grouped(config.users)) users, \(Format.grouped(config.requests)) attempts at concurrency \(config.concurrency), items \(config.item(0))...\(config.buckets > 1 ? ", \(config.item(0)) in \(config.buckets) buckets" : "")"
             )
         }
         let requests = config.requests
@@ -190,7 +192,7 @@ enum SaleCommand {
                     ("users", .int(report.config.users)), ("requests", .int(report.config.requests)),
                     ("concurrency", .int(report.config.concurrency)), ("prefix", .string(report.config.prefix)),
                     ("skew", .double(report.config.skew)), ("hotShare", .optional(report.config.hotShare)),
-                    ("seed", .int(Int(report.config.seed))),
+                    ("seed", .int(Int(report.config.seed))), ("buckets", .int(report.config.buckets)),
                 ])
             ),
         ]

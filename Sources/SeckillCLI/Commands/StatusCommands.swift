@@ -17,6 +17,14 @@ enum StatusCommands {
         options: [("--page-size", "N: buyers read per round trip (default 500)"), ConfigLoading.option],
         flags: [("--json", "Print a JSON array of {user, units}.")])
 
+    static func bucketJSON(_ bucket: BucketStatus) -> JSONOutput {
+        .object([
+            ("index", .int(bucket.index)), ("tag", .string(bucket.tag)), ("node", .string(bucket.node)), ("total", .int(bucket.total)),
+            ("sold", .int(bucket.sold)), ("remaining", .int(bucket.remaining)), ("buyers", .int(bucket.buyers)),
+            ("pendingTransfers", .int(bucket.pendingTransfers)),
+        ])
+    }
+
     static func status(_ arguments: Arguments, console: Console) async throws(CLIError) {
         let coordinator = try await ConfigLoading.coordinator(arguments)
         let items: [String]
@@ -37,6 +45,7 @@ enum StatusCommands {
                             ("sold", .int(status.sold)), ("remaining", .int(status.remaining)), ("buyers", .int(status.buyers)),
                             ("limit", .int(status.limit)), ("startsAtMs", status.window.startsAtMs.map { .int(Int($0)) } ?? .null),
                             ("endsAtMs", status.window.endsAtMs.map { .int(Int($0)) } ?? .null), ("epoch", .int(status.epoch)),
+                            ("buckets", .array(status.buckets.map(bucketJSON))),
                         ])
                     }
                 ).render())
@@ -56,6 +65,14 @@ enum StatusCommands {
                     Format.grouped(status.buyers), status.limit == 0 ? "none" : String(status.limit), String(status.epoch),
                     String(ItemCommands.describe(status.window).dropFirst(2)),
                 ])
+                // A bucketed item: one line per bucket under it.
+                for bucket in status.buckets {
+                    table.add([
+                        "  bucket \(bucket.index)", bucket.node, Format.grouped(bucket.total), Format.grouped(bucket.sold),
+                        Format.grouped(bucket.remaining), Format.grouped(bucket.buyers), "", "",
+                        bucket.pendingTransfers == 0 ? "" : "\(bucket.pendingTransfers) transfers pending",
+                    ])
+                }
             }
             for line in table.render() { console.out(line) }
         }

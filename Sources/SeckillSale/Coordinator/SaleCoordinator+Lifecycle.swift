@@ -31,6 +31,8 @@ extension SaleCoordinator {
         case "OK" where fields.count == 2:
             guard let count = Int(fields[1]) else { throw unexpected(answer, from: .unpublish) }
             removed = count
+        case "B" where fields.count == 1:
+            return try await unpublishBuckets(item, force: force)
         case "H" where fields.count == 3:
             throw SaleError(
                 code: .hasSales,

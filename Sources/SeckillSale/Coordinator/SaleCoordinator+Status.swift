@@ -42,6 +42,8 @@ extension SaleCoordinator {
                     window: SaleWindow(startsAtMs: fields[3].int, endsAtMs: fields[4].int),
                     epoch: Int(fields[5].int ?? 0), buyers: Int(buyers.value.int ?? 0), node: meta.node.name))
         }
+        // A bucketed item's root hash has no total: read its buckets.
+        for index in results.indices where results[index] == nil { results[index] = try await bucketedStatus(items[index]) }
         return results
     }
 
@@ -71,6 +73,11 @@ extension SaleCoordinator {
     /// - Returns: The page.
     public func buyers(_ item: String, cursor: String = "0", count: Int = 100) async throws(SaleError) -> BuyersPage {
         try SaleInput.validateItem(item)
+        if let layout = buckets.layout(item) { return try await bucketBuyers(layout, cursor: cursor, count: count) }
+        if cursor.contains(":") {
+            guard let layout = try await loadLayout(item) else { return BuyersPage(buyers: [], next: nil) }
+            return try await bucketBuyers(layout, cursor: cursor, count: count)
+        }
         let keys = ItemKeys(item: item)
         let reply: RESPValue
         do {
@@ -88,6 +95,9 @@ extension SaleCoordinator {
         while index + 1 < flat.count {
             buyers.append((flat[index].string ?? "", Int(flat[index + 1].int ?? 0)))
             index += 2
+        }
+        if cursor == "0" && next == "0" && buyers.isEmpty, let layout = try await loadLayout(item) {
+            return try await bucketBuyers(layout, cursor: "0:0", count: count)
         }
         return BuyersPage(buyers: buyers, next: next == "0" ? nil : next)
     }

@@ -42,6 +42,8 @@ public final class SaleCoordinator: Sendable {
     public let metrics = SaleMetrics()
     /// Nodes whose `maxmemory-policy` was read and accepted (see ``checkNodes()``).
     let checkedNodes = Mutex<Set<String>>([])
+    /// Layouts of bucketed items and their refills in flight.
+    let buckets = BucketState()
 
     /// Creates a coordinator over `client`. Scripts are loaded on first use, or by ``prepare()``.
     ///
@@ -70,7 +72,9 @@ public final class SaleCoordinator: Sendable {
 
     /// Checks every node's `maxmemory-policy` (see ``checkNodes()``) and loads every script on
     /// every node now (`SCRIPT LOAD`), so the first purchases do not pay for it and an
-    /// unreachable or unsafe node is reported before the sale starts.
+    /// unreachable or unsafe node is reported before the sale starts; then completes the
+    /// transfers between buckets that a crashed coordinator left half done
+    /// (``recoverTransfers(_:)``).
     ///
     /// - Throws: ``SaleError`` naming the first node that is unsafe or could not load them.
     public func prepare() async throws(SaleError) {
@@ -83,6 +87,8 @@ public final class SaleCoordinator: Sendable {
                 _ = try await load(script, on: pool)
             }
         }
+        // Transfers between buckets that a crashed coordinator left half done.
+        try await recoverTransfers()
     }
 
     // MARK: Operations
@@ -126,6 +132,10 @@ public final class SaleCoordinator: Sendable {
         switch fields.first {
         case "OK" where fields.count == 2:
             return .published(epoch: Int(fields[1]) ?? 0)
+        case "B" where fields.count == 1:
+            // The item is bucketed: remove its buckets (refused with sales unless replace), then publish it plain.
+            _ = try await removeBuckets(item, force: replace, hint: "replace to reset it and delete its buyers and orders")
+            return try await publish(item, stock: stock, limitPerUser: limitPerUser, window: window, replace: replace)
         case "H" where fields.count == 3:
             throw SaleError(
                 code: .hasSales,
@@ -158,7 +168,10 @@ public final class SaleCoordinator: Sendable {
             arguments: [String(units), request, String(SaleInput.maxUnits)], retryUnknownOutcome: true, requestID: request
         ).answer
         let fields = answer.split(separator: "|")
-        if answer == "U" { return .unknownItem }
+        if answer == "U" {
+            guard let layout = try await loadLayout(item) else { return .unknownItem }
+            return try await restockBuckets(layout, units: units, request: request)
+        }
         if answer == "X" {
             throw .invalidInput("restocking \(units) units would take \(item) above \(SaleInput.maxUnits) units in total")
         }
@@ -219,15 +232,23 @@ public final class SaleCoordinator: Sendable {
             }
             ticket = admitted
         }
-        let arguments = [user, String(quantity), request, options.durabilityReplicas > 0 ? "1" : "0"]
-        let answer: (result: PurchaseResult, source: AnswerSource)
-        let replicas: Int?
+        var answer: (result: PurchaseResult, source: AnswerSource)
+        var replicas: Int?
         do {
-            let reply = try await run(
-                .purchase, keys: call.keys, arguments: arguments, retryUnknownOutcome: true, requestID: request, durable: true,
-                slot: call.slot, prefix: call.prefix)
-            replicas = reply.replicas
-            answer = try parsePurchase(reply.answer)
+            if let layout = buckets.layout(item) {
+                (answer, replicas) = try await purchaseFromBuckets(layout, user: user, quantity: quantity, request: request)
+            } else {
+                let arguments = [user, String(quantity), request, options.durabilityReplicas > 0 ? "1" : "0"]
+                let reply = try await run(
+                    .purchase, keys: call.keys, arguments: arguments, retryUnknownOutcome: true, requestID: request, durable: true,
+                    slot: call.slot, prefix: call.prefix)
+                replicas = reply.replicas
+                answer = try parsePurchase(reply.answer)
+                // A bucketed item's root holds no stock: its purchases go to its buckets.
+                if answer.result == .unknownItem, let layout = try await loadLayout(item) {
+                    (answer, replicas) = try await purchaseFromBuckets(layout, user: user, quantity: quantity, request: request)
+                }
+            }
         } catch {
             // Also for an answer that cannot be parsed: a probe must never be left in flight.
             if let ticket { shedder?.abandon(item, ticket: ticket) }
@@ -256,12 +277,20 @@ public final class SaleCoordinator: Sendable {
     /// - Returns: The outcome.
     public func cancel(_ item: String, order: String) async throws(SaleError) -> CancelResult {
         try SaleInput.validateItem(item)
-        try SaleInput.validateOrder(order)
-        let keys = ItemKeys(item: item)
+        // A bucketed item's order ids name their bucket (`j:ENTRY`).
+        let keys: ItemKeys
+        let entry: String
+        switch try await cancelTarget(item, order: order) {
+        case .keys(let found, let foundEntry):
+            keys = found
+            entry = foundEntry
+        case .unknownItem: return .unknownItem
+        case .unknownOrder: return .unknownOrder
+        }
         defer { forgetShed(item) }
         // A call id lets a retry after a lost reply get "cancelled" rather than "already cancelled".
         let answer = try await run(
-            .cancel, keys: keys.all, arguments: [order, Self.newRequestID()], retryUnknownOutcome: true, durable: true
+            .cancel, keys: keys.all, arguments: [entry, Self.newRequestID()], retryUnknownOutcome: true, durable: true
         ).answer
         if answer == "U" { return .unknownItem }
         if answer == "O" { return .unknownOrder }

@@ -88,8 +88,10 @@ public struct ItemStatus: Sendable, Hashable {
     public var epoch: Int
     /// Users holding at least one unit.
     public var buyers: Int
-    /// The node that owns the item.
+    /// The node that owns the item (a bucketed item's root hash).
     public var node: String
+    /// A bucketed item's buckets, empty for a plain item.
+    public var buckets: [BucketStatus] = []
 
     /// Units left.
     public var remaining: Int { total - sold }

@@ -69,7 +69,11 @@ public struct InvariantChecker: Sendable {
                     let first = FirstReads(meta: firsts[position * 3], buyers: firsts[position * 3 + 1], orders: firsts[position * 3 + 2])
                     group.addTask {
                         var partial = InvariantReport()
-                        do throws(SaleError) { try await check(item, first: first, into: &partial) } catch { return .failure(error) }
+                        do throws(SaleError) {
+                            try await check(item, keys: ItemKeys(item: item), first: first, into: &partial)
+                        } catch {
+                            return .failure(error)
+                        }
                         return .success(partial)
                     }
                 }
@@ -102,22 +106,22 @@ public struct InvariantChecker: Sendable {
 
     /// The replies to an item's first three reads: its hash, the first page of its buyers and
     /// of its orders.
-    private struct FirstReads: Sendable {
+    struct FirstReads: Sendable {
         var meta: Result<ClusterClient.Answer, RedisError>
         var buyers: Result<ClusterClient.Answer, RedisError>
         var orders: Result<ClusterClient.Answer, RedisError>
     }
 
-    private static func buyersPage(_ keys: ItemKeys, cursor: String) -> RESPCommand {
+    static func buyersPage(_ keys: ItemKeys, cursor: String) -> RESPCommand {
         RESPCommand("HSCAN", keys.buyers, cursor, "COUNT", "1000")
     }
 
-    private static func ordersPage(_ keys: ItemKeys, from start: String) -> RESPCommand {
+    static func ordersPage(_ keys: ItemKeys, from start: String) -> RESPCommand {
         RESPCommand("XRANGE", keys.orders, start, "+", "COUNT", "1000")
     }
 
     /// The reply of a one-command call, or the error that makes the item unreadable.
-    private func value(_ answer: Result<ClusterClient.Answer, RedisError>, of item: String) throws(SaleError) -> RESPValue {
+    func value(_ answer: Result<ClusterClient.Answer, RedisError>, of item: String) throws(SaleError) -> RESPValue {
         let error: RedisError
         switch answer {
         case .success(let answer):
@@ -132,7 +136,7 @@ public struct InvariantChecker: Sendable {
 
     /// One more page of an item, through the cluster client (so a check during resharding
     /// follows MOVED / ASK).
-    private func read(_ command: RESPCommand, slot: HashSlot, of item: String) async throws(SaleError) -> RESPValue {
+    func read(_ command: RESPCommand, slot: HashSlot, of item: String) async throws(SaleError) -> RESPValue {
         do {
             let reply = try await client.execute([command], slot: slot, deadline: ContinuousClock.now + Self.readDeadline)[0]
             if let message = reply.errorMessage { throw RedisError.server(message, node: client.router.node(for: slot).name) }
@@ -142,14 +146,21 @@ public struct InvariantChecker: Sendable {
         }
     }
 
-    private func check(_ item: String, first: FirstReads, into report: inout InvariantReport) async throws(SaleError) {
-        let keys = ItemKeys(item: item)
+    /// Checks the item (or bucket) whose keys are `keys`, named `item` in the violations.
+    ///
+    /// - Returns: The units each buyer holds.
+    @discardableResult
+    func check(_ item: String, keys: ItemKeys, first: FirstReads, into report: inout InvariantReport) async throws(SaleError) -> [String:
+        Int]
+    {
         let slot = HashSlot(key: keys.meta)
         let meta = try value(first.meta, of: item).array ?? []
         report.items += 1
         guard meta.count == 3, let total = meta[0].int else {
+            // A bucketed item's root hash holds no stock: its buckets are checked instead.
+            if try await checkBuckets(item, into: &report) { return [:] }
             report.violations.append("\(item): item hash missing")
-            return
+            return [:]
         }
         let sold = Int(meta[1].int ?? 0)
         let limit = Int(meta[2].int ?? 0)
@@ -219,5 +230,6 @@ public struct InvariantChecker: Sendable {
         for (user, units) in fromStream where units != (held[user] ?? 0) {
             report.violations.append("\(item): orders give \(user) \(units) units but the buyers hash says \(held[user] ?? 0)")
         }
+        return held
     }
 }

@@ -32,6 +32,8 @@ public struct SaleRunConfig: Sendable, Hashable {
     public var warmup: Int = 0
     /// Read every item back from Redis afterwards and check the invariants.
     public var checkInvariants: Bool = true
+    /// Buckets of the hottest item (rank 1 of the popularity, `PREFIX-0`); 1 publishes it plain.
+    public var buckets: Int = 1
 
     /// Creates a config with the defaults used by scripts/demo.sh.
     public init() {}
@@ -204,6 +206,9 @@ public struct SaleRunner: Sendable {
         let nodes = map.nodes
         let itemIDs = (0..<config.items).map(config.item)
         let nodeOfItem = itemIDs.map { map.nodeIndex(forKey: ItemKeys(item: $0).meta) }
+        // A bucketed item's purchase is counted on the node of the buyer's home bucket.
+        let hotLayout = coordinator.cachedLayout(itemIDs[0])
+        let nodeOfBucket = hotLayout.map { layout in (0..<layout.count).map { map.nodeIndex(for: layout.slot($0)) } } ?? []
         let popularity = Popularity(items: config.items, skew: config.skew, hotShare: config.hotShare)
         let shared = SharedCounters(items: config.items)
         let coordinator = self.coordinator
@@ -224,7 +229,11 @@ public struct SaleRunner: Sendable {
                         if index >= config.requests { break }
                         let item = popularity.pick(using: &random)
                         let user = "user-\(Int.random(in: 0..<config.users, using: &random))"
-                        tally.perNode[nodeOfItem[item]] += 1
+                        if item == 0, let hotLayout {
+                            tally.perNode[nodeOfBucket[hotLayout.home(of: user)]] += 1
+                        } else {
+                            tally.perNode[nodeOfItem[item]] += 1
+                        }
                         let sent = clock.now
                         do throws(SaleError) {
                             var requestID: String?
@@ -290,7 +299,8 @@ public struct SaleRunner: Sendable {
                     group.addTask {
                         do throws(SaleError) {
                             _ = try await coordinator.publish(
-                                config.item(index), stock: config.stock, limitPerUser: config.limit, replace: config.replace)
+                                config.item(index), stock: config.stock, limitPerUser: config.limit, replace: config.replace,
+                                buckets: index == 0 ? config.buckets : 1)
                             return nil
                         } catch {
                             return error

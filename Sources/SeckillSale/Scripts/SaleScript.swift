@@ -6,6 +6,9 @@
 /// appended, so the caller knows the answer is a replay).
 public enum SaleScript: String, Sendable, CaseIterable {
     case purchase, cancel, publish, restock, unpublish
+    /// Bucketed items (see ``BucketLayout``): one bucket set up, the root hash switched to the
+    /// buckets, a bucket restocked, and the three steps of a transfer between buckets.
+    case bucketPublish, bucketRoot, bucketRestock, transferTake, transferGive, transferDone
 
     /// The Lua source.
     public var source: String {
@@ -15,6 +18,12 @@ public enum SaleScript: String, Sendable, CaseIterable {
         case .publish: Self.publishSource
         case .restock: Self.restockSource
         case .unpublish: Self.unpublishSource
+        case .bucketPublish: Self.bucketPublishSource
+        case .bucketRoot: Self.bucketRootSource
+        case .bucketRestock: Self.bucketRestockSource
+        case .transferTake: Self.transferTakeSource
+        case .transferGive: Self.transferGiveSource
+        case .transferDone: Self.transferDoneSource
         }
     }
 
@@ -104,7 +113,10 @@ public enum SaleScript: String, Sendable, CaseIterable {
         -- KEYS: every key of the item (item hash, buyers, orders, cancellations, request and
         --       restock records)
         -- ARGV: stock, limit per user, start ms or '', end ms or '', replace '1' or '0'
-        local sold = tonumber(redis.call('HGET', KEYS[1], 'sold')) or 0
+        -- 'B': the item is bucketed (or a bucketed publish of it was interrupted).
+        local root = redis.call('HMGET', KEYS[1], 'sold', 'buckets', 'pending')
+        if root[2] or root[3] then return 'B' end
+        local sold = tonumber(root[1]) or 0
         local history = redis.call('XLEN', KEYS[3])
         if (sold ~= 0 or history ~= 0) and ARGV[5] ~= '1' then
           return 'H|' .. string.format('%d', sold) .. '|' .. history
@@ -122,7 +134,8 @@ public enum SaleScript: String, Sendable, CaseIterable {
         -- ARGV: units, request id, most units an item may hold
         local prior = redis.call('HGET', KEYS[2], ARGV[2])
         if prior then return prior end
-        if redis.call('EXISTS', KEYS[1]) == 0 then return 'U' end
+        -- A bucketed item's root has no total: 'U' sends the caller to its buckets.
+        if redis.call('HEXISTS', KEYS[1], 'total') == 0 then return 'U' end
         if (tonumber(redis.call('HGET', KEYS[1], 'total')) or 0) + tonumber(ARGV[1]) > tonumber(ARGV[3]) then return 'X' end
         local total = redis.call('HINCRBY', KEYS[1], 'total', ARGV[1])
         local epoch = redis.call('HINCRBY', KEYS[1], 'epoch', 1)
@@ -135,7 +148,9 @@ public enum SaleScript: String, Sendable, CaseIterable {
     private static let unpublishSource = """
         -- KEYS: every key of the item, the item hash first
         -- ARGV: '1' to remove an item that has sales, '0' to refuse
-        local sold = tonumber(redis.call('HGET', KEYS[1], 'sold')) or 0
+        local root = redis.call('HMGET', KEYS[1], 'sold', 'buckets', 'pending')
+        if root[2] or root[3] then return 'B' end
+        local sold = tonumber(root[1]) or 0
         local history = redis.call('XLEN', KEYS[3])
         if (sold ~= 0 or history ~= 0) and ARGV[1] ~= '1' then
           return 'H|' .. string.format('%d', sold) .. '|' .. history
