@@ -45,7 +45,10 @@ extension RedisConnection {
 
         let replies: [RESPValue]
         do {
-            replies = try await connection.send(handshake, deadline: deadline)
+            // Its own connect timeout, counted from when it is queued: the time the calling task
+            // waited to run again after the socket connected (a busy process) is not the
+            // node's, and the loop reads the reply whether or not the caller is running.
+            replies = try await connection.send(handshake, deadline: MonotonicClock.deadline(after: options.connectTimeout))
         } catch let error as RedisError {
             connection.close(error)
             throw RedisError(

@@ -1,6 +1,7 @@
 /// How each connection to a node is opened and how long a command may wait for its reply.
 public struct ConnectionOptions: Sendable, Hashable {
-    /// Time allowed for the TCP connect and the AUTH / SELECT handshake. Default 1 s.
+    /// Time allowed for the TCP connect, and again for the AUTH / SELECT handshake (counted from
+    /// when it is queued). Default 1 s.
     public var connectTimeout: Duration
     /// Time allowed between writing a command and its reply. Default 1 s.
     public var commandTimeout: Duration
@@ -29,7 +30,7 @@ public struct ConnectionOptions: Sendable, Hashable {
     /// Creates options with the documented defaults.
     ///
     /// - Parameters:
-    ///   - connectTimeout: Time allowed for connecting and the handshake.
+    ///   - connectTimeout: Time allowed for the TCP connect, and again for the handshake.
     ///   - commandTimeout: Time allowed between writing a command and its reply.
     ///   - username: The ACL user for AUTH, or nil.
     ///   - password: The password for AUTH, or nil for no AUTH.
