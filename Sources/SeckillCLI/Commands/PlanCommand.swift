@@ -1,4 +1,5 @@
 import SeckillRouting
+import SeckillSale
 
 /// `seckill plan`: places slots from the expected demand so every node expects about the same
 /// share of attempts; writes the new cluster.json (static mode) or moves the slots (cluster mode).
@@ -37,10 +38,15 @@ enum PlanCommand {
             no slot importing or migrating, every node connected. Progress goes to standard error.
             """)
 
-    /// The slots of a bucketed item's buckets, or nil when the item has none (not published with
-    /// buckets, or bucketing unknown). Nil for every item until the sale layer's bucket layout is
-    /// wired here; then the planner moves bucket slots like any other.
-    static let bucketSlots: @Sendable (_ item: String, _ buckets: Int, _ client: ClusterClient) async -> [HashSlot]? = { _, _, _ in nil }
+    /// The slots of a bucketed item's buckets as its root records them, or nil when the item is
+    /// not published with buckets (or its root cannot be read): the planner then moves bucket
+    /// slots like any other, keeping an item's buckets on distinct nodes.
+    static let bucketSlots: @Sendable (_ item: String, _ buckets: Int, _ client: ClusterClient) async -> [HashSlot]? = { item, _, client in
+        guard let coordinator = try? SaleCoordinator(client: client),
+            let layout = try? await coordinator.bucketLayout(of: item)
+        else { return nil }
+        return (0..<layout.count).map(layout.slot)
+    }
 
     static func run(_ arguments: Arguments, console: Console) async throws(CLIError) {
         try arguments.noPositionals()

@@ -331,6 +331,15 @@ extension SaleCoordinator {
         return layout
     }
 
+    /// The bucket layout of `item` as its root hash records it now.
+    ///
+    /// - Returns: The layout, or nil when the item is not bucketed (or not published).
+    /// - Throws: ``SaleError`` when the root cannot be read.
+    public func bucketLayout(of item: String) async throws(SaleError) -> BucketLayout? {
+        try SaleInput.validateItem(item)
+        return try await loadLayout(item)
+    }
+
     /// The cached layout of `item` when it is known to be bucketed (no Redis call).
     ///
     /// - Returns: The layout, or nil when this coordinator has not seen the item bucketed.

@@ -156,4 +156,23 @@ struct PlanCommandTests {
         #expect(invalid.status == 1)
         #expect(invalid.stderr.contains("bad.json: items[0].share"), "\(invalid.stderr)")
     }
+
+    @Test("a bucketed item already published is planned in its buckets' own slots, kept on distinct nodes")
+    func plansPublishedBuckets() async throws {
+        let item = "\(hot[0])-phone"
+        let publish = await CLIRun.run(["publish", item, "--stock", "300", "--buckets", "3", "--config", config])
+        #expect(publish.status == 0, "\(publish.stderr)")
+        let file = try directory.write("buckets.json", #"{"items": [{"item": "\#(item)", "share": 0.6, "buckets": 3}]}"#)
+        let run = await CLIRun.run(["plan", "--demand", file, "--config", config, "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let object = try run.jsonObject()
+        let notes = try #require(object["notes"] as? [Any])
+        #expect(notes.isEmpty, "the buckets' slots are known: \(notes)")
+        let units = try #require(object["units"] as? [[String: Any]])
+        let buckets = units.filter { ($0.string("label") ?? "").hasPrefix("\(item) bucket") }
+        #expect(buckets.count == 3)
+        #expect(buckets.allSatisfy { $0.number("slot") != nil }, "\(buckets)")
+        #expect(Set(buckets.compactMap { $0.string("nodePlanned") }).count == 3, "\(buckets)")
+        #expect(Set(buckets.compactMap { $0.string("nodeNow") }).count == 3, "publish placed them on distinct nodes: \(buckets)")
+    }
 }
