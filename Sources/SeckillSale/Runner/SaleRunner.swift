@@ -212,6 +212,8 @@ public struct SaleRunner: Sendable {
         let popularity = Popularity(items: config.items, skew: config.skew, hotShare: config.hotShare)
         let shared = SharedCounters(items: config.items)
         let coordinator = self.coordinator
+        // The shoppers' ids, made once: the run measures the purchase path, not string building.
+        let users = (0..<config.users).map { "user-\($0)" }
         let start = clock.now
 
         // The shoppers run on the client's I/O thread: a reply resumes its shopper there.
@@ -228,13 +230,13 @@ public struct SaleRunner: Sendable {
                         let index = shared.next.add(1, ordering: .relaxed).oldValue
                         if index >= config.requests { break }
                         let item = popularity.pick(using: &random)
-                        let user = "user-\(Int.random(in: 0..<config.users, using: &random))"
+                        let user = users[Int.random(in: 0..<users.count, using: &random)]
                         if item == 0, let hotLayout {
                             tally.perNode[nodeOfBucket[hotLayout.home(of: user)]] += 1
                         } else {
                             tally.perNode[nodeOfItem[item]] += 1
                         }
-                        let sent = clock.now
+                        let sent = MonotonicClock.now()
                         do throws(SaleError) {
                             var requestID: String?
                             if let log {
@@ -254,7 +256,7 @@ public struct SaleRunner: Sendable {
                             shared.errors.add(1, ordering: .relaxed)
                             if tally.errorSamples.count < 3 { tally.errorSamples.append(error.message) }
                         }
-                        tally.latenciesMicros.append(UInt32(clamping: (clock.now - sent).microseconds))
+                        tally.latenciesMicros.append(UInt32(clamping: (MonotonicClock.now() &- sent) / 1_000))
                         shared.done.add(1, ordering: .relaxed)
                     }
                     return tally

@@ -1,8 +1,8 @@
 internal import CSeckillSys
 
 /// Nanoseconds on the monotonic clock, the time base for every deadline in the transport.
-enum MonotonicClock {
-    static func now() -> UInt64 { csk_monotonic_ns() }
+package enum MonotonicClock {
+    package static func now() -> UInt64 { csk_monotonic_ns() }
 
     static func nanoseconds(_ duration: Duration) -> UInt64 {
         let (seconds, attoseconds) = duration.components
