@@ -184,8 +184,8 @@ extension ClusterClient {
                 let call = calls[index]
                 group.addTask {
                     do {
-                        let routed = try await self.route(call.commands, slot: call.slot, deadline: deadline)
-                        return (index, .success(Answer(node: routed.node, replies: routed.replies)))
+                        let routed = try await self.route(.many(call.commands), slot: call.slot, deadline: deadline)
+                        return (index, .success(Answer(node: routed.node, replies: routed.replies.list)))
                     } catch {
                         return (index, .failure(Self.redisError(error, node: self.router.node(for: call.slot))))
                     }

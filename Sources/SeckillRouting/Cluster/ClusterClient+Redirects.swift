@@ -28,14 +28,64 @@ extension ClusterClient {
     /// - Returns: The replies, in order.
     /// - Throws: ``RedisError``.
     public func execute(_ commands: [RESPCommand], slot: HashSlot, deadline: ContinuousClock.Instant) async throws -> [RESPValue] {
-        try await route(commands, slot: slot, deadline: deadline).replies
+        try await route(.many(commands), slot: slot, deadline: deadline).replies.list
+    }
+
+    /// ``execute(_:slot:deadline:)`` for a call of one command (the common case), without the
+    /// arrays of a batch.
+    ///
+    /// - Returns: The reply; an error reply is returned as a value.
+    /// - Throws: ``RedisError``.
+    public func execute(_ command: RESPCommand, slot: HashSlot, deadline: ContinuousClock.Instant) async throws -> RESPValue {
+        try await route(.one(command), slot: slot, deadline: deadline).replies.first
+    }
+
+    /// The commands of one routed call: one, or several sent back to back.
+    enum CallCommands: Sendable {
+        case one(RESPCommand)
+        case many([RESPCommand])
+
+        var count: Int {
+            switch self {
+            case .one: 1
+            case .many(let commands): commands.count
+            }
+        }
+
+        var list: [RESPCommand] {
+            switch self {
+            case .one(let command): [command]
+            case .many(let commands): commands
+            }
+        }
+    }
+
+    /// The replies of a routed call, shaped like its commands.
+    enum CallReplies: Sendable {
+        case one(RESPValue)
+        case many([RESPValue])
+
+        /// The first reply (a call has at least one command).
+        var first: RESPValue {
+            switch self {
+            case .one(let reply): reply
+            case .many(let replies): replies[0]
+            }
+        }
+
+        var list: [RESPValue] {
+            switch self {
+            case .one(let reply): [reply]
+            case .many(let replies): replies
+            }
+        }
     }
 
     /// ``execute(_:slot:deadline:)``, also saying which node gave the replies (the target of
     /// the last redirect followed).
     func route(
-        _ commands: [RESPCommand], slot: HashSlot, deadline: ContinuousClock.Instant
-    ) async throws -> (node: NodeConfig, replies: [RESPValue]) {
+        _ call: CallCommands, slot: HashSlot, deadline: ContinuousClock.Instant
+    ) async throws -> (node: NodeConfig, replies: CallReplies) {
         var redirects = 0
         var asking: NodeConfig?
         // Pauses of the shared policy (1 ms doubling to 100 ms); only did-not-run failures get here.
@@ -44,21 +94,27 @@ extension ClusterClient {
         while true {
             let node = asking ?? router.node(for: slot)
             let (pool, counters) = poolAndMetrics(for: node)
-            let replies: [RESPValue]
+            let replies: CallReplies
             let started = ContinuousClock.now
             do {
-                defer { counters.commands(commands.count, elapsed: ContinuousClock.now - started) }
+                defer { counters.commands(call.count, elapsed: ContinuousClock.now - started) }
                 // Each attempt waits at most the time the call has left.
                 let left = deadline - started
                 if asking != nil {
                     // ASKING lets only the next command in: every command of the call needs its own.
-                    let answered = try await pool.pipeline(commands.flatMap { [RESPCommand("ASKING"), $0] }, within: left)
-                    replies = stride(from: 1, to: answered.count, by: 2).map { answered[$0] }
-                } else if commands.count == 1 {
-                    // The common case: one command, no batch bookkeeping.
-                    replies = [try await pool.request(commands[0], within: left)]
+                    let answered = try await pool.pipeline(call.list.flatMap { [RESPCommand("ASKING"), $0] }, within: left)
+                    let mine = stride(from: 1, to: answered.count, by: 2).map { answered[$0] }
+                    if case .one = call { replies = .one(mine[0]) } else { replies = .many(mine) }
                 } else {
-                    replies = try await pool.pipeline(commands, within: left)
+                    switch call {
+                    case .one(let command):
+                        // The common case: one command, no batch bookkeeping.
+                        replies = .one(try await pool.request(command, within: left))
+                    case .many(let commands) where commands.count == 1:
+                        replies = .many([try await pool.request(commands[0], within: left)])
+                    case .many(let commands):
+                        replies = .many(try await pool.pipeline(commands, within: left))
+                    }
                 }
             } catch let error as RedisError where Self.unreachable(error) {
                 counters.error(code: "\(error.code)")
@@ -79,7 +135,7 @@ extension ClusterClient {
                 throw error
             }
             asking = nil
-            guard let message = replies.first?.errorMessage else { return (node, replies) }
+            guard let message = replies.first.errorMessage else { return (node, replies) }
             counters.error(code: RedisError.server(message, node: node.name).serverCode ?? "ERR")
             let words = message.split(separator: " ")
             switch words.first.map(String.init) {

@@ -41,27 +41,33 @@ extension SaleCoordinator {
             // `execute` routes the call itself.
             var node: NodeConfig { client.router.node(for: slot) }
             do {
-                var commands: [RESPCommand]
+                let command: RESPCommand
                 if sendSource {
-                    commands = [Self.eval(script.source, keys: keys, arguments: arguments)]
+                    command = Self.eval(script.source, keys: keys, arguments: arguments)
                 } else if let sha = knownSHA(script) {
                     if let prefix, prefix.sha == sha {
-                        commands = [prefix.command(arguments: arguments)]
+                        command = prefix.command(arguments: arguments)
                     } else {
-                        commands = [Self.evalsha(sha, keys: keys, arguments: arguments)]
+                        command = Self.evalsha(sha, keys: keys, arguments: arguments)
                     }
                 } else {
                     let sha = try await load(script, on: client.pool(for: node))
-                    commands = [Self.evalsha(sha, keys: keys, arguments: arguments)]
+                    command = Self.evalsha(sha, keys: keys, arguments: arguments)
                 }
+                let reply: RESPValue
+                var acknowledged: Int?
                 if wait {
                     // On the same connection, right after the script: WAIT counts the
                     // replicas that have everything this connection wrote so far.
-                    commands.append(
-                        RESPCommand("WAIT", String(options.durabilityReplicas), String(max(1, options.durabilityTimeout.milliseconds))))
+                    let waitCommand = RESPCommand(
+                        "WAIT", String(options.durabilityReplicas), String(max(1, options.durabilityTimeout.milliseconds)))
+                    let replies = try await client.execute([command, waitCommand], slot: slot, deadline: deadline)
+                    reply = replies[0]
+                    acknowledged = replies[1].int.map(Int.init)
+                } else {
+                    reply = try await client.execute(command, slot: slot, deadline: deadline)
                 }
-                let replies = try await client.execute(commands, slot: slot, deadline: deadline)
-                if let message = replies[0].errorMessage {
+                if let message = reply.errorMessage {
                     let error = RedisError.server(message, node: node.name)
                     if error.serverCode == "NOSCRIPT" && !sendSource {
                         // The node lost its scripts (restart, failover, SCRIPT FLUSH) or never
@@ -73,10 +79,10 @@ extension SaleCoordinator {
                     }
                     throw error
                 }
-                guard let text = replies[0].string else {
-                    throw unexpected("\(replies[0])", from: script)
+                guard let text = reply.string else {
+                    throw unexpected("\(reply)", from: script)
                 }
-                return (text, wait ? replies[1].int.map(Int.init) : knownReplicas)
+                return (text, wait ? acknowledged : knownReplicas)
             } catch let error as RedisError {
                 if error.outcomeUnknown { uncertain = error }
                 // A cancelled task stops here: its sleep would end at once and the loop spin.

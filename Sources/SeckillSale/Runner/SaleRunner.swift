@@ -226,6 +226,7 @@ public struct SaleRunner: Sendable {
                     tally.latenciesMicros.reserveCapacity(config.requests / config.concurrency + 16)
                     var random = SeededRandom(seed: config.seed &* 0x9E37_79B9 &+ UInt64(worker))
                     var seenSoldOut = Set<Int>()
+                    var attempts = 0
                     while true {
                         let index = shared.next.add(1, ordering: .relaxed).oldValue
                         if index >= config.requests { break }
@@ -258,6 +259,11 @@ public struct SaleRunner: Sendable {
                         }
                         tally.latenciesMicros.append(UInt32(clamping: (MonotonicClock.now() &- sent) / 1_000))
                         shared.done.add(1, ordering: .relaxed)
+                        // Answers given in process (sold-out shedding) never suspend: without a
+                        // yield now and then, a shopper on the I/O thread would keep it from
+                        // every connection's I/O for as long as its item stays sold out.
+                        attempts &+= 1
+                        if attempts & 63 == 0 { await Task.yield() }
                     }
                     return tally
                 }
