@@ -65,7 +65,8 @@ let package = Package(
             dependencies: ["SeckillOrders", "SeckillSale", "SeckillRouting", "SeckillTransport", "SeckillRESP", "SeckillTestSupport"],
             swiftSettings: strict),
         .testTarget(
-            name: "SeckillCLITests", dependencies: ["SeckillCLI", "SeckillOrders", "SeckillSale", "SeckillRouting", "SeckillRESP", "SeckillTestSupport"],
+            name: "SeckillCLITests",
+            dependencies: ["SeckillCLI", "SeckillOrders", "SeckillSale", "SeckillRouting", "SeckillRESP", "SeckillTestSupport"],
             swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

@@ -48,7 +48,8 @@ enum AuditCommand {
                 rightAligned: [1, 2, 3, 4, 5, 6, 7, 8, 9])
             for item in report.items {
                 table.add([
-                    item.item, String(item.sold), String(item.held), String(item.streamNet), String(item.purchases), String(item.cancellations),
+                    item.item, String(item.sold), String(item.held), String(item.streamNet), String(item.purchases),
+                    String(item.cancellations),
                     String(item.releases), String(item.payments), item.database.map { String($0.rows) } ?? "-", String(item.drifts.count),
                 ])
             }
@@ -59,7 +60,8 @@ enum AuditCommand {
         }
         if !report.clean {
             let count = report.drifts.count + report.unreadable.count
-            throw CLIError("audit found \(count) problem\(count == 1 ? "" : "s") in \(report.items.filter { !$0.drifts.isEmpty }.count) items")
+            throw CLIError(
+                "audit found \(count) problem\(count == 1 ? "" : "s") in \(report.items.filter { !$0.drifts.isEmpty }.count) items")
         }
     }
 
@@ -73,7 +75,8 @@ enum AuditCommand {
                         var members: [(String, JSONOutput)] = [
                             ("item", .string(item.item)), ("published", .bool(item.published)), ("buckets", .int(item.buckets)),
                             ("sold", .int(item.sold)), ("held", .int(item.held)), ("streamNet", .int(item.streamNet)),
-                            ("purchases", .int(item.purchases)), ("cancellations", .int(item.cancellations)), ("releases", .int(item.releases)),
+                            ("purchases", .int(item.purchases)), ("cancellations", .int(item.cancellations)),
+                            ("releases", .int(item.releases)),
                             ("payments", .int(item.payments)), ("malformed", .int(item.malformed)),
                         ]
                         if let database = item.database {

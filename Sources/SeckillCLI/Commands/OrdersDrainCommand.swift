@@ -7,7 +7,8 @@ import Synchronization
 enum OrdersDrainCommand {
     static let spec = CommandSpec(
         name: "orders drain",
-        summary: "Hands every item's orders (purchases, payments, cancellations, releases) on to a SQLite database, through a consumer group.",
+        summary:
+            "Hands every item's orders (purchases, payments, cancellations, releases) on to a SQLite database, through a consumer group.",
         usage:
             "--sqlite FILE [--follow] [--group G] [--consumer NAME] [--batch N] [--claim-timeout MS] [--max-deliveries N] [--config FILE] [--json]",
         options: [
@@ -21,7 +22,10 @@ enum OrdersDrainCommand {
         ],
         flags: [
             ("--follow", "Keep draining (new items included) until SIGINT or SIGTERM, then print the totals."),
-            ("--json", "Print {entriesRead, inserted, updated, unchanged, deadLettered, acknowledged, claimed, streams, busyStreams, failures}."),
+            (
+                "--json",
+                "Print {entriesRead, inserted, updated, unchanged, deadLettered, acknowledged, claimed, streams, busyStreams, failures}."
+            ),
         ],
         details: """
             Entries are acknowledged (XACK) only after the database committed them; one transaction per pass. Run it again
@@ -93,7 +97,8 @@ enum OrdersDrainCommand {
         if json {
             console.out(
                 JSONOutput.object([
-                    ("entriesRead", .int(report.entriesRead)), ("inserted", .int(report.sink.inserted)), ("updated", .int(report.sink.updated)),
+                    ("entriesRead", .int(report.entriesRead)), ("inserted", .int(report.sink.inserted)),
+                    ("updated", .int(report.sink.updated)),
                     ("unchanged", .int(report.sink.unchanged)), ("deadLettered", .int(report.deadLettered)),
                     ("acknowledged", .int(report.acknowledged)), ("claimed", .int(report.claimed)), ("streams", .int(report.streams)),
                     ("busyStreams", .int(report.busyStreams)), ("failures", .array(report.failures.map { .string($0) })),

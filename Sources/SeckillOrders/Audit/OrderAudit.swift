@@ -45,7 +45,7 @@ public struct OrderAudit: Sendable {
         for item in Set(names).sorted() {
             do throws(OrderError) {
                 report.items.append(try await audit(item, database: database))
-            } catch where error.code == .redis {
+            } catch  where error.code == .redis {
                 report.unreadable.append(error.message)
             }
         }
@@ -56,7 +56,10 @@ public struct OrderAudit: Sendable {
     private func audit(_ item: String, database: SQLiteOrderSink?) async throws(OrderError) -> ItemAudit {
         var audit = ItemAudit(item: item)
         let root = ItemKeys(item: item)
-        let meta = try await read(RESPCommand("HMGET", root.meta, "total", "sold", "buckets", "generation", "salts", "limit"), key: root.meta, item)
+        let meta =
+            try await read(
+                RESPCommand("HMGET", root.meta, "total", "sold", "buckets", "generation", "salts", "limit"), key: root.meta, item
+            )
             .array ?? []
         var parts: [(ItemKeys, OrdersStream)] = []
         if meta.count == 6, meta[0].int != nil {
@@ -124,7 +127,8 @@ public struct OrderAudit: Sendable {
         }
         if !comparison.different.isEmpty {
             audit.drifts.append(
-                "\(item): \(Self.count(comparison.different.count, "order")) in a different state in the database: \(Self.sample(comparison.different))")
+                "\(item): \(Self.count(comparison.different.count, "order")) in a different state in the database: \(Self.sample(comparison.different))"
+            )
         }
         return audit
     }

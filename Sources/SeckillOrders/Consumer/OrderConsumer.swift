@@ -105,17 +105,22 @@ public actor OrderConsumer {
                     continue
                 }
                 do throws(OrderError) {
-                    events.append(try OrderEvent.parse(source: batch.stream, entry: entry.id, fields: Dictionary(fields, uniquingKeysWith: { $1 })))
+                    events.append(
+                        try OrderEvent.parse(source: batch.stream, entry: entry.id, fields: Dictionary(fields, uniquingKeysWith: { $1 })))
                     acks[batch.stream, default: []].append(entry.id)
                 } catch {
                     if entry.deliveries >= options.maxDeliveries {
-                        dead.append(DeadLetter(stream: batch.stream, entry: entry.id, fields: fields, reason: error.message, deliveries: entry.deliveries))
+                        dead.append(
+                            DeadLetter(
+                                stream: batch.stream, entry: entry.id, fields: fields, reason: error.message, deliveries: entry.deliveries))
                         continue
                     }
                     client.logger.log(
                         .warning, "order entry cannot be handed on; retried later",
-                        ["stream": batch.stream.key, "entry": entry.id, "reason": error.message,
-                         "attempt": "\(entry.deliveries) of \(options.maxDeliveries)"])
+                        [
+                            "stream": batch.stream.key, "entry": entry.id, "reason": error.message,
+                            "attempt": "\(entry.deliveries) of \(options.maxDeliveries)",
+                        ])
                     // Later entries of the stream wait for this one.
                     break
                 }
@@ -133,8 +138,11 @@ public actor OrderConsumer {
         if report.entriesRead > 0 {
             client.logger.log(
                 .info, "orders handed on",
-                ["read": String(report.entriesRead), "inserted": String(report.sink.inserted), "updated": String(report.sink.updated),
-                 "unchanged": String(report.sink.unchanged), "deadLettered": String(report.deadLettered), "streams": String(report.streams)])
+                [
+                    "read": String(report.entriesRead), "inserted": String(report.sink.inserted), "updated": String(report.sink.updated),
+                    "unchanged": String(report.sink.unchanged), "deadLettered": String(report.deadLettered),
+                    "streams": String(report.streams),
+                ])
         }
         return report
     }
@@ -146,7 +154,9 @@ public actor OrderConsumer {
     private func discover() async throws(OrderError) {
         let keys: [String]
         do {
-            keys = try await client.keys(matching: "seckill:{*}:orders", type: "stream") + client.keys(matching: "seckill:b:{*}:orders", type: "stream")
+            keys =
+                try await client.keys(matching: "seckill:{*}:orders", type: "stream")
+                + client.keys(matching: "seckill:b:{*}:orders", type: "stream")
         } catch {
             throw OrderError(.redis, "cannot list the orders streams: \(error)")
         }
@@ -273,7 +283,9 @@ public actor OrderConsumer {
             streams.map { stream in
                 .init(
                     slot: HashSlot(key: stream.key),
-                    commands: [RESPCommand("XREADGROUP", "GROUP", options.group, options.consumer, "COUNT", count, "STREAMS", stream.key, ">")])
+                    commands: [
+                        RESPCommand("XREADGROUP", "GROUP", options.group, options.consumer, "COUNT", count, "STREAMS", stream.key, ">")
+                    ])
             },
             deadline: .now + options.callDeadline)
         var batches: [Batch] = []
@@ -339,11 +351,14 @@ public actor OrderConsumer {
         guard !dead.isEmpty else { return }
         let calls: [ClusterClient.Call] = dead.map { letter in
             var add = RESPCommand(
-                "XADD", letter.stream.deadLetterKey, "*", "stream", letter.stream.key, "entry", letter.entry, "group", options.group, "reason",
+                "XADD", letter.stream.deadLetterKey, "*", "stream", letter.stream.key, "entry", letter.entry, "group", options.group,
+                "reason",
                 letter.reason, "deliveries", String(letter.deliveries))
             add.append("fields")
             add.append(letter.fields.map { "\($0.0) \($0.1)" }.joined(separator: " "))
-            return .init(slot: HashSlot(key: letter.stream.key), commands: [add, RESPCommand("XACK", letter.stream.key, options.group, letter.entry)])
+            return .init(
+                slot: HashSlot(key: letter.stream.key),
+                commands: [add, RESPCommand("XACK", letter.stream.key, options.group, letter.entry)])
         }
         let answers = await client.execute(calls, deadline: .now + options.callDeadline)
         for (letter, answer) in zip(dead, answers) {
@@ -352,7 +367,10 @@ public actor OrderConsumer {
                 report.acknowledged += 1
                 client.logger.log(
                     .warning, "order entry dead-lettered",
-                    ["stream": letter.stream.key, "entry": letter.entry, "reason": letter.reason, "deadLetter": letter.stream.deadLetterKey])
+                    [
+                        "stream": letter.stream.key, "entry": letter.entry, "reason": letter.reason,
+                        "deadLetter": letter.stream.deadLetterKey,
+                    ])
             }
         }
     }

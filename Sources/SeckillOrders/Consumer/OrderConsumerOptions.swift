@@ -30,7 +30,9 @@ public struct OrderConsumerOptions: Sendable {
     ///
     /// - Throws: ``OrderError`` (`invalidInput`) naming the setting that is out of range.
     public func validate() throws(OrderError) {
-        if group.isEmpty || group.contains(" ") { throw OrderError(.invalidInput, "consumer group \"\(group)\" must be non-empty, without spaces") }
+        if group.isEmpty || group.contains(" ") {
+            throw OrderError(.invalidInput, "consumer group \"\(group)\" must be non-empty, without spaces")
+        }
         if consumer.isEmpty || consumer.contains(" ") {
             throw OrderError(.invalidInput, "consumer name \"\(consumer)\" must be non-empty, without spaces")
         }

@@ -79,7 +79,8 @@ public final class SQLiteOrderSink: OrderSink {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
                 let update = try database.prepare(
-                    "UPDATE orders SET state = ?, pay_by = ?, paid_at = ?, cancelled_at = ?, released_at = ? WHERE item = ? AND order_id = ?")
+                    "UPDATE orders SET state = ?, pay_by = ?, paid_at = ?, cancelled_at = ?, released_at = ? WHERE item = ? AND order_id = ?"
+                )
                 var result = OrderSinkResult()
                 for event in events {
                     try applied.run([.text(event.stream), .text(event.entry)])
@@ -89,7 +90,9 @@ public final class SQLiteOrderSink: OrderSink {
                     }
                     let row = try select.rows([.text(event.item), .text(event.order)]).first
                     let state = row.flatMap { $0[0] }.flatMap(OrderState.init(rawValue:))
-                    var times = (payBy: Self.int(row?[1]), paid: Self.int(row?[2]), cancelled: Self.int(row?[3]), released: Self.int(row?[4]))
+                    var times = (
+                        payBy: Self.int(row?[1]), paid: Self.int(row?[2]), cancelled: Self.int(row?[3]), released: Self.int(row?[4])
+                    )
                     switch event.kind {
                     case .purchase: times.payBy = times.payBy ?? event.payBy
                     case .paid: times.paid = times.paid ?? event.at

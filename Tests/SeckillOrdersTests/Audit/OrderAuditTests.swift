@@ -46,14 +46,17 @@ struct OrderAuditTests {
         let rows = try sink.orders(item: items[0])
         let database = try SQLiteDatabase(path: sink.path)
         try database.prepare("DELETE FROM orders WHERE item = ? AND order_id = ?").run([.text(items[0]), .text(rows[0].order)])
-        try database.prepare("UPDATE orders SET state = 'paid' WHERE item = ? AND order_id = ?").run([.text(items[0]), .text(rows[2].order)])
+        try database.prepare("UPDATE orders SET state = 'paid' WHERE item = ? AND order_id = ?").run([
+            .text(items[0]), .text(rows[2].order),
+        ])
         let report = try await OrderAudit(client: cluster.client).audit([], database: sink)
         #expect(!report.clean)
         #expect(
             report.drifts.contains("\(items[0]): 1 order in the orders stream but missing from the database: \(rows[0].order)"),
             "\(report.drifts)")
         #expect(
-            report.drifts.contains("\(items[0]): 1 order in a different state in the database: \(rows[2].order) (database paid, stream confirmed)"),
+            report.drifts.contains(
+                "\(items[0]): 1 order in a different state in the database: \(rows[2].order) (database paid, stream confirmed)"),
             "\(report.drifts)")
         #expect(report.drifts.count == 2, "\(report.drifts)")
     }
@@ -65,7 +68,10 @@ struct OrderAuditTests {
         let keys = ItemKeys(item: items[0])
         try await cluster.redis("HINCRBY", keys.meta, "sold", "1", key: keys.meta)
         let report = try await OrderAudit(client: cluster.client).audit([items[0]])
-        #expect(report.drifts == ["\(items[0]): sold is 9 but the buyers hold 8 units", "\(items[0]): sold is 9 but the orders stream nets 8 units"])
+        #expect(
+            report.drifts == [
+                "\(items[0]): sold is 9 but the buyers hold 8 units", "\(items[0]): sold is 9 but the orders stream nets 8 units",
+            ])
     }
 
     @Test("a primary SIGKILLed without durability: after failing over to its replica, the audit names the orders Redis lost")
@@ -100,7 +106,9 @@ struct OrderAuditTests {
         #expect(!report.clean)
         #expect(report.items.first?.sold == 4 && report.items.first?.streamNet == 4, "Redis agrees with itself after the failover")
         #expect(
-            report.drifts == ["\(item): 3 orders in the database but not in the orders stream (lost from Redis?): \(lost.sorted().joined(separator: ", "))"],
+            report.drifts == [
+                "\(item): 3 orders in the database but not in the orders stream (lost from Redis?): \(lost.sorted().joined(separator: ", "))"
+            ],
             "\(report.drifts)")
         replica.stop()
     }

@@ -47,9 +47,15 @@ struct OrderConsumerTests {
         let cluster = try await OrdersCluster.start(nodes: 1)
         let item = cluster.item("pay")
         let key = ItemKeys(item: item).orders
-        let first = try await cluster.redis("XADD", key, "*", "type", "purchase", "user", "a", "qty", "1", "request", "r1", "due", "9999999999999", key: key).string!
-        let second = try await cluster.redis("XADD", key, "*", "type", "purchase", "user", "b", "qty", "2", "request", "r2", "due", "9999999999999", key: key).string!
-        let third = try await cluster.redis("XADD", key, "*", "type", "purchase", "user", "c", "qty", "1", "request", "r3", "due", "9999999999999", key: key).string!
+        let first = try await cluster.redis(
+            "XADD", key, "*", "type", "purchase", "user", "a", "qty", "1", "request", "r1", "due", "9999999999999", key: key
+        ).string!
+        let second = try await cluster.redis(
+            "XADD", key, "*", "type", "purchase", "user", "b", "qty", "2", "request", "r2", "due", "9999999999999", key: key
+        ).string!
+        let third = try await cluster.redis(
+            "XADD", key, "*", "type", "purchase", "user", "c", "qty", "1", "request", "r3", "due", "9999999999999", key: key
+        ).string!
         try await cluster.redis("XADD", key, "*", "type", "paid", "order", first, "user", "a", "qty", "1", key: key)
         try await cluster.redis("XADD", key, "*", "type", "release", "order", second, "user", "b", "qty", "2", key: key)
         let sink = try cluster.database()
@@ -68,7 +74,8 @@ struct OrderConsumerTests {
         _ = try await cluster.coordinator.publish(item, stock: 10)
         let before = try await cluster.buy(item, "a")
         let keys = ItemKeys(item: item)
-        let poison = try await cluster.redis("XADD", keys.orders, "*", "type", "purchase", "user", "x", "qty", "many", key: keys.orders).string!
+        let poison = try await cluster.redis("XADD", keys.orders, "*", "type", "purchase", "user", "x", "qty", "many", key: keys.orders)
+            .string!
         let after = try await cluster.buy(item, "b")
         let sink = try cluster.database()
         let consumer = try cluster.consumer(sink) { $0.maxDeliveries = 3 }
@@ -111,12 +118,18 @@ struct OrderConsumerTests {
         #expect(read.array?.first?.array?[1].array?.count == 4)
 
         let sink = try cluster.database()
-        let patient = try cluster.consumer(sink) { $0.consumer = "alive"; $0.claimTimeout = .seconds(60) }
+        let patient = try cluster.consumer(sink) {
+            $0.consumer = "alive"
+            $0.claimTimeout = .seconds(60)
+        }
         let skipped = try await patient.drainOnce()
         #expect(skipped.entriesRead == 0 && skipped.busyStreams == 1, "another consumer's entries are not taken before the timeout")
         #expect(try sink.orders().isEmpty)
 
-        let taker = try cluster.consumer(sink) { $0.consumer = "alive"; $0.claimTimeout = .milliseconds(1) }
+        let taker = try cluster.consumer(sink) {
+            $0.consumer = "alive"
+            $0.claimTimeout = .milliseconds(1)
+        }
         try await Task.sleep(for: .milliseconds(20))
         let report = try await taker.drain()
         #expect(report.claimed == 4)

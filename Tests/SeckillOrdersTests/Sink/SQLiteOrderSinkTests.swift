@@ -14,7 +14,8 @@ struct SQLiteOrderSinkTests {
         stream: OrdersStream = stream
     ) -> OrderEvent {
         OrderEvent(
-            kind: kind, item: stream.item, stream: stream.key, entry: entry, order: order ?? stream.order(entry), user: user, quantity: quantity,
+            kind: kind, item: stream.item, stream: stream.key, entry: entry, order: order ?? stream.order(entry), user: user,
+            quantity: quantity,
             payBy: payBy, at: Int64(entry.split(separator: "-")[0])!)
     }
 
@@ -23,7 +24,8 @@ struct SQLiteOrderSinkTests {
         let sink = try SQLiteOrderSink(path: directory.file("a.db"))
         let batch = [
             Self.event(.purchase, entry: "1000-0", payBy: 5000), Self.event(.purchase, entry: "1001-0", user: "u2", quantity: 2),
-            Self.event(.paid, entry: "1002-0", order: "1000-0"), Self.event(.cancel, entry: "1003-0", order: "1001-0", user: "u2", quantity: 2),
+            Self.event(.paid, entry: "1002-0", order: "1000-0"),
+            Self.event(.cancel, entry: "1003-0", order: "1001-0", user: "u2", quantity: 2),
         ]
         let first = try await sink.commit(batch)
         #expect(first == OrderSinkResult(inserted: 2, updated: 2, unchanged: 0))
@@ -40,7 +42,8 @@ struct SQLiteOrderSinkTests {
     func transitions() throws {
         let sink = try SQLiteOrderSink(path: directory.file("b.db"))
         _ = try sink.commitNow([
-            Self.event(.purchase, entry: "10-0"), Self.event(.purchase, entry: "11-0", payBy: 99), Self.event(.purchase, entry: "12-0", payBy: 99),
+            Self.event(.purchase, entry: "10-0"), Self.event(.purchase, entry: "11-0", payBy: 99),
+            Self.event(.purchase, entry: "12-0", payBy: 99),
             Self.event(.purchase, entry: "13-0", payBy: 99), Self.event(.purchase, entry: "14-0", payBy: 99),
         ])
         #expect(try sink.orders().map(\.state) == [.confirmed, .unpaid, .unpaid, .unpaid, .unpaid])
@@ -78,7 +81,8 @@ struct SQLiteOrderSinkTests {
         let other = OrdersStream(key: "seckill:{hat}:orders", item: "hat", bucket: nil)
         let bucket = OrdersStream(key: "seckill:b:{cap#3.2.1.7}:orders", item: "cap", bucket: 1)
         _ = try sink.commitNow([
-            Self.event(.purchase, entry: "40-0"), Self.event(.purchase, entry: "40-0", stream: other), Self.event(.purchase, entry: "40-0", stream: bucket),
+            Self.event(.purchase, entry: "40-0"), Self.event(.purchase, entry: "40-0", stream: other),
+            Self.event(.purchase, entry: "40-0", stream: bucket),
         ])
         #expect(try sink.orders().map { "\($0.item) \($0.order)" } == ["cap 1:40-0", "hat 40-0", "shoe 40-0"])
     }
@@ -86,7 +90,9 @@ struct SQLiteOrderSinkTests {
     @Test("stream keys of both forms name their item and bucket")
     func streamKeys() {
         #expect(OrdersStream(key: "seckill:{a#b}:orders") == OrdersStream(key: "seckill:{a#b}:orders", item: "a#b", bucket: nil))
-        #expect(OrdersStream(key: "seckill:b:{a#b#4.3.2.9}:orders") == OrdersStream(key: "seckill:b:{a#b#4.3.2.9}:orders", item: "a#b", bucket: 2))
+        #expect(
+            OrdersStream(key: "seckill:b:{a#b#4.3.2.9}:orders")
+                == OrdersStream(key: "seckill:b:{a#b#4.3.2.9}:orders", item: "a#b", bucket: 2))
         #expect(OrdersStream(key: "seckill:{a}:orders:dead") == nil)
         #expect(OrdersStream(key: "seckill:{a}:buyers") == nil)
     }
@@ -100,7 +106,8 @@ struct SQLiteOrderSinkTests {
         } catch {
             #expect(error.message.contains("qty \"lots\""))
         }
-        let paid = try? OrderEvent.parse(source: Self.stream, entry: "5-0", fields: ["type": "paid", "order": "1-0", "user": "u", "qty": "1"])
+        let paid = try? OrderEvent.parse(
+            source: Self.stream, entry: "5-0", fields: ["type": "paid", "order": "1-0", "user": "u", "qty": "1"])
         #expect(paid?.order == "1-0" && paid?.kind == .paid && paid?.purchasedAt == 1)
     }
 
