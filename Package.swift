@@ -58,7 +58,9 @@ let package = Package(
             dependencies: ["SeckillSale", "SeckillRouting", "SeckillTransport", "SeckillRESP", "SeckillTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "SeckillClusterTests",
-            dependencies: ["SeckillCLI", "SeckillSale", "SeckillRouting", "SeckillTransport", "SeckillRESP", "SeckillTestSupport"],
+            dependencies: [
+                "SeckillCLI", "SeckillOrders", "SeckillSale", "SeckillRouting", "SeckillTransport", "SeckillRESP", "SeckillTestSupport",
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "SeckillOrdersTests",
