@@ -55,6 +55,9 @@ enum AuditCommand {
             }
             for line in table.render() { console.out(line) }
             for drift in report.drifts { console.out("drift: \(drift)") }
+            for item in report.items where item.malformed > 0 {
+                console.out("note: \(item.item): \(item.malformed) stream entries are not order events (the consumer dead-letters them)")
+            }
             for line in report.unreadable { console.out("unreadable: \(line)") }
             if report.clean { console.out("audit clean: \(report.items.count) items") }
         }

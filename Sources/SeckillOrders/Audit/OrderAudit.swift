@@ -91,7 +91,6 @@ public struct OrderAudit: Sendable {
                 audit.drifts.append("\(item): sold is \(audit.sold) but the orders stream nets \(audit.streamNet) units")
             }
         }
-        if audit.malformed > 0 { audit.drifts.append("\(item): \(audit.malformed) stream entries are not order events") }
         guard let database else {
             if !audit.published { audit.drifts.append("\(item): not published") }
             return audit
@@ -244,7 +243,8 @@ public struct ItemAudit: Sendable {
     public var releases = 0
     /// Payment entries.
     public var payments = 0
-    /// Stream entries that are not order events.
+    /// Stream entries that are not order events: not a drift (they hold no units the counters
+    /// know of), but the consumer dead-letters them (see `KEY:dead`).
     public var malformed = 0
     /// The database against the streams, when a database was given.
     public var database: DatabaseComparison?

@@ -63,7 +63,8 @@ public actor OrderConsumer {
         }
     }
 
-    /// Runs passes until one reads nothing: every entry that can be handed on now is.
+    /// Runs passes until one reads nothing (every entry that can be handed on now is) or one
+    /// meets a stream it cannot read or acknowledge (see ``DrainReport/failures``).
     ///
     /// - Returns: The passes' reports added up.
     /// - Throws: ``OrderError`` from a pass.
@@ -72,7 +73,8 @@ public actor OrderConsumer {
         while true {
             let report = try await drainOnce()
             total += report
-            if report.entriesRead == 0 || Task.isCancelled { return total }
+            // A failing stream would be read again and again: stop and let the caller see it.
+            if report.entriesRead == 0 || !report.failures.isEmpty || Task.isCancelled { return total }
         }
     }
 
@@ -135,6 +137,10 @@ public actor OrderConsumer {
             }
         }
         await acknowledge(acks, into: &report)
+        if let first = report.failures.first {
+            client.logger.log(
+                .warning, "orders streams could not be read or acknowledged", ["first": first, "count": String(report.failures.count)])
+        }
         if report.entriesRead > 0 {
             client.logger.log(
                 .info, "orders handed on",
