@@ -10,7 +10,7 @@ enum OrdersDrainCommand {
         summary:
             "Hands every item's orders (purchases, payments, cancellations, releases) on to a SQLite database, through a consumer group.",
         usage:
-            "--sqlite FILE [--follow] [--group G] [--consumer NAME] [--batch N] [--claim-timeout MS] [--max-deliveries N] [--config FILE] [--json]",
+            "--sqlite FILE [--follow] [--group G] [--consumer NAME] [--batch N] [--claim-timeout MS] [--max-deliveries N] [--discovery-interval MS] [--config FILE] [--json]",
         options: [
             ("--sqlite", "FILE: the SQLite database (created with its tables when missing)"),
             ("--group", "G: the consumer group (default seckill-orders)"),
@@ -18,6 +18,7 @@ enum OrdersDrainCommand {
             ("--batch", "N: entries read per stream per pass (default 500)"),
             ("--claim-timeout", "MS: take over entries another consumer left unacknowledged this long (default 30000)"),
             ("--max-deliveries", "N: deliveries after which an entry that is not an order event is dead-lettered (default 5)"),
+            ("--discovery-interval", "MS: with --follow, how often the streams are listed again for new items (default 5000)"),
             ConfigLoading.option,
         ],
         flags: [
@@ -43,6 +44,7 @@ enum OrdersDrainCommand {
         options.batchSize = try arguments.integer("--batch", default: options.batchSize, in: 1...100_000)
         options.claimTimeout = .milliseconds(try arguments.integer("--claim-timeout", default: 30_000, in: 0...86_400_000))
         options.maxDeliveries = try arguments.integer("--max-deliveries", default: options.maxDeliveries, in: 1...1_000)
+        options.discoveryInterval = .milliseconds(try arguments.integer("--discovery-interval", default: 5_000, in: 0...3_600_000))
         let config = try ConfigLoading.loadSale(arguments)
         let client = try await ConfigLoading.client(config.cluster)
         let consumer: OrderConsumer

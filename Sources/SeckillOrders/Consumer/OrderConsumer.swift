@@ -46,16 +46,14 @@ public actor OrderConsumer {
     /// Runs passes until the task is cancelled, waiting ``OrderConsumerOptions/pollInterval``
     /// after a pass that read nothing or failed (a failed pass is logged and retried).
     ///
-    /// - Parameter onPass: Called after every pass that read something, with its report.
+    /// - Parameter onPass: Called after every pass that did not fail, with its report.
     public func run(onPass: @Sendable (DrainReport) -> Void = { _ in }) async {
         while !Task.isCancelled {
             var idle = true
             do {
                 let report = try await drainOnce()
-                if report.entriesRead > 0 {
-                    onPass(report)
-                    idle = !report.failures.isEmpty
-                }
+                onPass(report)
+                idle = report.entriesRead == 0 || !report.failures.isEmpty
             } catch {
                 client.logger.log(.warning, "order hand-off pass failed", ["error": "\(error)", "group": options.group])
             }

@@ -106,6 +106,45 @@ struct OrdersDrainCommandTests {
         #expect(drift.stderrLines.count == 1)
     }
 
+    @Test("orders drain --follow picks up an item published while it runs, and prints its totals on SIGTERM")
+    func followPicksUpNewItems() async throws {
+        let directory = try TemporaryDirectory()
+        let (servers, config, coordinator, items) = try await Self.sale(items: 1, perItem: 3, directory: directory)
+        defer {
+            coordinator.client.close()
+            for server in servers { server.stop() }
+        }
+        let database = directory.file("orders.db")
+        let drain = try SeckillExecutable.start([
+            "orders", "drain", "--sqlite", database, "--follow", "--discovery-interval", "100", "--json", "--config", config,
+        ])
+        let reader = try await waitForDatabase(database)
+        try await waitFor { try reader.orders().count == 3 }
+
+        let later = items[0] + "-later"
+        _ = try await coordinator.publish(later, stock: 10, limitPerUser: 0, buckets: 2)
+        guard case .purchased(let order, _) = try await coordinator.purchase(later, user: "new") else {
+            throw SetupFailure("purchase of \(later) refused")
+        }
+        try await waitFor { try reader.orders(item: later).map(\.order) == [order] }
+        #expect(drain.isRunning, "--follow keeps running")
+        let status = drain.kill(SIGTERM)
+        let result = try drain.wait()
+        #expect(status == 0, "\(result.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stdout)")
+        #expect(report.number("inserted") == 4)
+        #expect(report.number("streams") == 2, "the plain item's stream and the bucket stream that has an order")
+    }
+
+    /// Polls `condition` every 10 ms for up to 10 s.
+    func waitFor(_ condition: () throws -> Bool, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        for _ in 0..<1_000 {
+            if (try? condition()) == true { return }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        Issue.record("condition not met within 10 s", sourceLocation: sourceLocation)
+    }
+
     /// The database once the drain created it.
     func waitForDatabase(_ path: String) async throws -> SQLiteOrderSink {
         for _ in 0..<1_000 {
