@@ -50,7 +50,8 @@ public struct DrainReport: Sendable, Hashable {
     public var streams = 0
     /// Entries read (new, redelivered and claimed).
     public var entriesRead = 0
-    /// Entries taken over from other consumers (`XAUTOCLAIM`).
+    /// Entries taken over with `XAUTOCLAIM` because they were pending past the claim
+    /// timeout (another consumer's, or this one's own left that long).
     public var claimed = 0
     /// What the sink did with the events.
     public var sink = OrderSinkResult()
