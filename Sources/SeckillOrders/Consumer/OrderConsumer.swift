@@ -15,7 +15,9 @@ import SeckillTransport
 /// earlier one that is still unacknowledged. An entry that is not a well-formed event (a
 /// poison entry) blocks its stream until it has been delivered
 /// ``OrderConsumerOptions/maxDeliveries`` times; then it is moved to the dead-letter stream
-/// `...:orders:dead` beside it (same hash tag) with the reason, and acknowledged.
+/// `...:orders:dead` beside it (same hash tag) with the reason, and acknowledged; so is an
+/// entry the sink refuses for good (``OrderRejected``) that many times. A sink that fails
+/// otherwise (a database down) dead-letters nothing: the batch is delivered again.
 ///
 /// Every read goes through the cluster client's one route: each pass's reads are grouped per
 /// node and pipelined with ``ClusterClient/execute(_:deadline:)``, which follows `MOVED` and
@@ -126,14 +128,42 @@ public actor OrderConsumer {
                 }
             }
         }
-        await deadLetter(dead, into: &report)
-        if !events.isEmpty {
+        while !events.isEmpty {
             do {
                 report.sink += try await sink.commit(events)
+                break
+            } catch let rejected as OrderRejected {
+                // The sink refuses one event for good: the batch goes again without it and the
+                // later entries of its stream, which wait for it (dead-lettered once it ran out
+                // of attempts, so its stream moves on at the next pass).
+                guard let index = events.firstIndex(where: { $0.stream == rejected.stream && $0.entry == rejected.entry }),
+                    let source = batches.first(where: { $0.stream.key == rejected.stream }),
+                    let entry = source.entries.first(where: { $0.id == rejected.entry })
+                else {
+                    throw OrderError(.database, "the order sink rejected \(rejected.stream) \(rejected.entry), which is not in the batch")
+                }
+                let held = Set(events[index...].filter { $0.stream == rejected.stream }.map(\.entry))
+                events.removeAll { $0.stream == rejected.stream && held.contains($0.entry) }
+                acks[source.stream]?.removeAll { held.contains($0) }
+                if entry.deliveries >= options.maxDeliveries {
+                    dead.append(
+                        DeadLetter(
+                            stream: source.stream, entry: entry.id, fields: entry.fields ?? [],
+                            reason: "rejected by the sink: \(rejected.reason)",
+                            deliveries: entry.deliveries))
+                } else {
+                    client.logger.log(
+                        .warning, "order sink rejected an entry; retried later",
+                        [
+                            "stream": rejected.stream, "entry": rejected.entry, "reason": rejected.reason,
+                            "attempt": "\(entry.deliveries) of \(options.maxDeliveries)",
+                        ])
+                }
             } catch {
                 throw OrderError(.database, "the order sink did not commit \(events.count) events (they will be delivered again): \(error)")
             }
         }
+        await deadLetter(dead, into: &report)
         await acknowledge(acks, into: &report)
         if let first = report.failures.first {
             client.logger.log(

@@ -15,8 +15,32 @@ public protocol OrderSink: Sendable {
     ///
     /// - Parameter events: Events in stream order per stream; never empty.
     /// - Returns: What the batch changed.
-    /// - Throws: Anything: nothing of the batch may have been kept, and it is delivered again.
+    /// - Throws: ``OrderRejected`` to refuse one event for good (nothing of the batch kept:
+    ///   the consumer commits the batch again without it and the later events of its stream,
+    ///   and dead-letters it once it ran out of attempts). Anything else: nothing of the
+    ///   batch may have been kept, and all of it is delivered again.
     func commit(_ events: [OrderEvent]) async throws -> OrderSinkResult
+}
+
+/// Thrown by an ``OrderSink`` that refuses one event for good (something wrong with the
+/// event, not with the database): see ``OrderSink/commit(_:)``.
+public struct OrderRejected: Error, Sendable, CustomStringConvertible {
+    /// The event's stream.
+    public var stream: String
+    /// The event's entry id.
+    public var entry: String
+    /// Why, one line: it goes into the dead-letter stream.
+    public var reason: String
+
+    /// Refuses `event` for `reason`.
+    public init(_ event: OrderEvent, reason: String) {
+        stream = event.stream
+        entry = event.entry
+        self.reason = reason
+    }
+
+    /// The stream, entry and reason.
+    public var description: String { "\(stream) \(entry) rejected: \(reason)" }
 }
 
 /// What one committed batch changed.

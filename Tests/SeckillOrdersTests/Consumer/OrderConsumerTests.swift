@@ -104,6 +104,34 @@ struct OrderConsumerTests {
         #expect(pending.array?.first?.int == 0)
     }
 
+    @Test("an event the sink rejects for good holds its stream back, then is dead-lettered with the sink's reason; other streams go on")
+    func sinkRejection() async throws {
+        let cluster = try await OrdersCluster.start(nodes: 1)
+        let item = cluster.item("rejected")
+        let other = cluster.item("other")
+        _ = try await cluster.coordinator.publish(item, stock: 10)
+        _ = try await cluster.coordinator.publish(other, stock: 10)
+        let first = try await cluster.buy(item, "a")
+        let refused = try await cluster.buy(item, "refused")
+        let last = try await cluster.buy(item, "b")
+        let elsewhere = try await cluster.buy(other, "c")
+        let sink = try cluster.database()
+        let consumer = try cluster.consumer(RejectingSink(inner: sink)) { $0.maxDeliveries = 2 }
+
+        let pass = try await consumer.drainOnce()
+        #expect(pass.deadLettered == 0)
+        #expect(Set(try sink.orders().map(\.order)) == [first, elsewhere], "nothing after the rejected entry of its stream")
+        let second = try await consumer.drainOnce()
+        #expect(second.deadLettered == 1)
+        _ = try await consumer.drain()
+        #expect(try sink.orders(item: item).map(\.order) == [first, last])
+        let keys = ItemKeys(item: item)
+        let dead = try await cluster.redis("XRANGE", keys.orders + ":dead", "-", "+", key: keys.orders).array ?? []
+        let fields = dead.first?.array?[1].array?.compactMap(\.string) ?? []
+        #expect(fields.contains(refused))
+        #expect(fields.contains("rejected by the sink: user refused is blocked"), "\(fields)")
+    }
+
     @Test("entries a dead consumer read and never acknowledged are taken over with XAUTOCLAIM after the claim timeout")
     func claimsDeadConsumersEntries() async throws {
         let cluster = try await OrdersCluster.start(nodes: 1)
@@ -165,5 +193,15 @@ struct OrderConsumerTests {
             try await Task.sleep(for: .milliseconds(20))
         }
         Issue.record("condition not met within 10 s", sourceLocation: sourceLocation)
+    }
+}
+
+/// Refuses every event of user `refused`; hands the rest to a SQLite sink.
+struct RejectingSink: OrderSink {
+    let inner: SQLiteOrderSink
+
+    func commit(_ events: [OrderEvent]) async throws -> OrderSinkResult {
+        if let bad = events.first(where: { $0.user == "refused" }) { throw OrderRejected(bad, reason: "user refused is blocked") }
+        return try await inner.commit(events)
     }
 }
