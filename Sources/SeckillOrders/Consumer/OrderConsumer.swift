@@ -83,11 +83,19 @@ public actor OrderConsumer {
     /// one batch, dead-letters poison entries that ran out of attempts, and acknowledges.
     ///
     /// - Returns: What the pass did; streams that could not be read are in ``DrainReport/failures``.
-    /// - Throws: ``OrderError``: `redis` when the streams cannot be listed, `database` when
-    ///   the sink failed (nothing of the batch is acknowledged; it comes again).
+    /// - Throws: ``OrderError``: `redis` when the streams cannot be listed and none is known
+    ///   yet, `database` when the sink failed (nothing of the batch is acknowledged; it comes
+    ///   again).
     public func drainOnce() async throws(OrderError) -> DrainReport {
         var report = DrainReport()
-        if lastDiscovery.map({ ContinuousClock.now - $0 >= options.discoveryInterval }) ?? true { try await discover() }
+        if lastDiscovery.map({ ContinuousClock.now - $0 >= options.discoveryInterval }) ?? true {
+            do {
+                try await discover()
+            } catch  where !streams.isEmpty {
+                // A node that cannot be listed does not stop the streams already known.
+                report.failures.append(error.message)
+            }
+        }
         await createGroups(into: &report)
         report.streams = streams.count
 
