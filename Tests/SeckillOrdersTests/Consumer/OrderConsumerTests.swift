@@ -132,6 +132,35 @@ struct OrderConsumerTests {
         #expect(fields.contains("rejected by the sink: user refused is blocked"), "\(fields)")
     }
 
+    @Test("entries the sink committed but the consumer never acknowledged (a crash between the two) come again and change nothing")
+    func committedNotAcknowledged() async throws {
+        let cluster = try await OrdersCluster.start(nodes: 2)
+        let items = [cluster.item("x"), cluster.item("y")]
+        var orders: Set<String> = []
+        for item in items {
+            _ = try await cluster.coordinator.publish(item, stock: 10, limitPerUser: 0)
+            for user in 0..<5 { orders.insert(try await cluster.buy(item, "u\(user)")) }
+        }
+        let sink = try cluster.database()
+        let crashing = try cluster.consumer(CommitThenFailSink(inner: sink))
+        await #expect(throws: OrderError.self) { _ = try await crashing.drainOnce() }
+        #expect(try sink.orders().count == 10, "committed")
+        let pending = try await cluster.redis(
+            "XPENDING", ItemKeys(item: items[0]).orders, "seckill-orders", key: ItemKeys(item: items[0]).orders)
+        #expect(pending.array?.first?.int == 5, "never acknowledged")
+
+        let restarted = try cluster.consumer(sink)
+        let report = try await restarted.drain()
+        #expect(report.entriesRead == 10)
+        #expect(report.sink == OrderSinkResult(inserted: 0, updated: 0, unchanged: 10))
+        #expect(Set(try sink.orders().map(\.order)) == orders)
+        #expect(try sink.orders().count == 10)
+        for item in items {
+            let left = try await cluster.redis("XPENDING", ItemKeys(item: item).orders, "seckill-orders", key: ItemKeys(item: item).orders)
+            #expect(left.array?.first?.int == 0)
+        }
+    }
+
     @Test("entries a dead consumer read and never acknowledged are taken over with XAUTOCLAIM after the claim timeout")
     func claimsDeadConsumersEntries() async throws {
         let cluster = try await OrdersCluster.start(nodes: 1)
@@ -203,5 +232,17 @@ struct RejectingSink: OrderSink {
     func commit(_ events: [OrderEvent]) async throws -> OrderSinkResult {
         if let bad = events.first(where: { $0.user == "refused" }) { throw OrderRejected(bad, reason: "user refused is blocked") }
         return try await inner.commit(events)
+    }
+}
+
+/// Commits, then fails as a process killed before its acknowledgements would.
+struct CommitThenFailSink: OrderSink {
+    let inner: SQLiteOrderSink
+
+    struct Crash: Error {}
+
+    func commit(_ events: [OrderEvent]) async throws -> OrderSinkResult {
+        _ = try await inner.commit(events)
+        throw Crash()
     }
 }
