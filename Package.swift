@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "SeckillTransport", targets: ["SeckillTransport"]),
         .library(name: "SeckillRouting", targets: ["SeckillRouting"]),
         .library(name: "SeckillSale", targets: ["SeckillSale"]),
+        .library(name: "SeckillOrders", targets: ["SeckillOrders"]),
         .executable(name: "seckill", targets: ["seckill"]),
     ],
     targets: [
@@ -31,9 +32,16 @@ let package = Package(
         .target(name: "SeckillRouting", dependencies: ["SeckillTransport", "SeckillRESP"], swiftSettings: callPath),
         // The flash sale: item keys, Lua scripts, the coordinator, invariants and the sale runner.
         .target(name: "SeckillSale", dependencies: ["SeckillRouting", "SeckillTransport", "SeckillRESP"], swiftSettings: callPath),
+        // The system SQLite library (Debian's libsqlite3-dev), used only by SeckillOrders.
+        .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        // After the sale: orders streams handed to a database (consumer groups, sinks, SQLite) and the audit.
+        .target(
+            name: "SeckillOrders", dependencies: ["SeckillSale", "SeckillRouting", "SeckillTransport", "SeckillRESP", "CSQLite"],
+            swiftSettings: callPath),
         // The command-line interface, as a library so tests can drive it.
         .target(
-            name: "SeckillCLI", dependencies: ["SeckillSale", "SeckillRouting", "SeckillTransport", "SeckillRESP"], swiftSettings: strict),
+            name: "SeckillCLI", dependencies: ["SeckillOrders", "SeckillSale", "SeckillRouting", "SeckillTransport", "SeckillRESP"],
+            swiftSettings: strict),
         .executableTarget(name: "seckill", dependencies: ["SeckillCLI"], swiftSettings: strict),
 
         // Starts real redis-server processes for the tests; never part of a product.
@@ -50,9 +58,18 @@ let package = Package(
             dependencies: ["SeckillSale", "SeckillRouting", "SeckillTransport", "SeckillRESP", "SeckillTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "SeckillClusterTests",
-            dependencies: ["SeckillCLI", "SeckillSale", "SeckillRouting", "SeckillTransport", "SeckillRESP", "SeckillTestSupport"],
+            dependencies: [
+                "SeckillCLI", "SeckillOrders", "SeckillSale", "SeckillRouting", "SeckillTransport", "SeckillRESP", "SeckillTestSupport",
+            ],
             swiftSettings: strict),
-        .testTarget(name: "SeckillCLITests", dependencies: ["SeckillCLI", "SeckillRouting", "SeckillTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "SeckillOrdersTests",
+            dependencies: ["SeckillOrders", "SeckillSale", "SeckillRouting", "SeckillTransport", "SeckillRESP", "SeckillTestSupport"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "SeckillCLITests",
+            dependencies: ["SeckillCLI", "SeckillOrders", "SeckillSale", "SeckillRouting", "SeckillRESP", "SeckillTestSupport"],
+            swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -41,6 +41,7 @@ done
 [[ -f "$CONFIG" ]] || die "config $CONFIG not found"
 
 ensure_redis
+ensure_sqlite
 # Always this checkout's build (not an inherited SECKILL), exported so nodes.sh uses it too.
 SECKILL=""
 build_seckill

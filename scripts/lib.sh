@@ -135,6 +135,19 @@ ensure_redis() {
     log_info "$(redis-server --version)"
 }
 
+# Makes sure the SQLite library headers (the package's CSQLite target links the system
+# libsqlite3) and the sqlite3 shell are installed, with apt-get when /usr/include/sqlite3.h
+# is missing.
+ensure_sqlite() {
+    if [[ ! -f /usr/include/sqlite3.h ]] || ! command -v sqlite3 >/dev/null 2>&1; then
+        log_info "SQLite headers or sqlite3 missing"
+        apt_install libsqlite3-dev sqlite3 || return 1
+        hash -r
+        [[ -f /usr/include/sqlite3.h ]] \
+            || { log_error "/usr/include/sqlite3.h still missing after apt-get install libsqlite3-dev sqlite3"; return 1; }
+    fi
+}
+
 # Makes sure python3 is installed (bench.sh reads seckill bench --json and prints its
 # report table with it).
 ensure_python3() {
@@ -152,6 +165,7 @@ build_seckill() {
         return 0
     fi
     ensure_swift || return 1
+    ensure_sqlite || return 1
     log_info "building seckill (release)"
     (cd "$SECKILL_ROOT" && swift build -c release --product seckill </dev/null >/dev/null) \
         || { log_error "swift build -c release --product seckill failed"; return 1; }

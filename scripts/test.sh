@@ -4,7 +4,7 @@
 #   scripts/test.sh                     # everything
 #   scripts/test.sh --filter NodePool   # extra arguments go to `swift test`
 #
-# Installs redis-server/redis-tools when missing (apt-get). The tests start their own
+# Installs redis-server/redis-tools and libsqlite3-dev/sqlite3 when missing (apt-get). The tests start their own
 # redis-server processes; each one's pid is written to $SECKILL_TEST_RUN_DIR, and this
 # script stops any that are left when it ends, whether the tests passed, failed, crashed
 # or were interrupted. The exit status is swift test's (or the build's, when it failed).
@@ -19,6 +19,7 @@ cd "$SECKILL_ROOT"
 
 ensure_swift
 ensure_redis
+ensure_sqlite
 
 if is_ci; then
     # Plain output: no colours, no terminal assumptions.

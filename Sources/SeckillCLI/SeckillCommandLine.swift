@@ -30,7 +30,8 @@ public enum SeckillCommandLine {
             Entry(spec: BenchCommand.spec, run: BenchCommand.run),
             Entry(spec: ScriptsCommand.spec, run: ScriptsCommand.run),
             Entry(spec: BenchTransportCommand.spec, run: BenchTransportCommand.run),
-        ]
+            Entry(spec: AuditCommand.spec, run: AuditCommand.run),
+        ] + OrdersCommand.entries.map { Entry(spec: $0.spec, run: $0.run) }
     }
 
     static var overview: String {
