@@ -22,7 +22,7 @@ struct ItemKeysTests {
         #expect(keys.cancels == "seckill:{sku-1}:cancels")
         #expect(keys.requests == "seckill:{sku-1}:requests")
         #expect(keys.restocks == "seckill:{sku-1}:restocks")
-        #expect(keys.all == [keys.meta, keys.buyers, keys.orders, keys.cancels, keys.requests, keys.restocks])
+        #expect(keys.all == [keys.meta, keys.buyers, keys.orders, keys.cancels, keys.requests, keys.restocks, keys.due, keys.payments])
     }
 
     @Test("every key of an item, request records included, lands in the item's own slot")
