@@ -13,7 +13,7 @@ extension ClusterTests {
             let cluster = harness.cluster
             let coordinator = harness.coordinator()
             let items = (0..<4).map { "\(harness.prefix)-pay-\($0)" }
-            for item in items { _ = try await coordinator.publish(item, stock: 40, limitPerUser: 1, payWithin: .seconds(1)) }
+            for item in items { _ = try await coordinator.publish(item, stock: 40, limitPerUser: 1, payWithin: .seconds(2)) }
             var orders: [String: [String]] = [:]
             for item in items {
                 for index in 0..<30 {

@@ -92,7 +92,7 @@ struct PaymentTests {
     func releaseReturnsUnits() async throws {
         let cluster = try await SaleCluster.start()
         let item = cluster.item()
-        _ = try await cluster.coordinator.publish(item, stock: 1, limitPerUser: 1, payWithin: .milliseconds(300))
+        _ = try await cluster.coordinator.publish(item, stock: 1, limitPerUser: 1, payWithin: .seconds(1))
         let order = try #require(try await Self.buy(cluster.coordinator, item, users: ["alice"]).first)
         #expect(try await cluster.coordinator.purchase(item, user: "bob") == .soldOut(remaining: 0))
         #expect(cluster.coordinator.shedItems == 1)
@@ -100,7 +100,7 @@ struct PaymentTests {
         // Not yet due: nothing released.
         #expect(try await cluster.coordinator.sweepPayments().total == 0)
         let epoch = try #require(try await cluster.meta(item, "epoch"))
-        try await Task.sleep(for: .milliseconds(400))
+        try await Task.sleep(for: .milliseconds(1100))
         let sweep = try await cluster.coordinator.sweepPayments()
         #expect(sweep.released == [item: 1])
         #expect(cluster.coordinator.shedItems == 0)
@@ -177,8 +177,13 @@ struct PaymentTests {
         let item = cluster.item()
         let count = 200
         _ = try await cluster.coordinator.publish(item, stock: count, limitPerUser: 1, payWithin: .milliseconds(300))
-        let users = (0..<count).map { "user-\($0)" }
-        let orders = try await Self.buy(cluster.coordinator, item, users: users)
+        var orders: [String] = []
+        var bought: [ContinuousClock.Instant] = []
+        for index in 0..<count {
+            orders += try await Self.buy(cluster.coordinator, item, users: ["user-\(index)"])
+            bought.append(.now)
+        }
+        let purchases = Array(zip(orders, bought))
         let second = SaleCoordinator(client: cluster.client, options: SaleOptions())
         let outcomes = try await withThrowingTaskGroup(of: (String, String)?.self) { group in
             // Two sweepers, each sweeping every 10 ms for a second.
@@ -192,10 +197,11 @@ struct PaymentTests {
                     return nil
                 }
             }
-            // Payments spread over 0-600 ms: some well before the deadline, some around it, some after.
-            for (index, order) in orders.enumerated() {
+            // Each payment 60, 180, 300, 420 or 540 ms after its purchase: well before the
+            // deadline, just before, on it, after.
+            for (index, (order, instant)) in purchases.enumerated() {
                 group.addTask {
-                    try await Task.sleep(for: .milliseconds(index * 3))
+                    try await Task.sleep(until: instant + .milliseconds(60 + 120 * (index % 5)), clock: .continuous)
                     return (order, try await cluster.coordinator.pay(item, order: order).kind)
                 }
             }
@@ -274,12 +280,12 @@ struct PaymentTests {
     func bucketed() async throws {
         let cluster = try await SaleCluster.start(nodes: 3)
         let item = cluster.item()
-        _ = try await cluster.coordinator.publish(item, stock: 90, limitPerUser: 1, buckets: 3, payWithin: .milliseconds(400))
+        _ = try await cluster.coordinator.publish(item, stock: 90, limitPerUser: 1, buckets: 3, payWithin: .milliseconds(1500))
         let layout = try #require(cluster.coordinator.cachedLayout(item))
-        #expect(layout.payWithinMs == 400)
+        #expect(layout.payWithinMs == 1500)
         for index in 0..<3 {
             let keys = layout.keys(index)
-            #expect(try await cluster.redis("HGET", keys.meta, "payWithinMs", key: keys.meta).int == 400)
+            #expect(try await cluster.redis("HGET", keys.meta, "payWithinMs", key: keys.meta).int == 1500)
         }
         // A coordinator that learns the layout from the root.
         let other = SaleCoordinator(client: cluster.client, options: SaleOptions())
@@ -291,7 +297,7 @@ struct PaymentTests {
         let paid = Array(orders.prefix(15))
         for order in paid { #expect(try await cluster.coordinator.pay(item, order: order).kind == "paid") }
         #expect(try await cluster.coordinator.pendingOrders(item)?.count == 15)
-        try await Task.sleep(for: .milliseconds(500))
+        try await Task.sleep(for: .milliseconds(1600))
         let sweeper = SaleCoordinator(client: cluster.client, options: SaleOptions())
         let sweep = try await sweeper.sweepPayments()
         #expect(sweep.released == [item: 15])
