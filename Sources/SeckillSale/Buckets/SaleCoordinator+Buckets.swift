@@ -68,7 +68,7 @@ extension SaleCoordinator {
             if let result = try await publishBucketsOnce(
                 item, stock: stock, limit: limitPerUser, window: window, replace: replace, count: count, payWithinMs: payWithinMs)
             {
-                try await publishedPayments(item, payWithinMs: payWithinMs)
+                try await publishedPayments(item, payWithinMs: payWithinMs, hadDeadline: true)
                 return result
             }
         }

@@ -140,8 +140,8 @@ public final class SaleCoordinator: Sendable {
         ).answer
         let fields = answer.split(separator: "|", omittingEmptySubsequences: false)
         switch fields.first {
-        case "OK" where fields.count == 2:
-            try await publishedPayments(item, payWithinMs: payWithinMs)
+        case "OK" where fields.count == 2 || fields.count == 3:
+            try await publishedPayments(item, payWithinMs: payWithinMs, hadDeadline: fields.count == 3)
             return .published(epoch: Int(fields[1]) ?? 0)
         case "B" where fields.count == 1:
             // The item is bucketed: remove its buckets (refused with sales unless replace), then publish it plain.

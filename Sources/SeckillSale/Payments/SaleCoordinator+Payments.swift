@@ -163,13 +163,16 @@ extension SaleCoordinator {
     }
 
     /// After a publish: an item with a deadline is swept from now on, one without leaves the
-    /// registry, and this coordinator's purchases of it name its deadlines set or not.
-    func publishedPayments(_ item: String, payWithinMs: Int64?) async throws(SaleError) {
+    /// registry (when the item it replaced may have had one: a plain publish costs no more
+    /// round trips otherwise), and this coordinator's purchases of it name its deadlines set or not.
+    func publishedPayments(_ item: String, payWithinMs: Int64?, hadDeadline: Bool) async throws(SaleError) {
         _ = try? purchaseCalls.call(for: item, sha: knownSHA(.purchase), due: payWithinMs != nil)
         if payWithinMs != nil {
             sweeps.add(item)
-        } else {
+        } else if hadDeadline {
             try await unregisterPayments(item)
+        } else {
+            sweeps.remove(item)
         }
     }
 

@@ -147,12 +147,15 @@ public enum SaleScript: String, Sendable, CaseIterable {
         if (sold ~= 0 or history ~= 0) and ARGV[5] ~= '1' then
           return 'H|' .. string.format('%d', sold) .. '|' .. history
         end
-        local epoch = (tonumber(redis.call('HGET', KEYS[1], 'epoch')) or 0) + 1
+        local prior = redis.call('HMGET', KEYS[1], 'epoch', 'payWithinMs')
+        local epoch = (tonumber(prior[1]) or 0) + 1
         redis.call('DEL', unpack(KEYS))
         redis.call('HSET', KEYS[1], 'total', ARGV[1], 'sold', 0, 'limit', ARGV[2], 'epoch', epoch)
         if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'start', ARGV[3]) end
         if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'end', ARGV[4]) end
         if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'payWithinMs', ARGV[6]) end
+        -- '|D': the item replaced had a payment deadline (the caller updates the registry).
+        if prior[2] then return 'OK|' .. string.format('%d', epoch) .. '|D' end
         return 'OK|' .. string.format('%d', epoch)
         """
 
