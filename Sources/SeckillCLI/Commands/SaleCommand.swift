@@ -126,6 +126,8 @@ enum SaleCommand {
     static func invariantLines(_ check: InvariantReport) -> [String] {
         var lines = [
             "invariants, read back from Redis: \(check.holds ? "HOLD" : "BROKEN") for \(Format.grouped(check.items)) items: \(Format.grouped(check.soldUnits)) of \(Format.grouped(check.totalUnits)) units sold, \(Format.grouped(check.purchases)) purchase and \(Format.grouped(check.cancellations)) cancellation entries"
+                + (check.payments + check.releases > 0
+                    ? ", \(Format.grouped(check.payments)) payment and \(Format.grouped(check.releases)) release entries" : "")
         ]
         for violation in check.violations.prefix(20) { lines.append("  violation: \(violation)") }
         if !check.unreadable.isEmpty {
@@ -140,7 +142,13 @@ enum SaleCommand {
     static func invariantMembers(_ invariants: InvariantReport) -> [(String, JSONOutput)] {
         [
             ("unitsTotal", .int(invariants.totalUnits)), ("unitsSold", .int(invariants.soldUnits)),
-            ("orderEntries", .object([("purchases", .int(invariants.purchases)), ("cancellations", .int(invariants.cancellations))])),
+            (
+                "orderEntries",
+                .object([
+                    ("purchases", .int(invariants.purchases)), ("cancellations", .int(invariants.cancellations)),
+                    ("payments", .int(invariants.payments)), ("releases", .int(invariants.releases)),
+                ])
+            ),
             ("invariantsHold", .bool(invariants.holds)),
             ("violations", .array(invariants.violations.prefix(50).map { .string($0) })),
             ("unreadableItems", .int(invariants.unreadable.count)),

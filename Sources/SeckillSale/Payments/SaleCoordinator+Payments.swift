@@ -34,19 +34,23 @@ extension SaleCoordinator {
     ///   deadline.
     public func pay(_ item: String, order: String) async throws(SaleError) -> PayResult {
         try SaleInput.validateItem(item)
-        let keys: ItemKeys
-        let entry: String
-        switch try await cancelTarget(item, order: order) {
-        case .keys(let found, let foundEntry):
-            keys = found
-            entry = foundEntry
-        case .unknownItem: return .unknownItem
-        case .unknownOrder: return .unknownOrder
+        var answer: String?
+        // A bucketed item's payments go straight to the bucket of a cached layout (as many
+        // payments as purchases: no read of the root each time); a bucket that is gone (the
+        // item was published again) answers U, and the layout is then read afresh.
+        if let (bucket, entry) = BucketLayout.parseOrder(order), let layout = buckets.layout(item), bucket < layout.count {
+            try SaleInput.validateOrder(entry)
+            answer = try await runPay(layout.keys(bucket), entry: entry)
+            if answer == "U" { answer = nil }
         }
-        let answer = try await run(
-            .pay, keys: [keys.meta, keys.buyers, keys.orders, keys.cancels, keys.due, keys.payments], arguments: [entry],
-            retryUnknownOutcome: true, durable: true
-        ).answer
+        if answer == nil {
+            switch try await cancelTarget(item, order: order) {
+            case .keys(let keys, let entry): answer = try await runPay(keys, entry: entry)
+            case .unknownItem: return .unknownItem
+            case .unknownOrder: return .unknownOrder
+            }
+        }
+        guard let answer else { return .unknownOrder }
         switch answer {
         case "U":
             // A plain order id of a bucketed item names no bucket.
@@ -73,6 +77,14 @@ extension SaleCoordinator {
         case "R": return .released(release: entryID, user: user, quantity: quantity)
         default: throw unexpected(answer, from: .pay)
         }
+    }
+
+    /// The pay script on one item's or bucket's keys.
+    private func runPay(_ keys: ItemKeys, entry: String) async throws(SaleError) -> String {
+        try await run(
+            .pay, keys: [keys.meta, keys.buyers, keys.orders, keys.cancels, keys.due, keys.payments], arguments: [entry],
+            retryUnknownOutcome: true, durable: true
+        ).answer
     }
 
     // MARK: Pending orders

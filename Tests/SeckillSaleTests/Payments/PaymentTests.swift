@@ -309,6 +309,12 @@ struct PaymentTests {
         let report = try await InvariantChecker(client: cluster.client).check([item])
         #expect(report.holds, "\(report.violations)")
         #expect(report.payments == 15 && report.releases == 15)
+
+        // Published again elsewhere: the cached layout's bucket is gone, the layout is read afresh.
+        _ = try await other.publish(item, stock: 9, replace: true, buckets: 3, payWithin: .seconds(30))
+        #expect(try await cluster.coordinator.pay(item, order: orders[1]) == .unknownOrder)
+        let fresh = try #require(try await Self.buy(other, item, users: ["late-comer"]).first)
+        #expect(try await cluster.coordinator.pay(item, order: fresh).kind == "paid")
     }
 }
 
