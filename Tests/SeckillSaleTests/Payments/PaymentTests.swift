@@ -276,6 +276,30 @@ struct PaymentTests {
         #expect(report.holds, "\(report.violations)")
     }
 
+    @Test("a simulated sale with deadlines: the shoppers pay about half their orders, the sweeps release the rest")
+    func saleWithDeadlines() async throws {
+        let cluster = try await SaleCluster.start(nodes: 2)
+        var config = SaleRunConfig()
+        config.items = 10
+        config.stock = 20
+        config.users = 500
+        config.requests = 400
+        config.concurrency = 16
+        config.prefix = cluster.item("sale")
+        config.payWithin = .milliseconds(500)
+        config.payShare = 0.5
+        let report = try await SaleRunner(coordinator: cluster.coordinator).run(config)
+        #expect(report.invariants.holds, "\(report.invariants.violations.prefix(3))")
+        #expect(report.payments > 0 && report.payments < report.purchased, "\(report.payments) of \(report.purchased)")
+        let items = (0..<config.items).map(config.item)
+        for item in items { try await Self.sweepUntilSettled(cluster.coordinator, item) }
+        let after = try await InvariantChecker(client: cluster.client).check(items)
+        #expect(after.holds, "\(after.violations.prefix(3))")
+        #expect(after.payments == report.payments)
+        #expect(after.soldUnits == report.payments)
+        #expect(after.releases == report.purchased - report.payments)
+    }
+
     @Test("a bucketed item with a deadline: each bucket has its own deadlines set; pay routes j:ENTRY; a sweep releases per bucket")
     func bucketed() async throws {
         let cluster = try await SaleCluster.start(nodes: 3)
