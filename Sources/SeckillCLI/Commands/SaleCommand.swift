@@ -102,9 +102,6 @@ enum SaleCommand {
             )
         }
         let requests = config.requests
-        // The coordinator's long-running work (payment sweeps) runs alongside the sale and is
-        // cancelled when it ends.
-        async let _ = coordinator.run()
         let report = try await MetricsFile.during(arguments.value("--metrics-file"), coordinator: coordinator) { () throws(CLIError) in
             do throws(SaleError) {
                 return try await SaleRunner(coordinator: coordinator).run(config, requestLog: requestLog) { progress in

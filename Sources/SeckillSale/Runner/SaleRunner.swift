@@ -308,6 +308,14 @@ public struct SaleRunner: Sendable {
                 await client.run()
                 return nil
             }
+            // Items with a payment deadline: the coordinator sweeps while the shoppers run, and
+            // stops with them, so the invariant check afterwards reads items at rest.
+            if config.payWithin != nil {
+                group.addTask {
+                    await coordinator.run()
+                    return nil
+                }
+            }
             var collected: [WorkerTally] = []
             for await tally in group {
                 if let tally {
