@@ -171,6 +171,27 @@ struct PaymentTests {
         #expect(try await sweeper.sweepPayments().scripts == 0)
     }
 
+    @Test("a sweep runs the release script only where an order came due, not on every item")
+    func sweepCostFollowsDueOrders() async throws {
+        let cluster = try await SaleCluster.start(nodes: 2)
+        let idle = (0..<30).map { cluster.item("idle-\($0)") }
+        for item in idle { _ = try await cluster.coordinator.publish(item, stock: 5, payWithin: .seconds(60)) }
+        _ = try await Self.buy(cluster.coordinator, idle[0], users: ["a"])
+        let busy = cluster.item("busy")
+        _ = try await cluster.coordinator.publish(busy, stock: 5, payWithin: .seconds(1))
+        let sweeper = SaleCoordinator(client: cluster.client, options: SaleOptions())
+        let first = try await sweeper.sweepPayments()
+        #expect(first.targets == 31)
+        #expect(first.scripts == 31)
+        #expect(try await sweeper.sweepPayments().scripts == 0)
+        _ = try await Self.buy(cluster.coordinator, busy, users: ["b", "c"])
+        try await Task.sleep(for: .milliseconds(1100))
+        let due = try await sweeper.sweepPayments()
+        #expect(due.scripts == 1)
+        #expect(due.released == [busy: 2])
+        #expect(try await cluster.coordinator.pendingOrders(idle[0])?.count == 1)
+    }
+
     @Test("200 concurrent payments racing repeated sweeps: every order ends paid or released, never both, never neither")
     func paymentsRaceSweeps() async throws {
         let cluster = try await SaleCluster.start(nodes: 2)
