@@ -132,6 +132,29 @@ struct PaymentTests {
         #expect(report.holds, "\(report.violations)")
     }
 
+    @Test("a retried purchase with its request id returns the same unpaid order, in the deadlines set once; a paid order may be cancelled")
+    func replayAndRefund() async throws {
+        let cluster = try await SaleCluster.start()
+        let item = cluster.item()
+        _ = try await cluster.coordinator.publish(item, stock: 5, payWithin: .seconds(30))
+        let first = try await cluster.coordinator.purchaseReceipt(item, user: "a", requestID: "req-1")
+        let again = try await cluster.coordinator.purchaseReceipt(item, user: "a", requestID: "req-1")
+        #expect(again.replayed)
+        #expect(first.result == again.result)
+        guard case .purchased(let order, _) = first.result else {
+            Issue.record("\(first.result)")
+            return
+        }
+        #expect(try await cluster.coordinator.pendingOrders(item)?.map(\.order) == [order])
+        #expect(try await cluster.orders(item).count == 1)
+        #expect(try await cluster.coordinator.pay(item, order: order).kind == "paid")
+        #expect(try await cluster.coordinator.cancel(item, order: order).kindAndUser.0 == "cancelled")
+        #expect(try await cluster.coordinator.pay(item, order: order).kind == "alreadyPaid")
+        #expect(try await cluster.meta(item, "sold") == 0)
+        let report = try await InvariantChecker(client: cluster.client).check([item])
+        #expect(report.holds, "\(report.violations)")
+    }
+
     @Test("items without a deadline: pay answers noDeadline, purchases name no deadlines set, and a republish without one unregisters")
     func withoutDeadline() async throws {
         let cluster = try await SaleCluster.start()
