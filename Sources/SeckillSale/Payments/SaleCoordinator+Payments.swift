@@ -223,15 +223,22 @@ extension SaleCoordinator {
     /// - Parameter rereadRegistry: Read the registry now, to find items published elsewhere.
     /// - Returns: What was released; sets that could not be swept are listed in
     ///   ``PaymentSweep/failures`` and tried again at the next sweep.
-    /// - Throws: ``SaleError`` when the registry cannot be read.
+    /// - Throws: ``SaleError`` when the registry cannot be read (and no item is known yet, or
+    ///   `rereadRegistry` asked for it); otherwise a failed read is listed in the failures.
     @discardableResult
     public func sweepPayments(rereadRegistry: Bool = false) async throws(SaleError) -> PaymentSweep {
         let clock = ContinuousClock()
-        if rereadRegistry || sweeps.needsRegistry(now: clock.now, refresh: options.registryRefresh) {
-            let items = try await paymentItems()
-            sweeps.registryRead(Set(items), at: clock.now)
-        }
         var sweep = PaymentSweep()
+        if rereadRegistry || sweeps.needsRegistry(now: clock.now, refresh: options.registryRefresh) {
+            do throws(SaleError) {
+                let items = try await paymentItems()
+                sweeps.registryRead(Set(items), at: clock.now)
+            } catch {
+                // The items known already are still swept (their nodes may be up).
+                guard sweeps.targetCount > 0, !rereadRegistry else { throw error }
+                sweep.failures.append("registry \(Self.paymentItemsKey): \(error.message)")
+            }
+        }
         for item in sweeps.unresolvedItems() {
             do throws(SaleError) {
                 try SaleInput.validateItem(item)
