@@ -11,12 +11,15 @@ enum ItemCommands {
     static let publishSpec = CommandSpec(
         name: "publish",
         summary: "Publishes an item with its stock, per-user limit and optional sale window.",
-        usage: "ITEM --stock N [--limit L] [--buckets K] [--starts TIME] [--ends TIME] [--replace] [--config FILE] [--json]",
+        usage:
+            "ITEM --stock N [--limit L] [--buckets K] [--starts TIME] [--ends TIME] [--pay-within DURATION] [--replace] [--config FILE] [--json]",
         options: [
             ("--stock", "N: units on sale"), ("--limit", "L: units per user, 0 for no limit (default 1)"),
             ("--buckets", "K: split the stock over K buckets on different nodes, for a hot item (default 1: a plain item)"),
             ("--starts", "TIME: when the sale opens, ISO 8601 (2026-11-21T20:00:00+08:00) or unix ms"),
-            ("--ends", "TIME: when the sale closes, ISO 8601 or unix ms"), ConfigLoading.option,
+            ("--ends", "TIME: when the sale closes, ISO 8601 or unix ms"),
+            ("--pay-within", "DURATION: each order must be paid (seckill pay) within this time (500ms, 90s, 15m, 2h) or is released"),
+            ConfigLoading.option,
         ],
         flags: [("--replace", "Reset the item even if it has sales (deletes its buyers and orders)."), evictionFlag, jsonFlag],
         details: """
@@ -75,16 +78,19 @@ enum ItemCommands {
         let limit = try arguments.integer("--limit", default: 1, in: 0...SaleInput.maxUnits)
         let buckets = try arguments.integer("--buckets", default: 1, in: 1...BucketLayout.maxBuckets)
         let window = SaleWindow(startsAtMs: try time(arguments, "--starts"), endsAtMs: try time(arguments, "--ends"))
+        let payWithin = try PaymentCommands.duration(arguments, "--pay-within")
         let coordinator = try await ConfigLoading.coordinator(arguments)
         do {
             let result = try await coordinator.publish(
-                item, stock: stock, limitPerUser: limit, window: window, replace: arguments.flag("--replace"), buckets: buckets)
+                item, stock: stock, limitPerUser: limit, window: window, replace: arguments.flag("--replace"), buckets: buckets,
+                payWithin: payWithin)
             guard case .published(let epoch) = result else { return }
             if arguments.flag("--json") {
                 console.out(
                     JSONOutput.object([
                         ("item", .string(item)), ("result", .string("published")), ("stock", .int(stock)),
                         ("limit", .int(limit)), ("buckets", .int(buckets)), ("epoch", .int(epoch)),
+                        ("payWithinMs", payWithin.map { .int(PaymentCommands.milliseconds($0)) } ?? .null),
                     ]).render(pretty: false))
             } else {
                 var node = coordinator.client.router.node(forKey: ItemKeys(item: item).meta).name
@@ -94,7 +100,7 @@ enum ItemCommands {
                         + (0..<layout.count).map { coordinator.client.router.node(for: layout.slot($0)).name }.joined(separator: ", ")
                 }
                 console.out(
-                    "published \(item): \(Format.grouped(stock)) units, limit \(limit == 0 ? "none" : String(limit)) per user\(describe(window)), on \(node), epoch \(epoch)"
+                    "published \(item): \(Format.grouped(stock)) units, limit \(limit == 0 ? "none" : String(limit)) per user\(describe(window))\(payWithin.map { ", pay within \(arguments.value("--pay-within") ?? "\($0)")" } ?? ""), on \(node), epoch \(epoch)"
                 )
             }
         } catch {
@@ -205,6 +211,18 @@ enum ItemCommands {
         switch result {
         case .unknownItem: throw CLIError("item \(item) is not published")
         case .unknownOrder: throw CLIError("item \(item) has no purchase with order id \(order)")
+        case .released(let release, let user, let quantity):
+            if arguments.flag("--json") {
+                console.out(
+                    JSONOutput.object([
+                        ("item", .string(item)), ("order", .string(order)), ("result", .string("released")),
+                        ("release", .string(release)), ("user", .string(user)), ("quantity", .int(quantity)),
+                    ]).render(pretty: false))
+            } else {
+                console.out(
+                    "not cancelled: order \(order) of \(item) was released at its payment deadline (release \(release)); its \(quantity) unit\(quantity == 1 ? "" : "s") went back then"
+                )
+            }
         case .cancelled(let cancellation, let user, let quantity), .alreadyCancelled(let cancellation, let user, let quantity):
             let again: Bool = if case .alreadyCancelled = result { true } else { false }
             if arguments.flag("--json") {

@@ -8,7 +8,7 @@ enum SaleCommand {
         summary:
             "Publishes N items, sends R purchase attempts from C concurrent shoppers with skewed item popularity, then checks the invariants in Redis.",
         usage:
-            "[--items N] [--stock S] [--limit L] [--users U] [--requests R] [--concurrency C] [--prefix P] [--skew X] [--hot-share X] [--seed N] [--buckets K] [--replace] [--request-log FILE] [--config FILE] [--json]",
+            "[--items N] [--stock S] [--limit L] [--users U] [--requests R] [--concurrency C] [--prefix P] [--skew X] [--hot-share X] [--seed N] [--buckets K] [--pay-within DURATION [--pay-share X]] [--replace] [--request-log FILE] [--config FILE] [--json]",
         options: [
             ("--items", "N: items on sale (default 1000)"), ("--stock", "S: units per item (default 100)"),
             ("--limit", "L: units per user per item, 0 for none (default 1)"), ("--users", "U: distinct shoppers (default 20000)"),
@@ -18,6 +18,11 @@ enum SaleCommand {
             ("--hot-share", "X: item 0 draws this share of all attempts (0 < X < 1); the rest follow --skew"),
             ("--seed", "N: seeds the shoppers' choices (default 1)"),
             ("--buckets", "K: publish the hottest item (P-0) with its stock in K buckets on different nodes (default 1: plain)"),
+            ("--pay-within", "DURATION: publish every item with this payment deadline (500ms, 90s, 15m)"),
+            (
+                "--pay-share",
+                "X: with --pay-within, the share of purchases paid right after buying, 0 to 1 (default 1); the rest are released"
+            ),
             ("--request-log", "FILE: append every attempt and every purchase to FILE, for seckill retry (see below)"),
             ConfigLoading.option, MetricsFile.option,
         ],
@@ -66,6 +71,15 @@ enum SaleCommand {
         }
         config.seed = UInt64(try arguments.integer("--seed", default: 1, in: 0...Int.max))
         config.replace = arguments.flag("--replace")
+        config.payWithin = try PaymentCommands.duration(arguments, "--pay-within")
+        if let text = arguments.value("--pay-share") {
+            guard config.payWithin != nil else { throw CLIError.usage("sale", "--pay-share needs --pay-within") }
+            guard let share = Double(text), (0...1).contains(share) else {
+                throw CLIError.usage(
+                    "sale", "--pay-share must be a number from 0 to 1 (0.8: four purchases in five are paid), got \"\(text)\"")
+            }
+            config.payShare = share
+        }
         do {
             try SaleInput.validateItem(config.item(config.items - 1))
         } catch {
@@ -123,6 +137,8 @@ enum SaleCommand {
     static func invariantLines(_ check: InvariantReport) -> [String] {
         var lines = [
             "invariants, read back from Redis: \(check.holds ? "HOLD" : "BROKEN") for \(Format.grouped(check.items)) items: \(Format.grouped(check.soldUnits)) of \(Format.grouped(check.totalUnits)) units sold, \(Format.grouped(check.purchases)) purchase and \(Format.grouped(check.cancellations)) cancellation entries"
+                + (check.payments + check.releases > 0
+                    ? ", \(Format.grouped(check.payments)) payment and \(Format.grouped(check.releases)) release entries" : "")
         ]
         for violation in check.violations.prefix(20) { lines.append("  violation: \(violation)") }
         if !check.unreadable.isEmpty {
@@ -137,7 +153,13 @@ enum SaleCommand {
     static func invariantMembers(_ invariants: InvariantReport) -> [(String, JSONOutput)] {
         [
             ("unitsTotal", .int(invariants.totalUnits)), ("unitsSold", .int(invariants.soldUnits)),
-            ("orderEntries", .object([("purchases", .int(invariants.purchases)), ("cancellations", .int(invariants.cancellations))])),
+            (
+                "orderEntries",
+                .object([
+                    ("purchases", .int(invariants.purchases)), ("cancellations", .int(invariants.cancellations)),
+                    ("payments", .int(invariants.payments)), ("releases", .int(invariants.releases)),
+                ])
+            ),
             ("invariantsHold", .bool(invariants.holds)),
             ("violations", .array(invariants.violations.prefix(50).map { .string($0) })),
             ("unreadableItems", .int(invariants.unreadable.count)),
@@ -171,6 +193,7 @@ enum SaleCommand {
                     })
             ),
             ("itemsSoldOut", .int(report.itemsSoldOut)), ("shedAnswers", .int(report.shedAnswers)),
+            ("payments", .object([("paid", .int(report.payments)), ("refused", .int(report.failedPayments))])),
             ("publishSeconds", .double(report.publishSeconds)),
         ]
         members += invariantMembers(report.invariants)
@@ -193,6 +216,8 @@ enum SaleCommand {
                     ("concurrency", .int(report.config.concurrency)), ("prefix", .string(report.config.prefix)),
                     ("skew", .double(report.config.skew)), ("hotShare", .optional(report.config.hotShare)),
                     ("seed", .int(Int(report.config.seed))), ("buckets", .int(report.config.buckets)),
+                    ("payWithinMs", report.config.payWithin.map { .int(PaymentCommands.milliseconds($0)) } ?? .null),
+                    ("payShare", .double(report.config.payShare)),
                 ])
             ),
         ]
@@ -231,6 +256,11 @@ enum SaleCommand {
         lines.append(
             "items sold out: \(Format.grouped(report.itemsSoldOut)) of \(Format.grouped(report.config.items)); \(Format.grouped(report.shedAnswers)) sold-out answers given in process without a round trip"
         )
+        if let within = report.config.payWithin {
+            lines.append(
+                "payments (deadline \(PaymentCommands.milliseconds(within)) ms): \(Format.grouped(report.payments)) orders paid right after buying, \(Format.grouped(report.failedPayments)) refused or failed; unpaid orders are released by the sweep every second (seckill orders sweep releases the rest once due)"
+            )
+        }
         lines += invariantLines(report.invariants)
         lines.append("invariantsHold: \(report.invariants.holds)")
         return lines

@@ -19,6 +19,9 @@ public struct BucketLayout: Sendable, Hashable {
     public let salts: [Int]
     /// The per-user limit, 0 for none.
     public let limit: Int
+    /// The payment deadline of each purchase in ms, nil for none (every bucket's hash and the
+    /// root record it as `payWithinMs`).
+    public let payWithinMs: Int64?
     /// Every bucket's keys, made once (a purchase names them without building strings).
     private let bucketKeys: [ItemKeys]
 
@@ -26,11 +29,12 @@ public struct BucketLayout: Sendable, Hashable {
     public var count: Int { salts.count }
 
     /// Creates a layout from its parts.
-    public init(item: String, generation: Int, salts: [Int], limit: Int) {
+    public init(item: String, generation: Int, salts: [Int], limit: Int, payWithinMs: Int64? = nil) {
         self.item = item
         self.generation = generation
         self.salts = salts
         self.limit = limit
+        self.payWithinMs = payWithinMs
         bucketKeys = salts.indices.map {
             ItemKeys(item: item, bucketTag: Self.tag(item: item, generation: generation, count: salts.count, index: $0, salt: salts[$0]))
         }

@@ -5,19 +5,21 @@ extension SaleScript {
     static let bucketPublishSource = """
         -- KEYS: every key of one bucket (item hash, buyers, orders, cancellations, request and
         --       restock records, transfers, pending transfers)
-        -- ARGV: stock, limit per user, start ms or '', end ms or ''
+        -- ARGV: stock, limit per user, start ms or '', end ms or '', payment deadline ms or ''
         redis.call('DEL', unpack(KEYS))
         redis.call('HSET', KEYS[1], 'total', ARGV[1], 'sold', 0, 'limit', ARGV[2], 'epoch', 1, 'initial', ARGV[1],
           'restocked', 0, 'in', 0, 'out', 0)
         if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'start', ARGV[3]) end
         if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'end', ARGV[4]) end
+        if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'payWithinMs', ARGV[5]) end
         return 'OK'
         """
 
     static let bucketRootSource = """
         -- KEYS: every key of the plain item (its root hash first)
         -- ARGV: the root's epoch when the publish began, replace '1' or '0', bucket count,
-        --       generation (the new epoch), salts, limit, start ms or '', end ms or '', stock
+        --       generation (the new epoch), salts, limit, start ms or '', end ms or '', stock,
+        --       payment deadline ms or ''
         local root = redis.call('HMGET', KEYS[1], 'total', 'sold', 'epoch')
         local epoch = tonumber(root[3]) or 0
         if string.format('%d', epoch) ~= ARGV[1] then return 'C|' .. string.format('%d', epoch) end
@@ -33,6 +35,7 @@ extension SaleScript {
           'stock', ARGV[9], 'epoch', ARGV[4])
         if ARGV[7] ~= '' then redis.call('HSET', KEYS[1], 'start', ARGV[7]) end
         if ARGV[8] ~= '' then redis.call('HSET', KEYS[1], 'end', ARGV[8]) end
+        if ARGV[10] ~= '' then redis.call('HSET', KEYS[1], 'payWithinMs', ARGV[10]) end
         return 'OK|' .. ARGV[4]
         """
 

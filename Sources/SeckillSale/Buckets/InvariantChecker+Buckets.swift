@@ -42,6 +42,8 @@ extension InvariantChecker {
             report.soldUnits += partial.soldUnits
             report.purchases += partial.purchases
             report.cancellations += partial.cancellations
+            report.payments += partial.payments
+            report.releases += partial.releases
             report.violations += partial.violations
             for user in buyers.keys where layout.home(of: user) != index {
                 report.violations.append("\(name): buyer \(user) holds units here but buys from bucket \(layout.home(of: user))")

@@ -42,13 +42,17 @@ extension SaleCoordinator {
     /// - Throws: ``SaleError`` with ``SaleError/Code/hasSales`` when the item has sales and
     ///   `replace` is false.
     public func publish(
-        _ item: String, stock: Int, limitPerUser: Int = 0, window: SaleWindow = SaleWindow(), replace: Bool = false, buckets count: Int
+        _ item: String, stock: Int, limitPerUser: Int = 0, window: SaleWindow = SaleWindow(), replace: Bool = false, buckets count: Int,
+        payWithin: Duration? = nil
     ) async throws(SaleError) -> PublishResult {
         guard (1...BucketLayout.maxBuckets).contains(count) else {
             throw .invalidInput("buckets must be from 1 to \(BucketLayout.maxBuckets), got \(count)")
         }
-        if count == 1 { return try await publish(item, stock: stock, limitPerUser: limitPerUser, window: window, replace: replace) }
+        if count == 1 {
+            return try await publish(item, stock: stock, limitPerUser: limitPerUser, window: window, replace: replace, payWithin: payWithin)
+        }
         try SaleInput.validateItem(item)
+        let payWithinMs = try Self.validatedPayWithin(payWithin)
         guard (0...SaleInput.maxUnits).contains(stock) else {
             throw .invalidInput("stock must be from 0 to \(SaleInput.maxUnits), got \(stock)")
         }
@@ -59,10 +63,12 @@ extension SaleCoordinator {
             throw .invalidInput("the sale window must end after it starts (start \(start) ms, end \(end) ms)")
         }
         defer { forgetShed(item) }
+        if payWithinMs != nil { try await registerPayments(item) }
         for _ in 0..<3 {
             if let result = try await publishBucketsOnce(
-                item, stock: stock, limit: limitPerUser, window: window, replace: replace, count: count)
+                item, stock: stock, limit: limitPerUser, window: window, replace: replace, count: count, payWithinMs: payWithinMs)
             {
+                try await publishedPayments(item, payWithinMs: payWithinMs, hadDeadline: true)
                 return result
             }
         }
@@ -71,7 +77,7 @@ extension SaleCoordinator {
 
     /// One try of a bucketed publish; nil when the root changed in between (try again).
     private func publishBucketsOnce(
-        _ item: String, stock: Int, limit: Int, window: SaleWindow, replace: Bool, count: Int
+        _ item: String, stock: Int, limit: Int, window: SaleWindow, replace: Bool, count: Int, payWithinMs: Int64?
     ) async throws(SaleError) -> PublishResult? {
         let plain = ItemKeys(item: item)
         try await checkNode(owning: plain.meta)
@@ -100,18 +106,20 @@ extension SaleCoordinator {
         let layout = BucketLayout(
             item: item, generation: generation,
             salts: BucketLayout.place(item: item, generation: generation, count: count, on: client.router.map),
-            limit: limit)
+            limit: limit, payWithinMs: payWithinMs)
         _ = try await command(RESPCommand("SADD", Self.bucketedItemsKey, item), key: Self.bucketedItemsKey, doing: "register \(item)")
         _ = try await command(
             RESPCommand("HSET", plain.meta, "pending", "\(generation).\(layout.encodedSalts)"), key: plain.meta, doing: "publish \(item)")
         let start = window.startsAtMs.map(String.init) ?? ""
         let end = window.endsAtMs.map(String.init) ?? ""
+        let within = payWithinMs.map(String.init) ?? ""
         for index in 0..<count {
             let keys = layout.keys(index)
             try await checkNode(owning: keys.meta)
             let share = stock / count + (index < stock % count ? 1 : 0)
             let answer = try await run(
-                .bucketPublish, keys: keys.allBucketKeys, arguments: [String(share), String(limit), start, end], retryUnknownOutcome: true
+                .bucketPublish, keys: keys.allBucketKeys, arguments: [String(share), String(limit), start, end, within],
+                retryUnknownOutcome: true
             ).answer
             guard answer == "OK" else { throw unexpected(answer, from: .bucketPublish) }
         }
@@ -119,7 +127,7 @@ extension SaleCoordinator {
             .bucketRoot, keys: plain.all,
             arguments: [
                 String(epoch), replace ? "1" : "0", String(count), String(generation), layout.encodedSalts, String(limit), start, end,
-                String(stock),
+                String(stock), within,
             ],
             retryUnknownOutcome: false
         ).answer

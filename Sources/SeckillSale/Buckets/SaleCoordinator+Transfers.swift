@@ -41,8 +41,17 @@ extension SaleCoordinator {
             let keys = layout.keys(home)
             let waits = options.durabilityReplicas > 0 ? "1" : "0"
             let reply = try await run(
-                .purchase, keys: [keys.meta, keys.buyers, keys.orders, keys.requests],
+                .purchase, keys: [keys.meta, keys.buyers, keys.orders, keys.requests] + (layout.payWithinMs != nil ? [keys.due] : []),
                 arguments: [user, String(quantity), request, waits], retryUnknownOutcome: true, requestID: request, durable: true)
+            if reply.answer == "D" {
+                // The bucket has a payment deadline the cached layout did not know: read it again.
+                guard !reloaded, let fresh = try await loadLayout(layout.item), fresh.payWithinMs != nil else {
+                    throw unexpected(reply.answer, from: .purchase)
+                }
+                layout = fresh
+                reloaded = true
+                continue
+            }
             let answer = try parsePurchase(reply.answer)
             switch answer.result {
             case .purchased(let order, let remaining):
@@ -54,8 +63,13 @@ extension SaleCoordinator {
                 guard !reloaded else { return (answer, reply.replicas) }
                 guard let fresh = try await loadLayout(layout.item) else {
                     let call = purchaseCall(layout.item, user: user, quantity: quantity, request: request)
-                    let plain = try await run(
+                    var plain = try await run(
                         .purchase, keys: call.keys, arguments: call.arguments, retryUnknownOutcome: true, requestID: request, durable: true)
+                    if plain.answer == "D" {
+                        plain = try await run(
+                            .purchase, keys: call.keys + [ItemKeys(item: layout.item).due], arguments: call.arguments,
+                            retryUnknownOutcome: true, requestID: request, durable: true)
+                    }
                     return (try parsePurchase(plain.answer), plain.replicas)
                 }
                 layout = fresh
@@ -317,16 +331,17 @@ extension SaleCoordinator {
     func loadLayout(_ item: String) async throws(SaleError) -> BucketLayout? {
         let root = ItemKeys(item: item).meta
         let reply = try await command(
-            RESPCommand("HMGET", root, "buckets", "generation", "salts", "limit"), key: root, doing: "read \(item)")
+            RESPCommand("HMGET", root, "buckets", "generation", "salts", "limit", "payWithinMs"), key: root, doing: "read \(item)")
         let fields = reply.array ?? []
-        guard fields.count == 4, let count = fields[0].int, let generation = fields[1].int,
+        guard fields.count == 5, let count = fields[0].int, let generation = fields[1].int,
             let salts = fields[2].string.flatMap(BucketLayout.decodeSalts),
             salts.count == Int(count)
         else {
             buckets.store(item, nil)
             return nil
         }
-        let layout = BucketLayout(item: item, generation: Int(generation), salts: salts, limit: Int(fields[3].int ?? 0))
+        let layout = BucketLayout(
+            item: item, generation: Int(generation), salts: salts, limit: Int(fields[3].int ?? 0), payWithinMs: fields[4].int)
         buckets.store(item, layout)
         return layout
     }

@@ -2,7 +2,8 @@ import SeckillRESP
 import SeckillRouting
 import Synchronization
 
-/// What a purchase of one item sends that never changes, made once per item: the four keys,
+/// What a purchase of one item sends that never changes, made once per item: the four keys
+/// (five for an item with a payment deadline: its deadlines set),
 /// their slot, and `EVALSHA sha 4 KEYS...` already encoded. A purchase then only appends its
 /// own four arguments, instead of building four key strings, hashing the tag and encoding
 /// every argument again on each of a crowd's attempts.
@@ -13,6 +14,8 @@ struct PurchaseCall: Sendable {
     let slot: HashSlot
     /// `EVALSHA sha 4 KEYS...` for the script SHA it was made with; nil while none was known.
     let prefix: ScriptPrefix?
+    /// Whether the keys name the item's deadlines set (the item has a payment deadline).
+    var due: Bool { keys.count == 5 }
 }
 
 /// A script command's name, SHA and keys, encoded; a call appends its arguments to a copy.
@@ -45,12 +48,20 @@ final class PurchaseCalls: Sendable {
     ///
     /// - Throws: ``SaleError`` for an invalid item id.
     func call(for item: String, sha: String?) throws(SaleError) -> PurchaseCall {
-        if let entry = entries.withLock({ $0[item] }), entry.prefix?.sha == sha {
-            return entry
+        let cached = entries.withLock { $0[item] }
+        if let cached, cached.prefix?.sha == sha {
+            return cached
         }
+        return try call(for: item, sha: sha, due: cached?.due ?? false)
+    }
+
+    /// The call of `item` naming its deadlines set (`due`) or not, remembered for the next
+    /// purchases: the purchase script answers `D` when an item with a payment deadline was
+    /// called without it, and the coordinator then switches the item to this one.
+    func call(for item: String, sha: String?, due: Bool) throws(SaleError) -> PurchaseCall {
         try SaleInput.validateItem(item)
         let keys = ItemKeys(item: item)
-        let list = [keys.meta, keys.buyers, keys.orders, keys.requests]
+        let list = [keys.meta, keys.buyers, keys.orders, keys.requests] + (due ? [keys.due] : [])
         let prefix = sha.map { sha in
             ScriptPrefix(sha: sha, command: SaleCoordinator.scriptCommand("EVALSHA", sha, keys: list, arguments: []))
         }

@@ -32,7 +32,9 @@ extension SaleCoordinator {
             guard let count = Int(fields[1]) else { throw unexpected(answer, from: .unpublish) }
             removed = count
         case "B" where fields.count == 1:
-            return try await unpublishBuckets(item, force: force)
+            let result = try await unpublishBuckets(item, force: force)
+            try await unregisterPayments(item)
+            return result
         case "H" where fields.count == 3:
             throw SaleError(
                 code: .hasSales,
@@ -44,6 +46,7 @@ extension SaleCoordinator {
         }
         // Keys an earlier version left under the tag (one request record per attempt).
         removed += try await removeStrays(of: keys)
+        try await unregisterPayments(item)
         return removed == 0 ? .unknownItem : .removed(keys: removed)
     }
 

@@ -44,6 +44,8 @@ public final class SaleCoordinator: Sendable {
     let checkedNodes = Mutex<Set<String>>([])
     /// Layouts of bucketed items and their refills in flight.
     let buckets = BucketState()
+    /// The items with payment deadlines and when each comes due next (see ``sweepPayments(rereadRegistry:)``).
+    let sweeps = PaymentSweepState()
 
     /// Creates a coordinator over `client`. Scripts are loaded on first use, or by ``prepare()``.
     ///
@@ -101,13 +103,18 @@ public final class SaleCoordinator: Sendable {
     ///   - limitPerUser: Most units one user may hold; 0 for no limit.
     ///   - window: When purchases are accepted; open by default.
     ///   - replace: Reset an item that already has sales (its buyers and orders are deleted).
+    ///   - payWithin: A payment deadline: each purchase is an unpaid order that must be paid
+    ///     (``pay(_:order:)``) within this time, or is released by a sweep
+    ///     (``sweepPayments(rereadRegistry:)``). 1 ms to 30 days; nil (the default) for none.
     /// - Returns: The new epoch.
     /// - Throws: ``SaleError`` with ``SaleError/Code/hasSales`` when the item has sales and
     ///   `replace` is false.
     public func publish(
-        _ item: String, stock: Int, limitPerUser: Int = 0, window: SaleWindow = SaleWindow(), replace: Bool = false
+        _ item: String, stock: Int, limitPerUser: Int = 0, window: SaleWindow = SaleWindow(), replace: Bool = false,
+        payWithin: Duration? = nil
     ) async throws(SaleError) -> PublishResult {
         try SaleInput.validateItem(item)
+        let payWithinMs = try Self.validatedPayWithin(payWithin)
         guard (0...SaleInput.maxUnits).contains(stock) else {
             throw .invalidInput("stock must be from 0 to \(SaleInput.maxUnits), got \(stock)")
         }
@@ -120,22 +127,27 @@ public final class SaleCoordinator: Sendable {
         let keys = ItemKeys(item: item)
         try await checkNode(owning: keys.meta)
         defer { forgetShed(item) }
+        // Registered before the item has a deadline: a sweep finding no deadline drops it,
+        // while a deadline item missing from the registry would never be swept.
+        if payWithinMs != nil { try await registerPayments(item) }
         let answer = try await run(
             .publish, keys: keys.all,
             arguments: [
                 String(stock), String(limitPerUser), window.startsAtMs.map(String.init) ?? "",
-                window.endsAtMs.map(String.init) ?? "", replace ? "1" : "0",
+                window.endsAtMs.map(String.init) ?? "", replace ? "1" : "0", payWithinMs.map(String.init) ?? "",
             ],
             retryUnknownOutcome: false
         ).answer
         let fields = answer.split(separator: "|", omittingEmptySubsequences: false)
         switch fields.first {
-        case "OK" where fields.count == 2:
+        case "OK" where fields.count == 2 || fields.count == 3:
+            try await publishedPayments(item, payWithinMs: payWithinMs, hadDeadline: fields.count == 3)
             return .published(epoch: Int(fields[1]) ?? 0)
         case "B" where fields.count == 1:
             // The item is bucketed: remove its buckets (refused with sales unless replace), then publish it plain.
             _ = try await removeBuckets(item, force: replace, hint: "replace to reset it and delete its buyers and orders")
-            return try await publish(item, stock: stock, limitPerUser: limitPerUser, window: window, replace: replace)
+            return try await publish(
+                item, stock: stock, limitPerUser: limitPerUser, window: window, replace: replace, payWithin: payWithin)
         case "H" where fields.count == 3:
             throw SaleError(
                 code: .hasSales,
@@ -239,9 +251,16 @@ public final class SaleCoordinator: Sendable {
                 (answer, replicas) = try await purchaseFromBuckets(layout, user: user, quantity: quantity, request: request)
             } else {
                 let arguments = [user, String(quantity), request, options.durabilityReplicas > 0 ? "1" : "0"]
-                let reply = try await run(
+                var reply = try await run(
                     .purchase, keys: call.keys, arguments: arguments, retryUnknownOutcome: true, requestID: request, durable: true,
                     slot: call.slot, prefix: call.prefix)
+                if reply.answer == "D" {
+                    // The item has a payment deadline: name its deadlines set from now on.
+                    let due = try purchaseCalls.call(for: item, sha: knownSHA(.purchase), due: true)
+                    reply = try await run(
+                        .purchase, keys: due.keys, arguments: arguments, retryUnknownOutcome: true, requestID: request, durable: true,
+                        slot: due.slot, prefix: due.prefix)
+                }
                 replicas = reply.replicas
                 answer = try parsePurchase(reply.answer)
                 // A bucketed item's root holds no stock: its purchases go to its buckets.
@@ -290,7 +309,8 @@ public final class SaleCoordinator: Sendable {
         defer { forgetShed(item) }
         // A call id lets a retry after a lost reply get "cancelled" rather than "already cancelled".
         let answer = try await run(
-            .cancel, keys: keys.all, arguments: [entry, Self.newRequestID()], retryUnknownOutcome: true, durable: true
+            .cancel, keys: [keys.meta, keys.buyers, keys.orders, keys.cancels, keys.due, keys.payments],
+            arguments: [entry, Self.newRequestID()], retryUnknownOutcome: true, durable: true
         ).answer
         if answer == "U" { return .unknownItem }
         if answer == "O" { return .unknownOrder }
@@ -300,6 +320,7 @@ public final class SaleCoordinator: Sendable {
         switch fields[0] {
         case "C": return .cancelled(cancellation: String(fields[1]), user: String(fields[3]), quantity: quantity)
         case "A": return .alreadyCancelled(cancellation: String(fields[1]), user: String(fields[3]), quantity: quantity)
+        case "R": return .released(release: String(fields[1]), user: String(fields[3]), quantity: quantity)
         default: throw unexpected(answer, from: .cancel)
         }
     }

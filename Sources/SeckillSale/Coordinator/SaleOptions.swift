@@ -22,6 +22,13 @@ public struct SaleOptions: Sendable, Hashable {
     /// request id before Redis is asked again (the bound on how late a restock made by
     /// another process is noticed); nil turns shedding off. Default 100 ms.
     public var soldOutRecheck: Duration?
+    /// How often ``SaleCoordinator/run()`` sweeps the payment deadlines (releases the orders
+    /// past theirs, see ``SaleCoordinator/sweepPayments(rereadRegistry:)``). Default 1 s: an
+    /// unpaid order is released at most this long (plus the sweep's own time) after its deadline.
+    public var sweepInterval: Duration = .seconds(1)
+    /// How often a sweep reads the registry of items with payment deadlines again, to find
+    /// items published by other processes. Default 10 s.
+    public var registryRefresh: Duration = .seconds(10)
 
     /// Creates options from the settings of cluster.json's sections.
     ///

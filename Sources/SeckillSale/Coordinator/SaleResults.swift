@@ -38,6 +38,9 @@ public enum CancelResult: Sendable, Hashable {
     case cancelled(cancellation: String, user: String, quantity: Int)
     /// The order was cancelled before; nothing changed this time.
     case alreadyCancelled(cancellation: String, user: String, quantity: Int)
+    /// The order was released at its payment deadline (its units went back then); nothing
+    /// changed this time.
+    case released(release: String, user: String, quantity: Int)
     /// The item has no purchase with this order id.
     case unknownOrder
     /// No item with this id was published.

@@ -14,6 +14,10 @@ public struct InvariantReport: Sendable {
     public var purchases = 0
     /// Cancellation entries in the orders streams.
     public var cancellations = 0
+    /// Payment entries (`type paid`) in the orders streams.
+    public var payments = 0
+    /// Release entries (unpaid orders released at their deadline) in the orders streams.
+    public var releases = 0
     /// Every broken invariant, one line each.
     public var violations: [String] = []
     /// Items that could not be read (a node down), one line each: nothing is known of them,
@@ -27,8 +31,11 @@ public struct InvariantReport: Sendable {
 /// Checks a sale's invariants from what Redis holds, independently of any counter kept by
 /// the process that ran the sale. For every item:
 /// - `0 <= sold <= total`;
-/// - `sold` == the sum of the buyers hash == units purchased minus units cancelled in the
-///   orders stream;
+/// - `sold` == the sum of the buyers hash == units purchased minus units cancelled and
+///   released in the orders stream;
+/// - for items with a payment deadline: every payment and release settles an order that was
+///   unpaid (never both, never twice, never after a cancellation), and the deadlines set holds
+///   exactly the orders the stream leaves unpaid;
 /// - no user holds more than the limit, and none holds zero or fewer units;
 /// - every buyer's units equal their purchases minus cancellations in the stream.
 public struct InvariantChecker: Sendable {
@@ -95,10 +102,34 @@ public struct InvariantChecker: Sendable {
                 report.soldUnits += value.soldUnits
                 report.purchases += value.purchases
                 report.cancellations += value.cancellations
+                report.payments += value.payments
+                report.releases += value.releases
                 report.violations += value.violations
             }
         }
         return report
+    }
+
+    /// Compares the deadlines set of an item with the orders its stream leaves unpaid.
+    private func checkDeadlines(_ item: String, keys: ItemKeys, unpaid: Set<String>, into report: inout InvariantReport)
+        async throws(SaleError)
+    {
+        let slot = HashSlot(key: keys.meta)
+        var pending = Set<String>()
+        var start = 0
+        while true {
+            let page =
+                try await read(RESPCommand("ZRANGE", keys.due, String(start), String(start + 999)), slot: slot, of: item).array ?? []
+            for member in page { if let order = member.string { pending.insert(order) } }
+            if page.count < 1000 { break }
+            start += 1000
+        }
+        for order in pending.subtracting(unpaid).sorted().prefix(10) {
+            report.violations.append("\(item): order \(order) is in the deadlines set but the stream has it settled or unknown")
+        }
+        for order in unpaid.subtracting(pending).sorted().prefix(10) {
+            report.violations.append("\(item): order \(order) is unpaid in the stream but missing from the deadlines set")
+        }
     }
 
     /// How long one read may wait out redirects and backoffs.
@@ -197,6 +228,22 @@ public struct InvariantChecker: Sendable {
         // Replay the orders stream page by page.
         var fromStream: [String: Int] = [:]
         var net = 0
+        // Orders of a deadline item not yet paid, released or cancelled, and how each ended.
+        var unpaid = Set<String>()
+        var settled: [String: String] = [:]
+        var deadlines = false
+        func settle(_ order: String?, as kind: String, entry: String) {
+            guard let order else {
+                report.violations.append("\(item): \(kind) entry \(entry) names no order")
+                return
+            }
+            if !unpaid.contains(order) {
+                report.violations.append(
+                    "\(item): order \(order) \(kind) (entry \(entry)) but it was not unpaid (\(settled[order] ?? "no such unpaid order"))")
+            }
+            unpaid.remove(order)
+            settled[order] = kind
+        }
         page = try value(first.orders, of: item)
         while true {
             let entries = page.array ?? []
@@ -210,15 +257,35 @@ public struct InvariantChecker: Sendable {
                 }
                 let quantity = Int(values["qty"] ?? "") ?? 0
                 let user = values["user"] ?? ""
+                let id = parts[0].string ?? "?"
                 switch values["type"] {
                 case "purchase":
                     report.purchases += 1
                     net += quantity
                     fromStream[user, default: 0] += quantity
+                    if values["due"] != nil {
+                        deadlines = true
+                        unpaid.insert(id)
+                    }
                 case "cancel":
                     report.cancellations += 1
                     net -= quantity
                     fromStream[user, default: 0] -= quantity
+                    if let order = values["order"] {
+                        if settled[order] == "released" {
+                            report.violations.append("\(item): order \(order) cancelled (entry \(id)) after its release")
+                        }
+                        unpaid.remove(order)
+                        settled[order] = "cancelled"
+                    }
+                case "paid":
+                    report.payments += 1
+                    settle(values["order"], as: "paid", entry: id)
+                case "release":
+                    report.releases += 1
+                    net -= quantity
+                    fromStream[user, default: 0] -= quantity
+                    settle(values["order"], as: "released", entry: id)
                 default:
                     report.violations.append("\(item): order entry \(parts[0].string ?? "?") has no known type")
                 }
@@ -227,6 +294,7 @@ public struct InvariantChecker: Sendable {
             page = try await read(Self.ordersPage(keys, from: "(" + last), slot: slot, of: item)
         }
         if net != sold { report.violations.append("\(item): sold is \(sold) but the orders stream nets \(net) units") }
+        if deadlines { try await checkDeadlines(item, keys: keys, unpaid: unpaid, into: &report) }
         for (user, units) in fromStream where units != (held[user] ?? 0) {
             report.violations.append("\(item): orders give \(user) \(units) units but the buyers hash says \(held[user] ?? 0)")
         }

@@ -13,6 +13,11 @@
 ///   with units sold, never with refused attempts; it lives as long as the item.
 /// - `seckill:{ITEM}:restocks` hash: the same for restocks, apart from purchases so that no
 ///   purchase id can read or pre-empt a restock's record.
+/// - `seckill:{ITEM}:due` sorted set (items published with a payment deadline): order id ->
+///   deadline (unix ms) of every purchase not yet paid, released or cancelled.
+/// - `seckill:{ITEM}:payments` hash: order id -> `P|entry|qty|user` once paid or
+///   `R|entry|qty|user` once released at its deadline (the entry is the `paid` / `release`
+///   stream entry), so a payment or release is applied once and a late payment is told why.
 ///
 /// Nothing is stored per attempt: a crowd of refused attempts adds no key and no byte, and no
 /// purchase names a key that does not exist yet once the item has sold, so a migrating slot
@@ -43,8 +48,14 @@ public struct ItemKeys: Sendable, Hashable {
     /// `seckill:{ITEM}:restocks` (built on use: purchases never need it)
     public var restocks: String { meta + ":restocks" }
 
+    /// `seckill:{ITEM}:due`: unpaid orders by deadline (built on use).
+    public var due: String { meta + ":due" }
+
+    /// `seckill:{ITEM}:payments`: the orders paid or released (built on use).
+    public var payments: String { meta + ":payments" }
+
     /// Every key of the item, the item hash first.
-    public var all: [String] { [meta, buyers, orders, cancels, requests, restocks] }
+    public var all: [String] { [meta, buyers, orders, cancels, requests, restocks, due, payments] }
 
     /// The item id in a key of the form `seckill:{ITEM}`, or nil for any other key.
     public static func item(fromMetaKey key: String) -> String? {

@@ -34,6 +34,11 @@ public struct SaleRunConfig: Sendable, Hashable {
     public var checkInvariants: Bool = true
     /// Buckets of the hottest item (rank 1 of the popularity, `PREFIX-0`); 1 publishes it plain.
     public var buckets: Int = 1
+    /// The payment deadline every item is published with; nil (the default) for none.
+    public var payWithin: Duration?
+    /// With ``payWithin``: the share of purchases the shoppers pay right after buying (0 to 1,
+    /// default 1); the others are never paid, and their units are released at the deadline.
+    public var payShare: Double = 1
 
     /// Creates a config with the defaults used by scripts/demo.sh.
     public init() {}
@@ -66,6 +71,10 @@ public struct SaleRunReport: Sendable {
     public var results: [String: Int] = [:]
     /// Attempts that failed with an error.
     public var errors = 0
+    /// Orders paid right after buying (items with a payment deadline).
+    public var payments = 0
+    /// Payments refused (the deadline had passed) or failed.
+    public var failedPayments = 0
     /// A few distinct error messages.
     public var errorSamples: [String] = []
     /// Seconds the attempts took (publishing and checking excluded).
@@ -135,6 +144,10 @@ public struct SaleRunner: Sendable {
         if let share = config.hotShare, !Popularity.validHotShare(share) {
             throw .invalidInput("the hot item's share must be strictly between 0 and 1, got \(share)")
         }
+        guard (0...1).contains(config.payShare) else {
+            throw .invalidInput("the share of purchases paid must be from 0 to 1, got \(config.payShare)")
+        }
+        _ = try SaleCoordinator.validatedPayWithin(config.payWithin)
         try SaleInput.validateItem(config.item(config.items - 1))
         if requestLog != nil && config.prefix.utf8.contains(UInt8(ascii: " ")) {
             throw .invalidInput("the item prefix must contain no spaces when attempts are written to a request log")
@@ -173,6 +186,8 @@ public struct SaleRunner: Sendable {
         for tally in tallies {
             for (kind, count) in tally.results { report.results[kind, default: 0] += count }
             report.errors += tally.errors
+            report.payments += tally.payments
+            report.failedPayments += tally.failedPayments
             for sample in tally.errorSamples where report.errorSamples.count < 5 && !report.errorSamples.contains(sample) {
                 report.errorSamples.append(sample)
             }
@@ -238,6 +253,8 @@ public struct SaleRunner: Sendable {
                             tally.perNode[nodeOfItem[item]] += 1
                         }
                         let sent = MonotonicClock.now()
+                        // The order to pay, for items with a payment deadline.
+                        var bought: String?
                         do throws(SaleError) {
                             var requestID: String?
                             if let log {
@@ -250,7 +267,10 @@ public struct SaleRunner: Sendable {
                                 log.acknowledge(request: requestID, order: order)
                             }
                             tally.count(result)
-                            if case .purchased = result { shared.purchased.add(1, ordering: .relaxed) }
+                            if case .purchased(let order, _) = result {
+                                shared.purchased.add(1, ordering: .relaxed)
+                                if config.payWithin != nil { bought = order }
+                            }
                             if case .soldOut(0) = result, seenSoldOut.insert(item).inserted { shared.markSoldOut(item) }
                         } catch {
                             tally.errors += 1
@@ -258,6 +278,19 @@ public struct SaleRunner: Sendable {
                             if tally.errorSamples.count < 3 { tally.errorSamples.append(error.message) }
                         }
                         tally.latenciesMicros.append(UInt32(clamping: (MonotonicClock.now() &- sent) / 1_000))
+                        if let order = bought, Double.random(in: 0..<1, using: &random) < config.payShare {
+                            // Paid right after buying, outside the purchase's latency.
+                            do throws(SaleError) {
+                                if case .paid = try await coordinator.pay(itemIDs[item], order: order) {
+                                    tally.payments += 1
+                                } else {
+                                    tally.failedPayments += 1
+                                }
+                            } catch {
+                                tally.failedPayments += 1
+                                if tally.errorSamples.count < 3 { tally.errorSamples.append(error.message) }
+                            }
+                        }
                         shared.done.add(1, ordering: .relaxed)
                         // Answers given in process (sold-out shedding) never suspend: without a
                         // yield now and then, a shopper on the I/O thread would keep it from
@@ -282,6 +315,14 @@ public struct SaleRunner: Sendable {
             group.addTask {
                 await client.run()
                 return nil
+            }
+            // Items with a payment deadline: the coordinator sweeps while the shoppers run, and
+            // stops with them, so the invariant check afterwards reads items at rest.
+            if config.payWithin != nil {
+                group.addTask {
+                    await coordinator.run()
+                    return nil
+                }
             }
             var collected: [WorkerTally] = []
             for await tally in group {
@@ -308,7 +349,7 @@ public struct SaleRunner: Sendable {
                         do throws(SaleError) {
                             _ = try await coordinator.publish(
                                 config.item(index), stock: config.stock, limitPerUser: config.limit, replace: config.replace,
-                                buckets: index == 0 ? config.buckets : 1)
+                                buckets: index == 0 ? config.buckets : 1, payWithin: config.payWithin)
                             return nil
                         } catch {
                             return error
@@ -329,6 +370,8 @@ private struct WorkerTally: Sendable {
     /// Counts per result kind, indexed like ``PurchaseResult/kinds`` (no string hashing per attempt).
     var counts = [Int](repeating: 0, count: PurchaseResult.kinds.count)
     var errors = 0
+    var payments = 0
+    var failedPayments = 0
     var errorSamples: [String] = []
     var latenciesMicros: [UInt32] = []
     var perNode: [Int]

@@ -21,6 +21,7 @@ extension CancelResult {
         switch self {
         case .cancelled(_, let user, _): ("cancelled", user)
         case .alreadyCancelled(_, let user, _): ("alreadyCancelled", user)
+        case .released(_, let user, _): ("released", user)
         case .unknownOrder: ("unknownOrder", nil)
         case .unknownItem: ("unknownItem", nil)
         }
