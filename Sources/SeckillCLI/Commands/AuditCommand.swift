@@ -6,9 +6,12 @@ enum AuditCommand {
     static let spec = CommandSpec(
         name: "audit",
         summary: "Reconciles, per item: counters vs buyers vs orders stream, and with --sqlite the database vs the stream.",
-        usage: "[ITEM...] [--sqlite FILE] [--config FILE] [--json]",
+        usage: "[ITEM...] [--sqlite FILE] [--summary] [--config FILE] [--json]",
         options: [("--sqlite", "FILE: the database seckill orders drain writes, compared order by order"), ConfigLoading.option],
-        flags: [("--json", "Print {clean, items: [{item, sold, held, streamNet, ...}], drifts, unreadable}.")],
+        flags: [
+            ("--summary", "One line of totals over the items instead of a line per item (drifts are still listed one by one)."),
+            ("--json", "Print {clean, items: [{item, sold, held, streamNet, ...}], drifts, unreadable}."),
+        ],
         details: """
             The stream's units are purchases minus cancellations minus releases. With a database, every order the streams
             describe must have a row in the state the stream gives it, and every row an order in the streams; run it once
@@ -46,7 +49,17 @@ enum AuditCommand {
             var table = Table(
                 header: ["ITEM", "SOLD", "HELD", "STREAM", "PURCHASES", "CANCELS", "RELEASES", "PAID", "DB ROWS", "DRIFTS"],
                 rightAligned: [1, 2, 3, 4, 5, 6, 7, 8, 9])
-            for item in report.items {
+            if arguments.flag("--summary") {
+                let items = report.items
+                func total(_ value: (ItemAudit) -> Int) -> String { String(items.reduce(0) { $0 + value($1) }) }
+                table.add([
+                    "\(items.count) items", total(\.sold), total(\.held), total(\.streamNet), total(\.purchases), total(\.cancellations),
+                    total(\.releases), total(\.payments),
+                    report.items.contains { $0.database != nil } ? total { $0.database?.rows ?? 0 } : "-",
+                    total { $0.drifts.count },
+                ])
+            }
+            for item in report.items where !arguments.flag("--summary") {
                 table.add([
                     item.item, String(item.sold), String(item.held), String(item.streamNet), String(item.purchases),
                     String(item.cancellations),

@@ -108,6 +108,14 @@ struct OrdersDrainCommandTests {
         #expect(drift.status == 1)
         #expect(drift.stdout.contains("drift: \(items[0]): 1 order in the orders stream but missing from the database"), "\(drift.stdout)")
         #expect(drift.stderrLines.count == 1)
+        // --summary: one line of totals, the drift still named.
+        let summary = await CLIRun.run(["audit", "--sqlite", database, "--config", config, "--summary", items[0]])
+        #expect(summary.status == 1)
+        let rows = summary.stdout.split(separator: "\n").filter { $0.hasPrefix("1 items") }
+        #expect(rows.count == 1, "\(summary.stdout)")
+        #expect(!summary.stdout.contains("\(items[0]) "), "no per-item line: \(summary.stdout)")
+        #expect(
+            summary.stdout.contains("drift: \(items[0]): 1 order in the orders stream but missing from the database"), "\(summary.stdout)")
     }
 
     @Test("orders drain --follow picks up an item published while it runs, and prints its totals on SIGTERM")
