@@ -95,7 +95,10 @@ enum PaymentCommands {
             console.out(
                 "released \(sweep.total) unpaid order\(sweep.total == 1 ? "" : "s") past the deadline (\(sweep.scripts) release script\(sweep.scripts == 1 ? "" : "s") over \(sweep.targets) item\(sweep.targets == 1 ? "" : "s") or buckets with deadlines)"
             )
-            for (item, count) in sweep.released.sorted(by: { $0.key < $1.key }) { console.out("  \(item): \(count)") }
+            // A sale's end can release orders of thousands of items: the first ten, then a count.
+            let released = sweep.released.sorted(by: { $0.key < $1.key })
+            for (item, count) in released.prefix(10) { console.out("  \(item): \(count)") }
+            if released.count > 10 { console.out("  ... and \(released.count - 10) more items (--json lists every one)") }
             for failure in sweep.failures { console.out("  not swept: \(failure)") }
         }
         if let first = sweep.failures.first {
