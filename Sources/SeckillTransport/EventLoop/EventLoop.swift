@@ -193,12 +193,28 @@ final class EventLoop: @unchecked Sendable {
 
     /// Runs the jobs queued so far; jobs they enqueue wait for the next pass, after the loop
     /// has written what these queued and read what arrived.
+    ///
+    /// What they queue is written every ``jobsPerFlush`` jobs rather than after the last: the
+    /// node starts on the first commands while the loop still runs the callers behind them,
+    /// instead of the two taking turns (which at low concurrency costs a third of the
+    /// throughput).
     private func runJobs() {
         swap(&localJobs, &runningJobs)
         let executor = asUnownedTaskExecutor()
-        for job in runningJobs { job.runSynchronously(on: executor) }
+        var sinceFlush = 0
+        for job in runningJobs {
+            job.runSynchronously(on: executor)
+            sinceFlush += 1
+            if sinceFlush == Self.jobsPerFlush {
+                sinceFlush = 0
+                for flushable in flushables { flushable.flushIfNeeded() }
+            }
+        }
         runningJobs.removeAll(keepingCapacity: true)
     }
+
+    /// Jobs run between two write passes while callers run on the loop.
+    static let jobsPerFlush = 16
 
     /// Whether the caller runs on the loop thread.
     var inLoopThread: Bool { threadID.load(ordering: .acquiring) == UInt(pthread_self()) }
