@@ -89,13 +89,17 @@ extension SaleCoordinator {
         let history = try await command(RESPCommand("XLEN", plain.orders), key: plain.meta, doing: "read \(item)").int ?? 0
         let sold = Int(root[1].int ?? 0)
         if root[0].int != nil && (sold != 0 || history != 0) && !replace {
-            throw hasSales(item, sold: sold, entries: Int(history), hint: "replace to reset it and delete its buyers and orders")
+            throw hasSales(
+                item, sold: sold, entries: Int(history),
+                hint: "replace: true (seckill publish --replace) to reset it and delete its buyers and orders")
         }
         let previous = try await loadLayout(item)
         if let previous, !replace {
             let (sold, entries) = try await bucketSales(previous)
             if sold != 0 || entries != 0 {
-                throw hasSales(item, sold: sold, entries: entries, hint: "replace to reset it and delete its buyers and orders")
+                throw hasSales(
+                    item, sold: sold, entries: entries,
+                    hint: "replace: true (seckill publish --replace) to reset it and delete its buyers and orders")
             }
         }
         if let pending = root[3].string, let stale = Self.pendingLayout(pending, item: item, limit: limit) {
@@ -145,7 +149,8 @@ extension SaleCoordinator {
         case "H" where fields.count == 3:
             try await deleteBuckets(layout)
             throw hasSales(
-                item, sold: Int(fields[1]) ?? 0, entries: Int(fields[2]) ?? 0, hint: "replace to reset it and delete its buyers and orders")
+                item, sold: Int(fields[1]) ?? 0, entries: Int(fields[2]) ?? 0,
+                hint: "replace: true (seckill publish --replace) to reset it and delete its buyers and orders")
         default:
             throw unexpected(answer, from: .bucketRoot)
         }
@@ -225,7 +230,8 @@ extension SaleCoordinator {
 
     /// ``unpublish(_:force:)`` of a bucketed item: its buckets, then its root hash.
     func unpublishBuckets(_ item: String, force: Bool) async throws(SaleError) -> UnpublishResult {
-        let removed = try await removeBuckets(item, force: force, hint: "force to remove it with its buyers and orders")
+        let removed = try await removeBuckets(
+            item, force: force, hint: "force: true (seckill unpublish --force) to remove it with its buyers and orders")
         let plain = ItemKeys(item: item)
         var delete = RESPCommand("DEL")
         for key in plain.all { delete.append(key) }

@@ -39,7 +39,7 @@ extension SaleCoordinator {
             throw SaleError(
                 code: .hasSales,
                 message:
-                    "item \(item) has sales (\(fields[1]) units sold, \(fields[2]) order entries); pass force to remove it with its buyers and orders"
+                    "item \(item) has sales (\(fields[1]) units sold, \(fields[2]) order entries); pass force: true (seckill unpublish --force) to remove it with its buyers and orders"
             )
         default:
             throw unexpected(answer, from: .unpublish)

@@ -145,14 +145,15 @@ public final class SaleCoordinator: Sendable {
             return .published(epoch: Int(fields[1]) ?? 0)
         case "B" where fields.count == 1:
             // The item is bucketed: remove its buckets (refused with sales unless replace), then publish it plain.
-            _ = try await removeBuckets(item, force: replace, hint: "replace to reset it and delete its buyers and orders")
+            _ = try await removeBuckets(
+                item, force: replace, hint: "replace: true (seckill publish --replace) to reset it and delete its buyers and orders")
             return try await publish(
                 item, stock: stock, limitPerUser: limitPerUser, window: window, replace: replace, payWithin: payWithin)
         case "H" where fields.count == 3:
             throw SaleError(
                 code: .hasSales,
                 message:
-                    "item \(item) already has sales (\(fields[1]) units sold, \(fields[2]) order entries); pass replace to reset it and delete its buyers and orders"
+                    "item \(item) already has sales (\(fields[1]) units sold, \(fields[2]) order entries); pass replace: true (seckill publish --replace) to reset it and delete its buyers and orders"
             )
         default:
             throw unexpected(answer, from: .publish)
