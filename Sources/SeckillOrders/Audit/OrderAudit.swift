@@ -190,7 +190,7 @@ public struct OrderAudit: Sendable {
 
     private func read(_ command: RESPCommand, key: String, _ item: String) async throws(OrderError) -> RESPValue {
         do {
-            let reply = try await client.execute([command], slot: HashSlot(key: key), deadline: .now + readDeadline)[0]
+            let reply = try await client.execute(command, slot: HashSlot(key: key), deadline: .now + readDeadline)
             if let message = reply.errorMessage { throw OrderError(.redis, "audit of \(item): \(message)") }
             return reply
         } catch let error as OrderError {

@@ -177,7 +177,7 @@ public final class ClusterClient: Sendable {
     /// - Throws: ``RedisError``: the server's error reply, or a transport failure.
     public func send(_ command: RESPCommand, key: String, deadline: ContinuousClock.Instant? = nil) async throws -> RESPValue {
         let deadline = deadline ?? ContinuousClock.now + config.timeouts.command
-        let reply = try await execute([command], slot: HashSlot(key: key), deadline: deadline)[0]
+        let reply = try await execute(command, slot: HashSlot(key: key), deadline: deadline)
         if let message = reply.errorMessage { throw RedisError.server(message, node: router.node(forKey: key).name) }
         return reply
     }

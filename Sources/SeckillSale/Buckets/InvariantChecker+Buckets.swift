@@ -38,13 +38,7 @@ extension InvariantChecker {
                 orders: await answer(Self.ordersPage(keys, from: "-"), slot: slot))
             var partial = InvariantReport()
             let buyers = try await check(name, keys: keys, first: first, into: &partial)
-            report.totalUnits += partial.totalUnits
-            report.soldUnits += partial.soldUnits
-            report.purchases += partial.purchases
-            report.cancellations += partial.cancellations
-            report.payments += partial.payments
-            report.releases += partial.releases
-            report.violations += partial.violations
+            report.addCounts(of: partial)
             for user in buyers.keys where layout.home(of: user) != index {
                 report.violations.append("\(name): buyer \(user) holds units here but buys from bucket \(layout.home(of: user))")
             }

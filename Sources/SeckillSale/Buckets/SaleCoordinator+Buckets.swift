@@ -51,17 +51,7 @@ extension SaleCoordinator {
         if count == 1 {
             return try await publish(item, stock: stock, limitPerUser: limitPerUser, window: window, replace: replace, payWithin: payWithin)
         }
-        try SaleInput.validateItem(item)
-        let payWithinMs = try Self.validatedPayWithin(payWithin)
-        guard (0...SaleInput.maxUnits).contains(stock) else {
-            throw .invalidInput("stock must be from 0 to \(SaleInput.maxUnits), got \(stock)")
-        }
-        guard (0...SaleInput.maxUnits).contains(limitPerUser) else {
-            throw .invalidInput("limit per user must be from 0 (no limit) to \(SaleInput.maxUnits), got \(limitPerUser)")
-        }
-        if let start = window.startsAtMs, let end = window.endsAtMs, start >= end {
-            throw .invalidInput("the sale window must end after it starts (start \(start) ms, end \(end) ms)")
-        }
+        let payWithinMs = try Self.validatedPublish(item, stock: stock, limitPerUser: limitPerUser, window: window, payWithin: payWithin)
         defer { forgetShed(item) }
         if payWithinMs != nil { try await registerPayments(item) }
         for _ in 0..<3 {
@@ -347,15 +337,7 @@ extension SaleCoordinator {
         let reply = try await command(
             RESPCommand("HSCAN", keys.buyers, inner, "COUNT", String(max(1, count))), key: keys.meta,
             doing: "read the buyers of \(layout.item)")
-        guard let parts = reply.array, parts.count == 2, let next = parts[0].string, let flat = parts[1].array else {
-            throw unexpected("\(reply)", from: .purchase)
-        }
-        var buyers: [(user: String, units: Int)] = []
-        var index = 0
-        while index + 1 < flat.count {
-            buyers.append((flat[index].string ?? "", Int(flat[index + 1].int ?? 0)))
-            index += 2
-        }
+        let (next, buyers) = try buyersPage(reply)
         let following = next != "0" ? "\(bucket):\(next)" : bucket + 1 < layout.count ? "\(bucket + 1):0" : nil
         return BuyersPage(buyers: buyers, next: following)
     }

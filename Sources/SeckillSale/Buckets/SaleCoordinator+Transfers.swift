@@ -39,10 +39,10 @@ extension SaleCoordinator {
         while true {
             let home = layout.home(of: user)
             let keys = layout.keys(home)
-            let waits = options.durabilityReplicas > 0 ? "1" : "0"
             let reply = try await run(
-                .purchase, keys: [keys.meta, keys.buyers, keys.orders, keys.requests] + (layout.payWithinMs != nil ? [keys.due] : []),
-                arguments: [user, String(quantity), request, waits], retryUnknownOutcome: true, requestID: request, durable: true)
+                .purchase, keys: keys.purchaseKeys(due: layout.payWithinMs != nil),
+                arguments: purchaseArguments(user: user, quantity: quantity, request: request), retryUnknownOutcome: true,
+                requestID: request, durable: true)
             if reply.answer == "D" {
                 // The bucket has a payment deadline the cached layout did not know: read it again.
                 guard !reloaded, let fresh = try await loadLayout(layout.item), fresh.payWithinMs != nil else {
@@ -62,15 +62,8 @@ extension SaleCoordinator {
                 // The item was published again (new buckets, or plain) or removed since the layout was read.
                 guard !reloaded else { return (answer, reply.replicas) }
                 guard let fresh = try await loadLayout(layout.item) else {
-                    let call = purchaseCall(layout.item, user: user, quantity: quantity, request: request)
-                    var plain = try await run(
-                        .purchase, keys: call.keys, arguments: call.arguments, retryUnknownOutcome: true, requestID: request, durable: true)
-                    if plain.answer == "D" {
-                        plain = try await run(
-                            .purchase, keys: call.keys + [ItemKeys(item: layout.item).due], arguments: call.arguments,
-                            retryUnknownOutcome: true, requestID: request, durable: true)
-                    }
-                    return (try parsePurchase(plain.answer), plain.replicas)
+                    let call = try purchaseCalls.call(for: layout.item, sha: knownSHA(.purchase))
+                    return try await purchasePlain(call, item: layout.item, user: user, quantity: quantity, request: request)
                 }
                 layout = fresh
                 reloaded = true
@@ -369,7 +362,7 @@ extension SaleCoordinator {
         while true {
             attempt += 1
             do {
-                let reply = try await client.execute([command], slot: HashSlot(key: key), deadline: deadline)[0]
+                let reply = try await client.execute(command, slot: HashSlot(key: key), deadline: deadline)
                 if let message = reply.errorMessage { throw RedisError.server(message, node: client.router.node(forKey: key).name) }
                 return reply
             } catch let error as RedisError where error.outcomeUnknown && attempt < 3 && ContinuousClock.now < deadline {

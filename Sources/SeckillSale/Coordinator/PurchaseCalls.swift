@@ -61,7 +61,7 @@ final class PurchaseCalls: Sendable {
     func call(for item: String, sha: String?, due: Bool) throws(SaleError) -> PurchaseCall {
         try SaleInput.validateItem(item)
         let keys = ItemKeys(item: item)
-        let list = [keys.meta, keys.buyers, keys.orders, keys.requests] + (due ? [keys.due] : [])
+        let list = keys.purchaseKeys(due: due)
         let prefix = sha.map { sha in
             ScriptPrefix(sha: sha, command: SaleCoordinator.scriptCommand("EVALSHA", sha, keys: list, arguments: []))
         }

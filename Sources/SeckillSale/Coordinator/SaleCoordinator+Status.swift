@@ -87,15 +87,7 @@ extension SaleCoordinator {
         } catch {
             throw SaleError(code: .redis, message: "cannot read the buyers of \(item): \(error)", redis: error as? RedisError)
         }
-        guard let parts = reply.array, parts.count == 2, let next = parts[0].string, let flat = parts[1].array else {
-            throw unexpected("\(reply)", from: .purchase)
-        }
-        var buyers: [(user: String, units: Int)] = []
-        var index = 0
-        while index + 1 < flat.count {
-            buyers.append((flat[index].string ?? "", Int(flat[index + 1].int ?? 0)))
-            index += 2
-        }
+        let (next, buyers) = try buyersPage(reply)
         if cursor == "0" && next == "0" && buyers.isEmpty, let layout = try await loadLayout(item) {
             return try await bucketBuyers(layout, cursor: "0:0", count: count)
         }
@@ -117,5 +109,19 @@ extension SaleCoordinator {
         case .failure(let error):
             throw SaleError(code: .redis, message: "cannot read the status of \(item): \(error)", redis: error)
         }
+    }
+
+    /// An `HSCAN` reply of a buyers hash: the next cursor and the users with their units.
+    func buyersPage(_ reply: RESPValue) throws(SaleError) -> (next: String, buyers: [(user: String, units: Int)]) {
+        guard let parts = reply.array, parts.count == 2, let next = parts[0].string, let flat = parts[1].array else {
+            throw unexpected("\(reply)", from: .purchase)
+        }
+        var buyers: [(user: String, units: Int)] = []
+        var index = 0
+        while index + 1 < flat.count {
+            buyers.append((flat[index].string ?? "", Int(flat[index + 1].int ?? 0)))
+            index += 2
+        }
+        return (next, buyers)
     }
 }

@@ -113,17 +113,7 @@ public final class SaleCoordinator: Sendable {
         _ item: String, stock: Int, limitPerUser: Int = 0, window: SaleWindow = SaleWindow(), replace: Bool = false,
         payWithin: Duration? = nil
     ) async throws(SaleError) -> PublishResult {
-        try SaleInput.validateItem(item)
-        let payWithinMs = try Self.validatedPayWithin(payWithin)
-        guard (0...SaleInput.maxUnits).contains(stock) else {
-            throw .invalidInput("stock must be from 0 to \(SaleInput.maxUnits), got \(stock)")
-        }
-        guard (0...SaleInput.maxUnits).contains(limitPerUser) else {
-            throw .invalidInput("limit per user must be from 0 (no limit) to \(SaleInput.maxUnits), got \(limitPerUser)")
-        }
-        if let start = window.startsAtMs, let end = window.endsAtMs, start >= end {
-            throw .invalidInput("the sale window must end after it starts (start \(start) ms, end \(end) ms)")
-        }
+        let payWithinMs = try Self.validatedPublish(item, stock: stock, limitPerUser: limitPerUser, window: window, payWithin: payWithin)
         let keys = ItemKeys(item: item)
         try await checkNode(owning: keys.meta)
         defer { forgetShed(item) }
@@ -234,7 +224,7 @@ public final class SaleCoordinator: Sendable {
     private func attemptPurchase(_ item: String, user: String, quantity: Int, requestID: String?) async throws(SaleError) -> PurchaseReceipt
     {
         let call = try purchaseCalls.call(for: item, sha: knownSHA(.purchase))
-        let request = try validatedPurchase(item, user: user, quantity: quantity, requestID: requestID)
+        let request = try validatedPurchase(user: user, quantity: quantity, requestID: requestID)
         // Only purchases without a caller's request id are shed: an explicit id always gets
         // the answer Redis recorded for it.
         var ticket: SoldOutShedder.Ticket?
@@ -251,19 +241,7 @@ public final class SaleCoordinator: Sendable {
             if let layout = buckets.layout(item) {
                 (answer, replicas) = try await purchaseFromBuckets(layout, user: user, quantity: quantity, request: request)
             } else {
-                let arguments = [user, String(quantity), request, options.durabilityReplicas > 0 ? "1" : "0"]
-                var reply = try await run(
-                    .purchase, keys: call.keys, arguments: arguments, retryUnknownOutcome: true, requestID: request, durable: true,
-                    slot: call.slot, prefix: call.prefix)
-                if reply.answer == "D" {
-                    // The item has a payment deadline: name its deadlines set from now on.
-                    let due = try purchaseCalls.call(for: item, sha: knownSHA(.purchase), due: true)
-                    reply = try await run(
-                        .purchase, keys: due.keys, arguments: arguments, retryUnknownOutcome: true, requestID: request, durable: true,
-                        slot: due.slot, prefix: due.prefix)
-                }
-                replicas = reply.replicas
-                answer = try parsePurchase(reply.answer)
+                (answer, replicas) = try await purchasePlain(call, item: item, user: user, quantity: quantity, request: request)
                 // A bucketed item's root holds no stock: its purchases go to its buckets.
                 if answer.result == .unknownItem, let layout = try await loadLayout(item) {
                     (answer, replicas) = try await purchaseFromBuckets(layout, user: user, quantity: quantity, request: request)
@@ -349,9 +327,28 @@ public final class SaleCoordinator: Sendable {
 
     private static let requestSequence = Atomic<Int>(0)
 
+    /// Checks what a publish is given (plain or bucketed) before any Redis call; returns the
+    /// payment deadline in milliseconds, nil for none.
+    static func validatedPublish(
+        _ item: String, stock: Int, limitPerUser: Int, window: SaleWindow, payWithin: Duration?
+    ) throws(SaleError) -> Int64? {
+        try SaleInput.validateItem(item)
+        let payWithinMs = try validatedPayWithin(payWithin)
+        guard (0...SaleInput.maxUnits).contains(stock) else {
+            throw .invalidInput("stock must be from 0 to \(SaleInput.maxUnits), got \(stock)")
+        }
+        guard (0...SaleInput.maxUnits).contains(limitPerUser) else {
+            throw .invalidInput("limit per user must be from 0 (no limit) to \(SaleInput.maxUnits), got \(limitPerUser)")
+        }
+        if let start = window.startsAtMs, let end = window.endsAtMs, start >= end {
+            throw .invalidInput("the sale window must end after it starts (start \(start) ms, end \(end) ms)")
+        }
+        return payWithinMs
+    }
+
     /// Checks a purchase's user, quantity and request id (the item is checked where its call
     /// is prepared, ``PurchaseCalls/call(for:sha:)``); returns the request id to send.
-    func validatedPurchase(_ item: String, user: String, quantity: Int, requestID: String?) throws(SaleError) -> String {
+    func validatedPurchase(user: String, quantity: Int, requestID: String?) throws(SaleError) -> String {
         try SaleInput.validateUser(user)
         guard (1...SaleInput.maxQuantity).contains(quantity) else {
             throw .invalidInput("quantity must be from 1 to \(SaleInput.maxQuantity), got \(quantity)")
@@ -361,11 +358,29 @@ public final class SaleCoordinator: Sendable {
         return requestID
     }
 
-    /// The KEYS and ARGV of the purchase script for one attempt.
-    func purchaseCall(_ item: String, user: String, quantity: Int, request: String) -> (keys: [String], arguments: [String]) {
-        let keys = ItemKeys(item: item)
-        let waits = options.durabilityReplicas > 0 ? "1" : "0"
-        return ([keys.meta, keys.buyers, keys.orders, keys.requests], [user, String(quantity), request, waits])
+    /// The ARGV of the purchase script for one attempt.
+    func purchaseArguments(user: String, quantity: Int, request: String) -> [String] {
+        [user, String(quantity), request, options.durabilityReplicas > 0 ? "1" : "0"]
+    }
+
+    /// One purchase of a plain item through its prepared call; when the script answers `D` (the
+    /// item has a payment deadline the call did not name), again with the deadlines set, which
+    /// the item's later purchases name from the start.
+    func purchasePlain(
+        _ call: PurchaseCall, item: String, user: String, quantity: Int, request: String
+    ) async throws(SaleError) -> (answer: (result: PurchaseResult, source: AnswerSource), replicas: Int?) {
+        let arguments = purchaseArguments(user: user, quantity: quantity, request: request)
+        var call = call
+        var reply = try await run(
+            .purchase, keys: call.keys, arguments: arguments, retryUnknownOutcome: true, requestID: request, durable: true,
+            slot: call.slot, prefix: call.prefix)
+        if reply.answer == "D" && !call.due {
+            call = try purchaseCalls.call(for: item, sha: knownSHA(.purchase), due: true)
+            reply = try await run(
+                .purchase, keys: call.keys, arguments: arguments, retryUnknownOutcome: true, requestID: request, durable: true,
+                slot: call.slot, prefix: call.prefix)
+        }
+        return (try parsePurchase(reply.answer), reply.replicas)
     }
 
     /// Where a purchase script's answer came from.

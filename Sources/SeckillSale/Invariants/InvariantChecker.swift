@@ -26,6 +26,17 @@ public struct InvariantReport: Sendable {
 
     /// True when every item was read and no invariant is broken.
     public var holds: Bool { violations.isEmpty && unreadable.isEmpty }
+
+    /// Adds the units, entries and violations of `part` (a group of items, or one bucket).
+    mutating func addCounts(of part: InvariantReport) {
+        totalUnits += part.totalUnits
+        soldUnits += part.soldUnits
+        purchases += part.purchases
+        cancellations += part.cancellations
+        payments += part.payments
+        releases += part.releases
+        violations += part.violations
+    }
 }
 
 /// Checks a sale's invariants from what Redis holds, independently of any counter kept by
@@ -98,13 +109,7 @@ public struct InvariantChecker: Sendable {
                     continue
                 }
                 report.items += value.items
-                report.totalUnits += value.totalUnits
-                report.soldUnits += value.soldUnits
-                report.purchases += value.purchases
-                report.cancellations += value.cancellations
-                report.payments += value.payments
-                report.releases += value.releases
-                report.violations += value.violations
+                report.addCounts(of: value)
             }
         }
         return report
@@ -169,7 +174,7 @@ public struct InvariantChecker: Sendable {
     /// follows MOVED / ASK).
     func read(_ command: RESPCommand, slot: HashSlot, of item: String) async throws(SaleError) -> RESPValue {
         do {
-            let reply = try await client.execute([command], slot: slot, deadline: ContinuousClock.now + Self.readDeadline)[0]
+            let reply = try await client.execute(command, slot: slot, deadline: ContinuousClock.now + Self.readDeadline)
             if let message = reply.errorMessage { throw RedisError.server(message, node: client.router.node(for: slot).name) }
             return reply
         } catch {

@@ -57,6 +57,12 @@ public struct ItemKeys: Sendable, Hashable {
     /// Every key of the item, the item hash first.
     public var all: [String] { [meta, buyers, orders, cancels, requests, restocks, due, payments] }
 
+    /// The KEYS of the purchase script: the item hash, buyers, orders and request records, and
+    /// the deadlines set when the item has a payment deadline.
+    func purchaseKeys(due withDue: Bool) -> [String] {
+        withDue ? [meta, buyers, orders, requests, due] : [meta, buyers, orders, requests]
+    }
+
     /// The item id in a key of the form `seckill:{ITEM}`, or nil for any other key.
     public static func item(fromMetaKey key: String) -> String? {
         guard key.hasPrefix("seckill:{"), key.hasSuffix("}") else { return nil }

@@ -175,15 +175,11 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func runTasks() {
-        if !localJobs.isEmpty { runJobs() }
-        guard hasTasks.exchange(false, ordering: .sequentiallyConsistent) else { return }
-        tasks.withLock { swap(&$0, &runningTasks) }
-        for task in runningTasks { task() }
-        runningTasks.removeAll(keepingCapacity: true)
-        remoteJobs.withLock { jobs in
-            if localJobs.isEmpty {
-                swap(&jobs, &localJobs)
-            } else {
+        if hasTasks.exchange(false, ordering: .sequentiallyConsistent) {
+            tasks.withLock { swap(&$0, &runningTasks) }
+            for task in runningTasks { task() }
+            runningTasks.removeAll(keepingCapacity: true)
+            remoteJobs.withLock { jobs in
                 localJobs.append(contentsOf: jobs)
                 jobs.removeAll(keepingCapacity: true)
             }
