@@ -118,6 +118,30 @@ public struct RESPCommand: Sendable, Hashable {
         buffer.append(contentsOf: body)
     }
 
+    /// Appends the encoding of this command followed by `arguments`, as one command, to
+    /// `buffer`: a prepared prefix (a script's `EVALSHA sha numkeys keys...`) completed by a
+    /// call's own arguments without first copying the prefix into a command of the call's own.
+    ///
+    /// - Parameters:
+    ///   - arguments: The arguments after this command's, sent as UTF-8 bulk strings.
+    ///   - buffer: The output buffer; existing contents are kept.
+    public func encode(appending arguments: [String], into buffer: inout [UInt8]) {
+        buffer.append(ASCII.star)
+        ASCII.appendDecimal(Int64(argumentCount + arguments.count), to: &buffer)
+        ASCII.appendCRLF(to: &buffer)
+        buffer.append(contentsOf: body)
+        for argument in arguments {
+            var argument = argument
+            argument.withUTF8 { bytes in
+                buffer.append(ASCII.dollar)
+                ASCII.appendDecimal(Int64(bytes.count), to: &buffer)
+                ASCII.appendCRLF(to: &buffer)
+                buffer.append(contentsOf: bytes)
+                ASCII.appendCRLF(to: &buffer)
+            }
+        }
+    }
+
     /// The number of bytes ``encode(into:)`` appends, so callers can reserve space or account for it.
     public var encodedByteCount: Int {
         1 + ASCII.decimalByteCount(Int64(argumentCount)) + 2 + body.count

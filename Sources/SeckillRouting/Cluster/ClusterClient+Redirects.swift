@@ -40,21 +40,43 @@ extension ClusterClient {
         try await route(.one(command), slot: slot, deadline: deadline).replies.first
     }
 
+    /// ``execute(_:slot:deadline:)`` for one command made of a prepared prefix and a call's own
+    /// arguments (see ``RESPCommand/encode(appending:into:)``): the common case of a script call
+    /// encodes its prefix once per item, not once per call.
+    ///
+    /// - Returns: The reply; an error reply is returned as a value.
+    /// - Throws: ``RedisError``.
+    public func execute(
+        _ prefix: RESPCommand, appending arguments: [String], slot: HashSlot, deadline: ContinuousClock.Instant
+    ) async throws -> RESPValue {
+        try await route(.appended(prefix, arguments), slot: slot, deadline: deadline).replies.first
+    }
+
     /// The commands of one routed call: one, or several sent back to back.
     enum CallCommands: Sendable {
         case one(RESPCommand)
+        /// One command: a prefix completed by arguments.
+        case appended(RESPCommand, [String])
         case many([RESPCommand])
 
         var count: Int {
             switch self {
-            case .one: 1
+            case .one, .appended: 1
             case .many(let commands): commands.count
             }
+        }
+
+        var isOne: Bool {
+            if case .many = self { false } else { true }
         }
 
         var list: [RESPCommand] {
             switch self {
             case .one(let command): [command]
+            case .appended(let prefix, let arguments):
+                [
+                    arguments.reduce(into: prefix) { command, argument in command.append(argument) }
+                ]
             case .many(let commands): commands
             }
         }
@@ -92,8 +114,15 @@ extension ClusterClient {
         let policy = RetryPolicy.shared
         var retries = 0
         while true {
-            let node = asking ?? router.node(for: slot)
-            let (pool, counters) = poolAndMetrics(for: node)
+            let node: NodeConfig
+            let pool: NodePool
+            let counters: NodeMetrics
+            if let asking {
+                node = asking
+                (pool, counters) = poolAndMetrics(for: asking)
+            } else {
+                (node, pool, counters) = nodeRoute(for: slot)
+            }
             let replies: CallReplies
             let started = ContinuousClock.now
             do {
@@ -104,12 +133,14 @@ extension ClusterClient {
                     // ASKING lets only the next command in: every command of the call needs its own.
                     let answered = try await pool.pipeline(call.list.flatMap { [RESPCommand("ASKING"), $0] }, within: left)
                     let mine = stride(from: 1, to: answered.count, by: 2).map { answered[$0] }
-                    if case .one = call { replies = .one(mine[0]) } else { replies = .many(mine) }
+                    replies = call.isOne ? .one(mine[0]) : .many(mine)
                 } else {
                     switch call {
                     case .one(let command):
                         // The common case: one command, no batch bookkeeping.
                         replies = .one(try await pool.request(command, within: left))
+                    case .appended(let prefix, let arguments):
+                        replies = .one(try await pool.request(prefix, appending: arguments, within: left))
                     case .many(let commands) where commands.count == 1:
                         replies = .many([try await pool.request(commands[0], within: left)])
                     case .many(let commands):

@@ -35,6 +35,24 @@ public final class ClusterClient: Sendable {
     private let state: Mutex<State>
     /// The refreshes and connect attempts that ``run()`` runs while it runs.
     let work = WorkQueue()
+    /// The pools and counters of the map's nodes by node index, for the current map generation:
+    /// a call finds its node's without hashing the node's name.
+    private let routes = Mutex<NodeRoutes?>(nil)
+
+    /// The nodes of one map generation with their pools and counters, by node index.
+    final class NodeRoutes: Sendable {
+        let generation: UInt64
+        let nodes: [NodeConfig]
+        let pools: [NodePool]
+        let metrics: [NodeMetrics]
+
+        init(generation: UInt64, nodes: [NodeConfig], pools: [NodePool], metrics: [NodeMetrics]) {
+            self.generation = generation
+            self.nodes = nodes
+            self.pools = pools
+            self.metrics = metrics
+        }
+    }
 
     struct State {
         var pools: [String: NodePool] = [:]
@@ -185,6 +203,26 @@ public final class ClusterClient: Sendable {
     /// The pool of `node` and its counters, under one lock.
     func poolAndMetrics(for node: NodeConfig) -> (NodePool, NodeMetrics) {
         state.withLock { state in (openPool(node, in: &state), state.metrics(named: node.name)) }
+    }
+
+    /// The node serving `slot` now, with its pool and counters: ``poolAndMetrics(for:)`` for
+    /// the owner of a slot, read from a table by node index that is rebuilt when the map changes.
+    func nodeRoute(for slot: HashSlot) -> (node: NodeConfig, pool: NodePool, metrics: NodeMetrics) {
+        let (index, generation) = router.owner(of: slot)
+        if let routes = routes.withLock({ $0 }), routes.generation == generation {
+            return (routes.nodes[index], routes.pools[index], routes.metrics[index])
+        }
+        let (map, current) = router.generationMap
+        let built = state.withLock { state in
+            NodeRoutes(
+                generation: current, nodes: map.nodes, pools: map.nodes.map { openPool($0, in: &state) },
+                metrics: map.nodes.map { state.metrics(named: $0.name) })
+        }
+        routes.withLock { $0 = built }
+        // The map may have changed between the two reads: route by the table just built.
+        let node = built.nodes[map.nodeIndex(for: slot)]
+        let at = map.nodeIndex(for: slot)
+        return (node, built.pools[at], built.metrics[at])
     }
 
     /// The counters of the node called `name` (made on first use).

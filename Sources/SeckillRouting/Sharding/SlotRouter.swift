@@ -7,13 +7,19 @@ import Synchronization
 /// copy the current map (a reference-count increment); hashing and grouping happen
 /// outside the lock, so a call always sees one complete map, never a mix.
 public final class SlotRouter: Sendable {
-    private let state: Mutex<SlotMap>
+    private let state: Mutex<Current>
+
+    /// The map and how many times it was replaced or changed.
+    private struct Current {
+        var map: SlotMap
+        var generation: UInt64 = 0
+    }
 
     /// Creates a router with an initial map.
     ///
     /// - Parameter map: The map to route with.
     public init(map: SlotMap) {
-        self.state = Mutex(map)
+        self.state = Mutex(Current(map: map))
     }
 
     /// Creates a router for a validated config.
@@ -25,14 +31,17 @@ public final class SlotRouter: Sendable {
 
     /// A snapshot of the current map.
     public var map: SlotMap {
-        state.withLock { $0 }
+        state.withLock { $0.map }
     }
 
     /// Replaces the whole map atomically; calls already running finish with the old one.
     ///
     /// - Parameter map: The new map.
     public func replace(with map: SlotMap) {
-        state.withLock { $0 = map }
+        state.withLock { current in
+            current.map = map
+            current.generation &+= 1
+        }
     }
 
     /// Moves one slot to `node` in the current map (after a `MOVED` redirect), atomically
@@ -42,7 +51,10 @@ public final class SlotRouter: Sendable {
     ///   - slot: The slot.
     ///   - node: Its new owner.
     public func reassign(_ slot: HashSlot, to node: NodeConfig) {
-        state.withLock { $0 = $0.reassigning(slot, to: node) }
+        state.withLock { current in
+            current.map = current.map.reassigning(slot, to: node)
+            current.generation &+= 1
+        }
     }
 
     /// The hash slot of a key (pure; no lock).
@@ -66,7 +78,19 @@ public final class SlotRouter: Sendable {
     /// - Parameter slot: The slot.
     /// - Returns: The node.
     public func node(for slot: HashSlot) -> NodeConfig {
-        state.withLock { $0.node(for: slot) }
+        state.withLock { $0.map.node(for: slot) }
+    }
+
+    /// The index (in the current map's ``SlotMap/nodes``) of the node serving `slot`, and the
+    /// map's generation, which changes whenever the map does: what a caller caching per-node
+    /// data by index checks its cache against.
+    package func owner(of slot: HashSlot) -> (index: Int, generation: UInt64) {
+        state.withLock { ($0.map.nodeIndex(for: slot), $0.generation) }
+    }
+
+    /// The current map and its generation (see ``owner(of:)``).
+    package var generationMap: (map: SlotMap, generation: UInt64) {
+        state.withLock { ($0.map, $0.generation) }
     }
 
     /// The node currently serving a key.

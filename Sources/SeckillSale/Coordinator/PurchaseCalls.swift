@@ -7,7 +7,9 @@ import Synchronization
 /// their slot, and `EVALSHA sha 4 KEYS...` already encoded. A purchase then only appends its
 /// own four arguments, instead of building four key strings, hashing the tag and encoding
 /// every argument again on each of a crowd's attempts.
-struct PurchaseCall: Sendable {
+/// A class, so that a purchase takes it from the cache with one reference count, not one per
+/// key and prefix.
+final class PurchaseCall: Sendable {
     /// The item hash, buyers, orders and request records keys.
     let keys: [String]
     /// The slot of the item's hash tag.
@@ -16,22 +18,21 @@ struct PurchaseCall: Sendable {
     let prefix: ScriptPrefix?
     /// Whether the keys name the item's deadlines set (the item has a payment deadline).
     var due: Bool { keys.count == 5 }
+
+    init(keys: [String], slot: HashSlot, prefix: ScriptPrefix?) {
+        self.keys = keys
+        self.slot = slot
+        self.prefix = prefix
+    }
 }
 
-/// A script command's name, SHA and keys, encoded; a call appends its arguments to a copy.
+/// A script command's name, SHA and keys, encoded; a call's arguments are appended to it as
+/// it is written (``SeckillRESP/RESPCommand/encode(appending:into:)``).
 struct ScriptPrefix: Sendable {
     /// The SHA the prefix names.
     let sha: String
     /// `EVALSHA sha numkeys KEYS...`.
     let command: RESPCommand
-
-    /// The whole command: the prefix and `arguments`, in one allocation.
-    func command(arguments: [String]) -> RESPCommand {
-        var command = self.command
-        command.reserveCapacity(extraBytes: arguments.reduce(0) { $0 + $1.utf8.count + 16 })
-        for argument in arguments { command.append(argument) }
-        return command
-    }
 }
 
 /// The purchase calls of the items bought recently, by item id. Bounded: when it holds

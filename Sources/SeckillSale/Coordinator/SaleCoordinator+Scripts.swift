@@ -42,11 +42,14 @@ extension SaleCoordinator {
             var node: NodeConfig { client.router.node(for: slot) }
             do {
                 let command: RESPCommand
+                // A prepared prefix is completed by the arguments as it is written.
+                var appended: [String] = []
                 if sendSource {
                     command = Self.eval(script.source, keys: keys, arguments: arguments)
                 } else if let sha = knownSHA(script) {
                     if let prefix, prefix.sha == sha {
-                        command = prefix.command(arguments: arguments)
+                        command = prefix.command
+                        appended = arguments
                     } else {
                         command = Self.evalsha(sha, keys: keys, arguments: arguments)
                     }
@@ -61,11 +64,14 @@ extension SaleCoordinator {
                     // replicas that have everything this connection wrote so far.
                     let waitCommand = RESPCommand(
                         "WAIT", String(options.durabilityReplicas), String(max(1, options.durabilityTimeout.milliseconds)))
-                    let replies = try await client.execute([command, waitCommand], slot: slot, deadline: deadline)
+                    let whole = appended.reduce(into: command) { command, argument in command.append(argument) }
+                    let replies = try await client.execute([whole, waitCommand], slot: slot, deadline: deadline)
                     reply = replies[0]
                     acknowledged = replies[1].int.map(Int.init)
-                } else {
+                } else if appended.isEmpty {
                     reply = try await client.execute(command, slot: slot, deadline: deadline)
+                } else {
+                    reply = try await client.execute(command, appending: appended, slot: slot, deadline: deadline)
                 }
                 if let message = reply.errorMessage {
                     let error = RedisError.server(message, node: node.name)

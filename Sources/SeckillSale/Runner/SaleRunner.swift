@@ -160,15 +160,18 @@ public struct SaleRunner: Sendable {
         try await publishAll(config)
         report.publishSeconds = (clock.now - publishStart).seconds
 
+        // The shoppers' ids, made once and before the measured run: the client CPU per attempt
+        // measures the purchase path, not the harness building a million strings.
+        let users = (0..<config.users).map { "user-\($0)" }
         if config.warmup > 0 {
             var warm = config
             warm.requests = config.warmup
             warm.seed = config.seed &+ 0x5EED
-            _ = await shoot(warm, log: requestLog) { _ in }
+            _ = await shoot(warm, users: users, log: requestLog) { _ in }
         }
         let shedBefore = coordinator.shedAnswers
         let cpuBefore = ProcessStats.cpuSeconds
-        let (tallies, seconds, shared, nodes) = await shoot(config, log: requestLog, progress: progress)
+        let (tallies, seconds, shared, nodes) = await shoot(config, users: users, log: requestLog, progress: progress)
         report.clientCPUSeconds = ProcessStats.cpuSeconds - cpuBefore
         report.shedAnswers = coordinator.shedAnswers - shedBefore
         report.seconds = seconds
@@ -213,7 +216,7 @@ public struct SaleRunner: Sendable {
     /// Sends `config.requests` attempts from `config.concurrency` tasks; returns their tallies,
     /// the seconds they took and the shared counters.
     private func shoot(
-        _ config: SaleRunConfig, log: RequestLog?, progress: @escaping @Sendable (SaleProgress) -> Void
+        _ config: SaleRunConfig, users: [String], log: RequestLog?, progress: @escaping @Sendable (SaleProgress) -> Void
     ) async -> ([WorkerTally], Double, SharedCounters, [NodeConfig]) {
         let clock = ContinuousClock()
         // One snapshot of the map, so node indexes stay consistent if the topology changes.
@@ -227,8 +230,6 @@ public struct SaleRunner: Sendable {
         let popularity = Popularity(items: config.items, skew: config.skew, hotShare: config.hotShare)
         let shared = SharedCounters(items: config.items)
         let coordinator = self.coordinator
-        // The shoppers' ids, made once: the run measures the purchase path, not string building.
-        let users = (0..<config.users).map { "user-\($0)" }
         let start = clock.now
 
         // The shoppers run on the client's I/O thread: a reply resumes its shopper there.

@@ -113,12 +113,19 @@ final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Se
     /// A cancelled caller gets `cancelled` at once, with an unknown outcome: the command was
     /// handed to the connection and may run; its reply is read and dropped.
     func send(_ command: RESPCommand, deadline: UInt64) async throws -> RESPValue {
+        try await send(command, appending: [], deadline: deadline)
+    }
+
+    /// ``send(_:deadline:)`` for `command` completed by `arguments`, encoded straight into the
+    /// output buffer (see ``RESPCommand/encode(appending:into:)``).
+    func send(_ command: RESPCommand, appending arguments: [String], deadline: UInt64) async throws -> RESPValue {
         let call = calls.add(1, ordering: .relaxed).newValue
         return try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { continuation in
-                if let error = enqueue(CollectionOfOne(command), deadline: deadline, call: call, sinks: { _ in .single(continuation) }) {
-                    continuation.resume(throwing: error)
+                let refused = enqueue(count: 1, deadline: deadline, call: call, sinks: { _ in .single(continuation) }) { output, _ in
+                    if arguments.isEmpty { command.encode(into: &output) } else { command.encode(appending: arguments, into: &output) }
                 }
+                if let refused { continuation.resume(throwing: refused) }
             }
         } onCancel: {
             cancel(call: call)
@@ -133,7 +140,10 @@ final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Se
         return try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { continuation in
                 let collector = BatchCollector(count: commands.count, continuation: continuation)
-                if let error = enqueue(commands, deadline: deadline, call: call, sinks: { .batch(collector, index: $0) }) {
+                let refused = enqueue(count: commands.count, deadline: deadline, call: call, sinks: { .batch(collector, index: $0) }) {
+                    commands[$1].encode(into: &$0)
+                }
+                if let error = refused {
                     continuation.resume(throwing: error)
                 }
             }
@@ -165,8 +175,9 @@ final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Se
         }
     }
 
+    /// Queues `count` commands, each written by `encode(output, index)`, with their sinks.
     private func enqueue(
-        _ commands: some Collection<RESPCommand>, deadline: UInt64, call: UInt64, sinks: (Int) -> ReplySink
+        count: Int, deadline: UInt64, call: UInt64, sinks: (Int) -> ReplySink, encode: (inout [UInt8], Int) -> Void
     ) -> RedisError? {
         let refused: RedisError? = state.withLock { state in
             if let reason = state.closeReason {
@@ -176,19 +187,17 @@ final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Se
             }
             if deadline < state.lastDeadline { state.deadlinesOutOfOrder = true }
             state.lastDeadline = deadline
-            var index = 0
-            for command in commands {
+            for index in 0..<count {
                 let start = state.enqueuedBytes
                 let before = state.output.count
-                command.encode(into: &state.output)
+                encode(&state.output, index)
                 state.enqueuedBytes &+= UInt64(state.output.count - before)
                 state.pending.append(Pending(sink: sinks(index), start: start, deadline: deadline, call: call))
-                index += 1
             }
             return nil
         }
         if let refused { return refused }
-        inFlightCount.add(commands.count, ordering: .relaxed)
+        inFlightCount.add(count, ordering: .relaxed)
         if !needsFlush.exchange(true, ordering: .sequentiallyConsistent) {
             loop.wakeUp()
         }

@@ -121,9 +121,60 @@ public final class NodePool: Sendable {
     ///     the command timeout. Nil waits the command timeout.
     /// - Throws: ``RedisError`` for a transport failure.
     public func request(_ command: RESPCommand, within limit: Duration? = nil) async throws -> RESPValue {
-        try await withPermits(1, within: limit) { connection, deadline in
-            try await connection.send(command, deadline: deadline)
+        try await request(command, appending: [], within: limit)
+    }
+
+    /// ``request(_:within:)`` for `command` completed by `arguments`: a prepared prefix (a
+    /// script's `EVALSHA sha numkeys keys...`) and a call's own arguments, encoded straight into
+    /// the connection's output without building a command of the call's own.
+    ///
+    /// The common case (a permit free, a connection open) takes one lock and suspends once,
+    /// for the reply; a caller that must queue or connect first takes the general path.
+    public func request(_ command: RESPCommand, appending arguments: [String], within limit: Duration? = nil) async throws -> RESPValue {
+        let now = MonotonicClock.now()
+        let running = work.isRunning
+        if let (connection, fillSlot) = state.withLock({ $0.acquireOpenConnection(now: now, fill: running ? .always : .whenBusy) }) {
+            if let fillSlot {
+                // Without run() the caller opens the slot itself, as on the general path: its
+                // connection is busy, and the calls after it will have the new one.
+                if running { fillInBackground(slot: fillSlot) } else { await establish(slot: fillSlot) }
+            }
+            let deadline = now &+ MonotonicClock.nanoseconds(attemptTimeout(within: limit))
+            let reply: RESPValue
+            do {
+                reply = try await connection.send(command, appending: arguments, deadline: deadline)
+            } catch let error as RedisError where error.code == .connectionClosed && RetryPolicy.shared.mayResend(error, idempotent: false) {
+                // The connection died between being chosen and taking the command: nothing was
+                // sent, so the general path may send it on another.
+                release(1)
+                return try await withPermits(1, within: limit) { connection, deadline in
+                    try await connection.send(command, appending: arguments, deadline: deadline)
+                }
+            } catch {
+                release(1)
+                throw error
+            }
+            release(1)
+            return reply
         }
+        return try await withPermits(1, within: limit) { connection, deadline in
+            try await connection.send(command, appending: arguments, deadline: deadline)
+        }
+    }
+
+    /// Starts opening the empty `slot` beside the connection a caller was given, in ``work``;
+    /// when nobody runs it any more the slot waits for the next caller that needs it.
+    private func fillInBackground(slot: Int) {
+        if work.submit({ [self] in await establish(slot: slot) }) { return }
+        let waiters = state.withLock { $0.abandonConnecting(slot: slot) }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// How long one attempt waits for its reply: the smaller of the command timeout and the
+    /// caller's time left (at least a millisecond, so an exhausted budget still fails as a
+    /// timeout, not a hang).
+    private func attemptTimeout(within limit: Duration?) -> Duration {
+        limit.map { max(.milliseconds(1), min($0, connectionOptions.commandTimeout)) } ?? connectionOptions.commandTimeout
     }
 
     /// Sends `commands` in one write on one connection and returns their replies in order.
@@ -164,9 +215,7 @@ public final class NodePool: Sendable {
     ) async throws -> T {
         try await acquire(count)
         defer { release(count) }
-        // Each attempt waits the smaller of the command timeout and the caller's time left (at
-        // least a millisecond, so an exhausted budget still fails as a timeout, not a hang).
-        let timeout = limit.map { max(.milliseconds(1), min($0, connectionOptions.commandTimeout)) } ?? connectionOptions.commandTimeout
+        let timeout = attemptTimeout(within: limit)
         var attempts = 0
         while true {
             let connection = try await connection()

@@ -167,6 +167,25 @@ struct PoolState<Connection: PoolConnection, Continuation> {
         return decision
     }
 
+    /// The fast path of a one-command call: a permit and an open connection at once (and the
+    /// empty slot to fill beside it, as ``chooseConnection(now:waitedForAttempt:fill:)``
+    /// decides), or nil when the caller would have to wait, be refused or connect first:
+    /// then nothing changed and the caller takes the slow path (``acquire(_:now:)``).
+    mutating func acquireOpenConnection(now: UInt64, fill: Fill) -> (connection: Connection, fillSlot: Int?)? {
+        guard admission(1, now: now) == .granted, hasOpenConnection,
+            case .use(let connection, let fillSlot) = chooseConnection(now: now, fill: fill)
+        else { return nil }
+        record(.granted, count: 1)
+        return (connection, fillSlot)
+    }
+
+    /// Whether a slot holds a connection that is still open.
+    private var hasOpenConnection: Bool {
+        slots.contains { slot in
+            if case .ready(let connection) = slot { !connection.isClosed } else { false }
+        }
+    }
+
     /// Queues a caller that ``acquire(_:now:)`` told to wait, deciding afresh since the state
     /// may have changed in between. Returns nil when queued; otherwise the caller resumes the
     /// continuation itself with the returned admission.
