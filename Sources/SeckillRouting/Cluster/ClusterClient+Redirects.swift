@@ -52,6 +52,33 @@ extension ClusterClient {
         try await route(.appended(prefix, arguments), slot: slot, deadline: deadline).replies.first
     }
 
+    /// One attempt of ``execute(_:appending:slot:deadline:)`` on the node the map names, without
+    /// following anything: the hot path's first try. The caller hands every error reply and
+    /// every failure to the full route (after its own retry decision), so redirects and waits
+    /// are still decided in one place; this only spares the common case the routing loop.
+    ///
+    /// - Returns: The reply, error replies included (counted in the node's metrics).
+    /// - Throws: ``RedisError`` for a transport failure (counted too).
+    public func executeOnce(
+        _ prefix: RESPCommand, appending arguments: [String], slot: HashSlot, deadline: ContinuousClock.Instant
+    ) async throws -> RESPValue {
+        let (node, pool, counters) = nodeRoute(for: slot)
+        let started = MonotonicClock.now()
+        let reply: RESPValue
+        do {
+            reply = try await pool.request(prefix, appending: arguments, within: deadline - .now)
+        } catch let error as RedisError {
+            counters.commands(1, nanoseconds: MonotonicClock.now() &- started)
+            counters.error(code: "\(error.code)")
+            throw error
+        }
+        counters.commands(1, nanoseconds: MonotonicClock.now() &- started)
+        if let message = reply.errorMessage {
+            counters.error(code: RedisError.server(message, node: node.name).serverCode ?? "ERR")
+        }
+        return reply
+    }
+
     /// The commands of one routed call: one, or several sent back to back.
     enum CallCommands: Sendable {
         case one(RESPCommand)

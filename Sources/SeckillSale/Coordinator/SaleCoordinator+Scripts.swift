@@ -3,6 +3,37 @@ import SeckillRouting
 import SeckillTransport
 
 extension SaleCoordinator {
+    /// The purchase script through `call`: the common case (its SHA known, no `WAIT`) first as
+    /// one lean attempt (``ClusterClient/executeOnce(_:appending:slot:deadline:)``); whatever
+    /// that attempt cannot settle goes on in ``run(_:keys:arguments:retryUnknownOutcome:requestID:durable:slot:prefix:deadline:failedAttempt:)``
+    /// under the same deadline: an error reply (a redirect, `NOSCRIPT`, `TRYAGAIN`, ...) is
+    /// sent again there as a new attempt, a failure is decided there as that loop's own first
+    /// attempt (retried after the policy's pause, reported with its unknown outcome).
+    func runPurchase(_ call: PurchaseCall, arguments: [String], request: String) async throws(SaleError) -> (
+        answer: String, replicas: Int?
+    ) {
+        let deadline = ContinuousClock.now + options.callDeadline
+        var failed: RedisError?
+        if options.durabilityReplicas == 0, let prefix = call.prefix, prefix.sha == knownSHA(.purchase) {
+            do {
+                let reply = try await client.executeOnce(prefix.command, appending: arguments, slot: call.slot, deadline: deadline)
+                if reply.errorMessage == nil {
+                    guard let text = reply.string else { throw unexpected("\(reply)", from: .purchase) }
+                    return (text, nil)
+                }
+            } catch let error as RedisError {
+                failed = error
+            } catch let error as SaleError {
+                throw error
+            } catch {
+                throw SaleError(code: .redis, message: "purchase: \(error)")
+            }
+        }
+        return try await run(
+            .purchase, keys: call.keys, arguments: arguments, retryUnknownOutcome: true, requestID: request, durable: true,
+            slot: call.slot, prefix: call.prefix, deadline: deadline, failedAttempt: failed)
+    }
+
     /// Runs `script` on the node owning `keys[0]`, reloading it on `NOSCRIPT` and retrying
     /// failures that cannot have applied it, within the call deadline.
     ///
@@ -12,13 +43,18 @@ extension SaleCoordinator {
     ///   - slot: The slot of `keys[0]`, when the caller knows it already.
     ///   - prefix: `EVALSHA sha numkeys keys...` prepared by the caller, used while `sha` is
     ///     the script's known SHA.
+    ///   - deadline: When the call must have returned; nil for the call deadline from now.
+    ///   - failedAttempt: The failure of an attempt the caller already made: decided as this
+    ///     loop's first attempt (see ``runPurchase(_:arguments:request:)``).
     func run(
         _ script: SaleScript, keys: [String], arguments: [String], retryUnknownOutcome: Bool, requestID: String? = nil,
-        durable: Bool = false, slot: HashSlot? = nil, prefix: ScriptPrefix? = nil
+        durable: Bool = false, slot: HashSlot? = nil, prefix: ScriptPrefix? = nil, deadline: ContinuousClock.Instant? = nil,
+        failedAttempt: RedisError? = nil
     ) async throws(SaleError) -> (answer: String, replicas: Int?) {
         let slot = slot ?? HashSlot(key: keys[0])
         let clock = ContinuousClock()
-        let deadline = clock.now + options.callDeadline
+        let deadline = deadline ?? clock.now + options.callDeadline
+        var failedAttempt = failedAttempt
         var wait = durable && options.durabilityReplicas > 0
         // WAIT blocks the whole shared connection until it returns: when the shard is known
         // to have fewer online replicas than asked (a freshly promoted primary), it would
@@ -41,6 +77,10 @@ extension SaleCoordinator {
             // `execute` routes the call itself.
             var node: NodeConfig { client.router.node(for: slot) }
             do {
+                if let failed = failedAttempt {
+                    failedAttempt = nil
+                    throw failed
+                }
                 let command: RESPCommand
                 // A prepared prefix is completed by the arguments as it is written.
                 var appended: [String] = []

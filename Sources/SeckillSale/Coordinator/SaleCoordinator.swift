@@ -388,9 +388,7 @@ public final class SaleCoordinator: Sendable {
     ) async throws(SaleError) -> (answer: (result: PurchaseResult, source: AnswerSource), replicas: Int?) {
         let arguments = purchaseArguments(user: user, quantity: quantity, request: request)
         var call = call
-        var reply = try await run(
-            .purchase, keys: call.keys, arguments: arguments, retryUnknownOutcome: true, requestID: request, durable: true,
-            slot: call.slot, prefix: call.prefix)
+        var reply = try await runPurchase(call, arguments: arguments, request: request)
         if reply.answer == "D" && !call.due {
             call = try purchaseCalls.call(for: item, sha: knownSHA(.purchase), due: true)
             reply = try await run(

@@ -16,6 +16,11 @@ public final class NodeMetrics: Sendable {
         latency.record(elapsed, count: count)
     }
 
+    /// Counts `count` commands answered (or failed) after `nanoseconds`.
+    public func commands(_ count: Int, nanoseconds: UInt64) {
+        latency.record(micros: Int(clamping: nanoseconds / 1_000), count: count)
+    }
+
     /// Counts a failure by its code (`timeout`, `overloaded`, a server code such as `NOSCRIPT`).
     public func error(code: String) {
         errors.withLock { $0[code, default: 0] += 1 }

@@ -143,7 +143,8 @@ public final class NodePool: Sendable {
             let reply: RESPValue
             do {
                 reply = try await connection.send(command, appending: arguments, deadline: deadline)
-            } catch let error as RedisError where error.code == .connectionClosed && RetryPolicy.shared.mayResend(error, idempotent: false) {
+            } catch let error as RedisError where error.code == .connectionClosed && RetryPolicy.shared.mayResend(error, idempotent: false)
+            {
                 // The connection died between being chosen and taking the command: nothing was
                 // sent, so the general path may send it on another.
                 release(1)
