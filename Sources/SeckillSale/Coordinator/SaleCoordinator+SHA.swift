@@ -1,4 +1,26 @@
 extension SaleCoordinator {
-    func knownSHA(_ script: SaleScript) -> String? { shaStore.withLock { $0[script] } }
-    func remember(_ script: SaleScript, sha: String) { shaStore.withLock { $0[script] = sha } }
+    func knownSHA(_ script: SaleScript) -> String? { shaStore.withLock { $0[script.index] } }
+    func remember(_ script: SaleScript, sha: String) { shaStore.withLock { $0[script.index] = sha } }
+}
+
+extension SaleScript {
+    /// The script's position in ``allCases``: where the coordinator keeps its SHA (an array
+    /// read on every purchase, rather than a dictionary hashed on every purchase).
+    var index: Int {
+        switch self {
+        case .purchase: 0
+        case .cancel: 1
+        case .publish: 2
+        case .restock: 3
+        case .unpublish: 4
+        case .bucketPublish: 5
+        case .bucketRoot: 6
+        case .bucketRestock: 7
+        case .transferTake: 8
+        case .transferGive: 9
+        case .transferDone: 10
+        case .pay: 11
+        case .release: 12
+        }
+    }
 }

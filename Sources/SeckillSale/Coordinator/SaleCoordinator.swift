@@ -34,7 +34,7 @@ public final class SaleCoordinator: Sendable {
     public let client: ClusterClient
     /// Retry and record settings.
     public let options: SaleOptions
-    let shaStore = Mutex<[SaleScript: String]>([:])
+    let shaStore = Mutex<[String?]>(Array(repeating: nil, count: SaleScript.allCases.count))
     /// The prepared purchase calls of recently bought items.
     let purchaseCalls = PurchaseCalls()
     let shedder: SoldOutShedder?
@@ -208,6 +208,7 @@ public final class SaleCoordinator: Sendable {
     /// with ``SaleOptions/durabilityReplicas`` above 0 the coordinator sends `WAIT` on the same
     /// connection right after the script, and the receipt says how many replicas had the
     /// purchase when the call returned.
+    @inline(__always)
     public func purchaseReceipt(_ item: String, user: String, quantity: Int = 1, requestID: String? = nil) async throws(SaleError)
         -> PurchaseReceipt
     {
@@ -221,6 +222,8 @@ public final class SaleCoordinator: Sendable {
         }
     }
 
+    // Inlined: one suspended frame per waiting caller instead of two.
+    @inline(__always)
     private func attemptPurchase(_ item: String, user: String, quantity: Int, requestID: String?) async throws(SaleError) -> PurchaseReceipt
     {
         let call = try purchaseCalls.call(for: item, sha: knownSHA(.purchase))
@@ -235,18 +238,10 @@ public final class SaleCoordinator: Sendable {
             }
             ticket = admitted
         }
-        var answer: (result: PurchaseResult, source: AnswerSource)
-        var replicas: Int?
+        let answer: (result: PurchaseResult, source: AnswerSource)
+        let replicas: Int?
         do {
-            if let layout = buckets.layout(item) {
-                (answer, replicas) = try await purchaseFromBuckets(layout, user: user, quantity: quantity, request: request)
-            } else {
-                (answer, replicas) = try await purchasePlain(call, item: item, user: user, quantity: quantity, request: request)
-                // A bucketed item's root holds no stock: its purchases go to its buckets.
-                if answer.result == .unknownItem, let layout = try await loadLayout(item) {
-                    (answer, replicas) = try await purchaseFromBuckets(layout, user: user, quantity: quantity, request: request)
-                }
-            }
+            (answer, replicas) = try await purchaseAnswer(call, item: item, user: user, quantity: quantity, request: request)
         } catch {
             // Also for an answer that cannot be parsed: a probe must never be left in flight.
             if let ticket { shedder?.abandon(item, ticket: ticket) }
@@ -264,6 +259,31 @@ public final class SaleCoordinator: Sendable {
         return PurchaseReceipt(
             result: answer.result, requestID: request, replicasAcknowledged: acknowledged, replicasRequired: options.durabilityReplicas,
             replayed: answer.source != .fresh)
+    }
+
+    /// What Redis answers a purchase of `item`: plain items through their prepared call,
+    /// bucketed ones through their buckets.
+    private func purchaseAnswer(
+        _ call: PurchaseCall, item: String, user: String, quantity: Int, request: String
+    ) async throws(SaleError) -> (answer: (result: PurchaseResult, source: AnswerSource), replicas: Int?) {
+        if let layout = buckets.layout(item) {
+            return try await purchaseFromBuckets(layout, user: user, quantity: quantity, request: request)
+        }
+        let plain = try await purchasePlain(call, item: item, user: user, quantity: quantity, request: request)
+        // A bucketed item's root holds no stock: its purchases go to its buckets.
+        guard plain.answer.result == .unknownItem else { return plain }
+        return try await purchaseNewlyBucketed(item, user: user, quantity: quantity, request: request) ?? plain
+    }
+
+    /// A purchase of an item the coordinator did not know to be bucketed: through its buckets
+    /// when it is; nil when it is not (the item is unknown). Out of line, so that the frames of
+    /// the common path do not hold this one's.
+    @inline(never)
+    private func purchaseNewlyBucketed(
+        _ item: String, user: String, quantity: Int, request: String
+    ) async throws(SaleError) -> (answer: (result: PurchaseResult, source: AnswerSource), replicas: Int?)? {
+        guard let layout = try await loadLayout(item) else { return nil }
+        return try await purchaseFromBuckets(layout, user: user, quantity: quantity, request: request)
     }
 
     /// Cancels an order: its units go back to stock and to the user's allowance, and a

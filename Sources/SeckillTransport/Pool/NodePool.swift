@@ -148,9 +148,7 @@ public final class NodePool: Sendable {
                 // The connection died between being chosen and taking the command: nothing was
                 // sent, so the general path may send it on another.
                 release(1)
-                return try await withPermits(1, within: limit) { connection, deadline in
-                    try await connection.send(command, appending: arguments, deadline: deadline)
-                }
+                return try await requestQueued(command, appending: arguments, within: limit)
             } catch {
                 release(1)
                 throw error
@@ -158,7 +156,15 @@ public final class NodePool: Sendable {
             release(1)
             return reply
         }
-        return try await withPermits(1, within: limit) { connection, deadline in
+        return try await requestQueued(command, appending: arguments, within: limit)
+    }
+
+    /// The general path of ``request(_:appending:within:)``: a caller that waits for a permit
+    /// or a connection. Kept out of line: a waiting caller's suspended frames are most of what
+    /// it costs in memory, and the fast path's frame need not hold this path's state.
+    @inline(never)
+    private func requestQueued(_ command: RESPCommand, appending arguments: [String], within limit: Duration?) async throws -> RESPValue {
+        try await withPermits(1, within: limit) { connection, deadline in
             try await connection.send(command, appending: arguments, deadline: deadline)
         }
     }
