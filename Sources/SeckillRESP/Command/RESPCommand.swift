@@ -131,14 +131,15 @@ public struct RESPCommand: Sendable, Hashable {
         ASCII.appendCRLF(to: &buffer)
         buffer.append(contentsOf: body)
         for argument in arguments {
-            var argument = argument
-            argument.withUTF8 { bytes in
-                buffer.append(ASCII.dollar)
-                ASCII.appendDecimal(Int64(bytes.count), to: &buffer)
-                ASCII.appendCRLF(to: &buffer)
-                buffer.append(contentsOf: bytes)
-                ASCII.appendCRLF(to: &buffer)
+            // Native strings are contiguous UTF-8; only bridged or lazily built ones are copied.
+            let utf8 = argument.utf8
+            buffer.append(ASCII.dollar)
+            ASCII.appendDecimal(Int64(utf8.count), to: &buffer)
+            ASCII.appendCRLF(to: &buffer)
+            if utf8.withContiguousStorageIfAvailable({ buffer.append(contentsOf: $0) }) == nil {
+                buffer.append(contentsOf: utf8)
             }
+            ASCII.appendCRLF(to: &buffer)
         }
     }
 

@@ -56,6 +56,12 @@ enum ASCII {
             buffer.append(zero &+ UInt8(truncatingIfNeeded: value))
             return
         }
+        // Most of the rest are two (a user id's or request id's length).
+        if value >= 10 && value < 100 {
+            buffer.append(zero &+ UInt8(truncatingIfNeeded: value / 10))
+            buffer.append(zero &+ UInt8(truncatingIfNeeded: value % 10))
+            return
+        }
         if value < 0 { buffer.append(minus) }
         // magnitude, not negation, so Int64.min does not trap.
         var rest = value.magnitude

@@ -62,11 +62,13 @@ extension ClusterClient {
     public func executeOnce(
         _ prefix: RESPCommand, appending arguments: [String], slot: HashSlot, deadline: ContinuousClock.Instant
     ) async throws -> RESPValue {
-        let (node, pool, counters) = nodeRoute(for: slot)
+        let (routes, index) = nodeRoutes(for: slot)
+        let pool = routes.pools[index]
+        let counters = routes.metrics[index]
         let started = MonotonicClock.now()
         let reply: RESPValue
         do {
-            reply = try await pool.request(prefix, appending: arguments, within: deadline - .now)
+            reply = try await pool.request(prefix, appending: arguments, within: deadline - .now, startedAt: started)
         } catch let error as RedisError {
             counters.commands(1, nanoseconds: MonotonicClock.now() &- started)
             counters.error(code: "\(error.code)")
@@ -74,7 +76,7 @@ extension ClusterClient {
         }
         counters.commands(1, nanoseconds: MonotonicClock.now() &- started)
         if let message = reply.errorMessage {
-            counters.error(code: RedisError.server(message, node: node.name).serverCode ?? "ERR")
+            counters.error(code: RedisError.server(message, node: routes.nodes[index].name).serverCode ?? "ERR")
         }
         return reply
     }

@@ -208,9 +208,17 @@ public final class ClusterClient: Sendable {
     /// The node serving `slot` now, with its pool and counters: ``poolAndMetrics(for:)`` for
     /// the owner of a slot, read from a table by node index that is rebuilt when the map changes.
     func nodeRoute(for slot: HashSlot) -> (node: NodeConfig, pool: NodePool, metrics: NodeMetrics) {
+        let (routes, index) = nodeRoutes(for: slot)
+        return (routes.nodes[index], routes.pools[index], routes.metrics[index])
+    }
+
+    /// The table ``nodeRoute(for:)`` reads, and the index in it of the node serving `slot`: for
+    /// callers that need the node's name only on a rare path (copying it costs a reference
+    /// count per string of the node's config).
+    func nodeRoutes(for slot: HashSlot) -> (routes: NodeRoutes, index: Int) {
         let (index, generation) = router.owner(of: slot)
         if let routes = routes.withLock({ $0 }), routes.generation == generation {
-            return (routes.nodes[index], routes.pools[index], routes.metrics[index])
+            return (routes, index)
         }
         let (map, current) = router.generationMap
         let built = state.withLock { state in
@@ -220,9 +228,7 @@ public final class ClusterClient: Sendable {
         }
         routes.withLock { $0 = built }
         // The map may have changed between the two reads: route by the table just built.
-        let node = built.nodes[map.nodeIndex(for: slot)]
-        let at = map.nodeIndex(for: slot)
-        return (node, built.pools[at], built.metrics[at])
+        return (built, map.nodeIndex(for: slot))
     }
 
     /// The counters of the node called `name` (made on first use).

@@ -131,7 +131,14 @@ public final class NodePool: Sendable {
     /// The common case (a permit free, a connection open) takes one lock and suspends once,
     /// for the reply; a caller that must queue or connect first takes the general path.
     public func request(_ command: RESPCommand, appending arguments: [String], within limit: Duration? = nil) async throws -> RESPValue {
-        let now = MonotonicClock.now()
+        try await request(command, appending: arguments, within: limit, startedAt: MonotonicClock.now())
+    }
+
+    /// ``request(_:appending:within:)`` for a caller that has read ``MonotonicClock`` when it
+    /// started the call (`now`): it spares a clock read on the hot path.
+    package func request(
+        _ command: RESPCommand, appending arguments: [String], within limit: Duration?, startedAt now: UInt64
+    ) async throws -> RESPValue {
         let running = work.isRunning
         if let (connection, fillSlot) = state.withLock({ $0.acquireOpenConnection(now: now, fill: running ? .always : .whenBusy) }) {
             if let fillSlot {
@@ -282,8 +289,11 @@ public final class NodePool: Sendable {
     }
 
     private func release(_ count: Int) {
-        let now = MonotonicClock.now()
-        let granted = state.withLock { $0.release(count, now: now) }
+        // The time matters only to waiters (the drain rate): read the clock only for them.
+        let granted = state.withLock { state in
+            let now = state.waitingCount > 0 ? MonotonicClock.now() : 0
+            return state.release(count, now: now)
+        }
         for waiter in granted { waiter.continuation.resume() }
         if draining.load(ordering: .relaxed) { wakeDrainWaiters() }
     }
