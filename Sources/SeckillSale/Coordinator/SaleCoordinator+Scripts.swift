@@ -9,6 +9,7 @@ extension SaleCoordinator {
     /// under the same deadline: an error reply (a redirect, `NOSCRIPT`, `TRYAGAIN`, ...) is
     /// sent again there as a new attempt, a failure is decided there as that loop's own first
     /// attempt (retried after the policy's pause, reported with its unknown outcome).
+    @inline(__always)
     func runPurchase(_ call: PurchaseCall, arguments: [String], request: String) async throws(SaleError) -> (
         answer: String, replicas: Int?
     ) {

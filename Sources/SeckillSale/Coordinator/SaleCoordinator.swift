@@ -263,6 +263,7 @@ public final class SaleCoordinator: Sendable {
 
     /// What Redis answers a purchase of `item`: plain items through their prepared call,
     /// bucketed ones through their buckets.
+    @inline(__always)
     private func purchaseAnswer(
         _ call: PurchaseCall, item: String, user: String, quantity: Int, request: String
     ) async throws(SaleError) -> (answer: (result: PurchaseResult, source: AnswerSource), replicas: Int?) {
@@ -403,6 +404,7 @@ public final class SaleCoordinator: Sendable {
     /// One purchase of a plain item through its prepared call; when the script answers `D` (the
     /// item has a payment deadline the call did not name), again with the deadlines set, which
     /// the item's later purchases name from the start.
+    @inline(__always)
     func purchasePlain(
         _ call: PurchaseCall, item: String, user: String, quantity: Int, request: String
     ) async throws(SaleError) -> (answer: (result: PurchaseResult, source: AnswerSource), replicas: Int?) {

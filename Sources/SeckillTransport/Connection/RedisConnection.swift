@@ -118,6 +118,7 @@ final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Se
 
     /// ``send(_:deadline:)`` for `command` completed by `arguments`, encoded straight into the
     /// output buffer (see ``RESPCommand/encode(appending:into:)``).
+    @inline(__always)
     func send(_ command: RESPCommand, appending arguments: [String], deadline: UInt64) async throws -> RESPValue {
         let call = calls.add(1, ordering: .relaxed).newValue
         return try await withTaskCancellationHandler {
