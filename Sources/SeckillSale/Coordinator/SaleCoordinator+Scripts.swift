@@ -11,16 +11,19 @@ extension SaleCoordinator {
     /// attempt (retried after the policy's pause, reported with its unknown outcome).
     @inline(__always)
     func runPurchase(_ call: PurchaseCall, arguments: [String], request: String) async throws(SaleError) -> (
-        answer: String, replicas: Int?
+        answer: [UInt8], replicas: Int?
     ) {
         let deadline = ContinuousClock.now + options.callDeadline
         var failed: RedisError?
         if options.durabilityReplicas == 0, let prefix = call.prefix, prefix.sha == knownSHA(.purchase) {
             do {
                 let reply = try await client.executeOnce(prefix.command, appending: arguments, slot: call.slot, deadline: deadline)
-                if reply.errorMessage == nil {
-                    guard let text = reply.string else { throw unexpected("\(reply)", from: .purchase) }
-                    return (text, nil)
+                // The answer's bytes are read in place: no String is made of them.
+                switch reply {
+                case .bulkString(let bytes): return (bytes, nil)
+                case .simpleString(let text): return (Array(text.utf8), nil)
+                case _ where reply.errorMessage != nil: break
+                default: throw unexpected("\(reply)", from: .purchase)
                 }
             } catch let error as RedisError {
                 failed = error
@@ -30,9 +33,10 @@ extension SaleCoordinator {
                 throw SaleError(code: .redis, message: "purchase: \(error)")
             }
         }
-        return try await run(
+        let (answer, replicas) = try await run(
             .purchase, keys: call.keys, arguments: arguments, retryUnknownOutcome: true, requestID: request, durable: true,
             slot: call.slot, prefix: call.prefix, deadline: deadline, failedAttempt: failed)
+        return (Array(answer.utf8), replicas)
     }
 
     /// Runs `script` on the node owning `keys[0]`, reloading it on `NOSCRIPT` and retrying

@@ -409,15 +409,19 @@ public final class SaleCoordinator: Sendable {
         _ call: PurchaseCall, item: String, user: String, quantity: Int, request: String
     ) async throws(SaleError) -> (answer: (result: PurchaseResult, source: AnswerSource), replicas: Int?) {
         let arguments = purchaseArguments(user: user, quantity: quantity, request: request)
-        var call = call
-        var reply = try await runPurchase(call, arguments: arguments, request: request)
-        if reply.answer == "D" && !call.due {
-            call = try purchaseCalls.call(for: item, sha: knownSHA(.purchase), due: true)
-            reply = try await run(
-                .purchase, keys: call.keys, arguments: arguments, retryUnknownOutcome: true, requestID: request, durable: true,
-                slot: call.slot, prefix: call.prefix)
+        var (answer, replicas) = try await runPurchase(call, arguments: arguments, request: request)
+        if answer.count == 1 && answer[0] == UInt8(ascii: "D") && !call.due {
+            let dueCall = try purchaseCalls.call(for: item, sha: knownSHA(.purchase), due: true)
+            let reply = try await run(
+                .purchase, keys: dueCall.keys, arguments: arguments, retryUnknownOutcome: true, requestID: request, durable: true,
+                slot: dueCall.slot, prefix: dueCall.prefix)
+            answer = Array(reply.answer.utf8)
+            replicas = reply.replicas
         }
-        return (try parsePurchase(reply.answer), reply.replicas)
+        guard let parsed = answer.withUnsafeBufferPointer(Self.parseAnswer) else {
+            throw unexpected(String(decoding: answer, as: UTF8.self), from: .purchase)
+        }
+        return (parsed, replicas)
     }
 
     /// Where a purchase script's answer came from.
