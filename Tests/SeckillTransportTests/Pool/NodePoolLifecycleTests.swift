@@ -33,6 +33,12 @@ struct NodePoolLifecycleTests {
         }
     }
 
+    /// Whether a connection named `name` is blocked in the server on a `BLPOP`.
+    static func blocking(_ server: RedisServer, named name: String) throws -> Bool {
+        let list = try AdminConnection.command(port: server.port, ["CLIENT", "LIST", "TYPE", "normal"]).string ?? ""
+        return list.split(separator: "\n").contains { $0.contains(" name=\(name) ") && $0.contains(" cmd=blpop ") }
+    }
+
     /// Polls until `condition` holds (something the test started on a server brings it about).
     static func until(_ condition: () -> Bool) async throws {
         while !condition() { try await Task.sleep(for: .milliseconds(1)) }
@@ -77,7 +83,10 @@ struct NodePoolLifecycleTests {
         defer { pool.close() }
         // Blocks until the connection goes.
         let stuck = Task { try await pool.request(RESPCommand("BLPOP", "never-pushed-\(UUID().uuidString)", "0")) }
-        try await Self.until { pool.inFlight == 1 }
+        // On the wire and blocking in the server (the pool counts it in flight already while
+        // its connection is still being opened, when shutdown would refuse it unsent).
+        try await Self.until { (try? Self.blocking(server, named: name)) == true }
+        #expect(pool.inFlight == 1)
         await pool.shutdown(timeout: .milliseconds(50))
         let result = await stuck.result
         guard case .failure(let error as RedisError) = result else {
