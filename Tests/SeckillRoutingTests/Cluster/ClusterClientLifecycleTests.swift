@@ -81,7 +81,7 @@ struct ClusterClientLifecycleTests {
         // Both calls block the server side for 300 ms, then answer nil.
         let slowA = Task { try await client.send(RESPCommand("BLPOP", onA, "0.3"), key: onA) }
         let slowB = Task { try await client.send(RESPCommand("BLPOP", onB, "0.3"), key: onB) }
-        try await Self.until { client.pool(named: "node-a")?.inFlight == 1 && client.pool(named: "node-b")?.inFlight == 1 }
+        try await Self.until { (try? Self.blockedClients(a)) == 1 && (try? Self.blockedClients(b)) == 1 }
 
         await client.shutdown(timeout: .seconds(60))
         #expect(try await slowA.value.errorMessage == nil)
@@ -112,7 +112,9 @@ struct ClusterClientLifecycleTests {
         let onA = Self.key(on: "node-a", of: client)
         // Blocks until its connection goes.
         let stuck = Task { try await client.send(RESPCommand("BLPOP", onA, "0"), key: onA) }
-        try await Self.until { client.pool(named: "node-a")?.inFlight == 1 }
+        // Blocking in the server, so on the wire (the pool counts it in flight already while
+        // its connection is still being opened, when shutdown would refuse it unsent).
+        try await Self.until { (try? Self.blockedClients(a)) == 1 }
         await client.shutdown(timeout: .milliseconds(50))
         let result = await stuck.result
         guard case .failure(let error as RedisError) = result else {

@@ -55,7 +55,7 @@ struct NodePoolLifecycleTests {
         _ = try await pool.send(RESPCommand("PING"))
         // Blocks the server side for 300 ms, then answers nil.
         let slow = Task { try await pool.request(RESPCommand("BLPOP", "never-pushed-\(UUID().uuidString)", "0.3")) }
-        try await Self.until { pool.inFlight == 1 }
+        try await Self.until { (try? Self.blocking(server, named: name)) == true }
 
         await pool.shutdown(timeout: .seconds(30))
         // Had shutdown closed the connection at once, the call would have failed.
