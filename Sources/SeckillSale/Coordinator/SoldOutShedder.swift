@@ -38,7 +38,8 @@ import Synchronization
 ///   more round trip, never a wrong answer. The probe's answer is matched by the probe's own
 ///   id instead, so forgets of other items do not disturb items already shed.
 /// - **Cost.** For an item not being shed, ``admit(_:)`` takes one lock and one dictionary
-///   lookup and reads no clock; recording an answer other than sold out costs the same. The
+///   lookup (none while no item is shed) and reads no clock; recording an answer other than
+///   sold out costs the same. The
 ///   clock is read only for items being shed and for sold-out answers.
 /// - **Memory.** At most one entry per item, none per attempt: a ticket is a value the caller
 ///   holds. An entry past its bound is dropped by the item's next purchase or ``forget(_:)``.
@@ -96,7 +97,8 @@ package final class SoldOutShedder: Sendable {
     ///   outcome with (``record(_:soldOut:ticket:)`` or ``abandon(_:ticket:)``).
     package func admit(_ item: String) -> Admission {
         state.withLock { state in
-            guard let entry = state.entries[item] else {
+            // While nothing is shed (the sale's busy start), no item id is hashed.
+            guard !state.entries.isEmpty, let entry = state.entries[item] else {
                 return .send(Ticket(generation: state.generation, probe: 0))
             }
             let age = now() - entry.confirmedAt
