@@ -282,6 +282,51 @@ struct PoolStateTests {
         #expect(pool.waitingCount == 3)
     }
 
+    // MARK: Fast path
+
+    @Test("the fast path grants a permit with an open connection, and changes nothing when the caller would wait or connect")
+    func fastPath() throws {
+        var pool = state(connections: 2, maxInFlight: 2)
+        // No connection yet: nil, and no slot was marked connecting (the slow path connects).
+        let none = pool.acquireOpenConnection(now: 0, fill: .always)
+        #expect(none == nil)
+        #expect(pool.inFlight == 0)
+        #expect(!pool.isConnecting)
+        guard case .connect(let slot) = pool.chooseConnection(now: 0, fill: .never) else {
+            Issue.record("expected a connect")
+            return
+        }
+        let open = FakeConnection()
+        _ = pool.finishConnecting(slot: slot, result: .success(open), now: 0)
+
+        // Open and idle: granted on it; with .always the empty slot is handed out to fill.
+        let granted = pool.acquireOpenConnection(now: 0, fill: .always)
+        let first = try #require(granted)
+        #expect(first.connection === open)
+        let filling = try #require(first.fillSlot)
+        #expect(pool.inFlight == 1)
+        _ = pool.finishConnecting(
+            slot: filling, result: .failure(RedisError(code: .connectFailed, delivery: .notSent, node: "n", message: "x")), now: 0)
+
+        // Permits gone: nil, nothing counted; queued callers keep the fast path off.
+        let second = pool.acquireOpenConnection(now: 0, fill: .never)
+        #expect(second?.connection === open)
+        let third = pool.acquireOpenConnection(now: 0, fill: .never)
+        #expect(third == nil)
+        #expect(pool.inFlight == 2)
+        #expect(pool.acquire(1, now: 0) == .wait)
+        #expect(pool.enqueueWaiter(count: 1, now: 0, continuation: 1) == nil)
+        #expect(pool.release(1, now: ms(1)).map(\.continuation) == [1])
+        #expect(pool.inFlight == 2)
+
+        // A closed connection is not handed out: the slow path replaces it.
+        _ = pool.release(2, now: ms(2))
+        open.isClosed = true
+        let afterClose = pool.acquireOpenConnection(now: ms(2), fill: .never)
+        #expect(afterClose == nil)
+        #expect(pool.inFlight == 0)
+    }
+
     // MARK: Close
 
     @Test("close hands back every waiter, connection and connect waiter, then refuses everything")
