@@ -224,7 +224,11 @@ public struct SaleRunner: Sendable {
             rest /= 10
         }
         return String(unsafeUninitializedCapacity: 5 + digits) { buffer in
-            for (index, byte) in "user-".utf8.enumerated() { buffer[index] = byte }
+            buffer[0] = UInt8(ascii: "u")
+            buffer[1] = UInt8(ascii: "s")
+            buffer[2] = UInt8(ascii: "e")
+            buffer[3] = UInt8(ascii: "r")
+            buffer[4] = UInt8(ascii: "-")
             var value = number
             for index in stride(from: 4 + digits, through: 5, by: -1) {
                 buffer[index] = UInt8(ascii: "0") + UInt8(value % 10)
