@@ -16,8 +16,10 @@ import Synchronization
 /// (one call) or ``execute(_:deadline:)`` (many calls, grouped by node and pipelined, each
 /// call that meets a redirect handed back to the single-call path), so redirects
 /// (`MOVED`, `ASK`), waits (`TRYAGAIN`, `CLUSTERDOWN`, ...) and retries are decided in one
-/// place. Commands addressed to a node rather than a key go through
-/// ``execute(_:on:)`` over ``nodes`` (e.g. ``keys(matching:type:)``).
+/// place. The purchase hot path makes its first attempt with
+/// ``executeOnce(_:appending:slot:deadline:)`` (the node the map names, nothing followed) and
+/// hands any error reply or failure to that same path. Commands addressed to a node rather
+/// than a key go through ``execute(_:on:)`` over ``nodes`` (e.g. ``keys(matching:type:)``).
 ///
 /// Lifecycle: ``run()`` owns the background work (periodic refreshes, refreshes asked for,
 /// reconnects) while it runs; the client works without it too (see ``run()``).
