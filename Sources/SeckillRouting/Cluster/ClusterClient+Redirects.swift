@@ -58,7 +58,8 @@ extension ClusterClient {
     /// are still decided in one place; this only spares the common case the routing loop.
     ///
     /// - Returns: The reply, error replies included (counted in the node's metrics).
-    /// - Throws: ``RedisError`` for a transport failure (counted too).
+    /// - Throws: ``RedisError`` for a transport failure (counted too; a node that cannot be
+    ///   reached also starts a topology refresh in cluster mode, as on the routing path).
     public func executeOnce(
         _ prefix: RESPCommand, appending arguments: [String], slot: HashSlot, deadline: ContinuousClock.Instant
     ) async throws -> RESPValue {
@@ -72,6 +73,9 @@ extension ClusterClient {
         } catch let error as RedisError {
             counters.commands(1, nanoseconds: MonotonicClock.now() &- started)
             counters.error(code: "\(error.code)")
+            // As on the routing path: a node that cannot be reached starts a topology refresh
+            // at once (cluster mode), so the caller's retry can follow a failover.
+            if Self.unreachable(error) { await refreshSoon(before: deadline) }
             throw error
         }
         counters.commands(1, nanoseconds: MonotonicClock.now() &- started)
