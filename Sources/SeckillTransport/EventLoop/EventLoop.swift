@@ -198,7 +198,8 @@ final class EventLoop: @unchecked Sendable {
     /// the node is short of work: it starts on the first commands while the loop still runs
     /// the callers behind them, instead of the two taking turns (which at low concurrency
     /// costs a third of the throughput). A node with a backlog written already gets the rest
-    /// at the end of the pass, in one write rather than several.
+    /// at the end of the pass (or every ``jobsPerForcedFlush`` jobs of a long one), in one
+    /// write rather than several.
     private func runJobs() {
         swap(&localJobs, &runningJobs)
         let executor = asUnownedTaskExecutor()
@@ -206,9 +207,15 @@ final class EventLoop: @unchecked Sendable {
         for job in runningJobs {
             job.runSynchronously(on: executor)
             sinceFlush += 1
-            if sinceFlush == Self.jobsPerFlush {
-                sinceFlush = 0
-                for flushable in flushables { flushable.flushIfPeerIsShort() }
+            if sinceFlush % Self.jobsPerFlush == 0 {
+                // However large the node's backlog, a long pass writes now and then: the
+                // backlog may run out before the pass ends.
+                if sinceFlush == Self.jobsPerForcedFlush {
+                    sinceFlush = 0
+                    for flushable in flushables { flushable.flushIfNeeded() }
+                } else {
+                    for flushable in flushables { flushable.flushIfPeerIsShort() }
+                }
             }
         }
         runningJobs.removeAll(keepingCapacity: true)
@@ -216,6 +223,9 @@ final class EventLoop: @unchecked Sendable {
 
     /// Jobs run between two write passes while callers run on the loop.
     static let jobsPerFlush = 16
+
+    /// Jobs after which a pass writes whatever its callers queued, backlog or not.
+    static let jobsPerForcedFlush = 128
 
     /// Whether the caller runs on the loop thread.
     var inLoopThread: Bool { threadID.load(ordering: .acquiring) == UInt(pthread_self()) }
