@@ -143,6 +143,14 @@ public struct RESPCommand: Sendable, Hashable {
         }
     }
 
+    /// This command followed by `arguments`, as a command of its own (for the rare paths that
+    /// need one; the hot path writes the two with ``encode(appending:into:)``).
+    public func appending(_ arguments: [String]) -> RESPCommand {
+        var command = self
+        for argument in arguments { command.append(argument) }
+        return command
+    }
+
     /// The number of bytes ``encode(into:)`` appends, so callers can reserve space or account for it.
     public var encodedByteCount: Int {
         1 + ASCII.decimalByteCount(Int64(argumentCount)) + 2 + body.count

@@ -80,7 +80,7 @@ extension ClusterClient {
         }
         counters.commands(1, nanoseconds: MonotonicClock.now() &- started)
         if let message = reply.errorMessage {
-            counters.error(code: RedisError.server(message, node: routes.nodes[index].name).serverCode ?? "ERR")
+            counters.error(code: RedisError.serverCode(of: message) ?? "ERR")
         }
         return reply
     }
@@ -106,10 +106,7 @@ extension ClusterClient {
         var list: [RESPCommand] {
             switch self {
             case .one(let command): [command]
-            case .appended(let prefix, let arguments):
-                [
-                    arguments.reduce(into: prefix) { command, argument in command.append(argument) }
-                ]
+            case .appended(let prefix, let arguments): [prefix.appending(arguments)]
             case .many(let commands): commands
             }
         }
@@ -200,7 +197,7 @@ extension ClusterClient {
             }
             asking = nil
             guard let message = replies.first.errorMessage else { return (node, replies) }
-            counters.error(code: RedisError.server(message, node: node.name).serverCode ?? "ERR")
+            counters.error(code: RedisError.serverCode(of: message) ?? "ERR")
             let words = message.split(separator: " ")
             switch words.first.map(String.init) {
             case "MOVED", "ASK":

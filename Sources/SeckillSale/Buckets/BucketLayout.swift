@@ -123,11 +123,7 @@ public struct BucketLayout: Sendable, Hashable {
 extension ItemKeys {
     /// The keys of one bucket of `item`, under the hash tag `tag` (see ``BucketLayout``).
     init(item: String, bucketTag tag: String) {
-        self.item = item
-        meta = "seckill:b:{\(tag)}"
-        buyers = meta + ":buyers"
-        orders = meta + ":orders"
-        requests = meta + ":requests"
+        self.init(item: item, meta: "seckill:b:{\(tag)}")
     }
 
     /// A bucket's transfers hash: transfer id -> `out|n|target` (taken here, `done|n|target`

@@ -18,21 +18,20 @@ extension SaleCoordinator {
         // A prefix made with a SHA the node has since lost answers NOSCRIPT, which the loop
         // below handles like any other error reply: no need to check the SHA again here.
         if options.durabilityReplicas == 0, let prefix = call.prefix {
+            var reply: RESPValue?
             do {
-                let reply = try await client.executeOnce(prefix.command, appending: arguments, slot: call.slot, deadline: deadline)
-                // The answer's bytes are read in place: no String is made of them.
-                switch reply {
-                case .bulkString(let bytes): return (bytes, nil)
-                case .simpleString(let text): return (Array(text.utf8), nil)
-                case _ where reply.errorMessage != nil: break
-                default: throw unexpected("\(reply)", from: .purchase)
-                }
+                reply = try await client.executeOnce(prefix.command, appending: arguments, slot: call.slot, deadline: deadline)
             } catch let error as RedisError {
                 failed = error
-            } catch let error as SaleError {
-                throw error
             } catch {
                 throw SaleError(code: .redis, message: "purchase: \(error)")
+            }
+            // The answer's bytes are read in place: no String is made of them.
+            switch reply {
+            case .bulkString(let bytes)?: return (bytes, nil)
+            case .simpleString(let text)?: return (Array(text.utf8), nil)
+            case let other? where other.errorMessage == nil: throw unexpected("\(other)", from: .purchase)
+            default: break  // An error reply or a failure: the loop below decides.
             }
         }
         let (answer, replicas) = try await run(
@@ -111,8 +110,7 @@ extension SaleCoordinator {
                     // replicas that have everything this connection wrote so far.
                     let waitCommand = RESPCommand(
                         "WAIT", String(options.durabilityReplicas), String(max(1, options.durabilityTimeout.milliseconds)))
-                    let whole = appended.reduce(into: command) { command, argument in command.append(argument) }
-                    let replies = try await client.execute([whole, waitCommand], slot: slot, deadline: deadline)
+                    let replies = try await client.execute([command.appending(appended), waitCommand], slot: slot, deadline: deadline)
                     reply = replies[0]
                     acknowledged = replies[1].int.map(Int.init)
                 } else if appended.isEmpty {

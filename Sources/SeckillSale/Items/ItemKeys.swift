@@ -38,8 +38,13 @@ public struct ItemKeys: Sendable, Hashable {
 
     /// The keys of `item`; the id must already be valid (see ``SaleInput/validateItem(_:)``).
     public init(item: String) {
+        self.init(item: item, meta: "seckill:{\(item)}")
+    }
+
+    /// The keys of `item` whose hash is `meta`: the others are named after it.
+    init(item: String, meta: String) {
         self.item = item
-        meta = "seckill:{\(item)}"
+        self.meta = meta
         buyers = meta + ":buyers"
         orders = meta + ":orders"
         requests = meta + ":requests"

@@ -126,7 +126,7 @@ final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Se
         return try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { continuation in
                 let refused = enqueue(count: 1, deadline: deadline, call: call, sinks: { _ in .single(continuation) }) { output, _ in
-                    if arguments.isEmpty { command.encode(into: &output) } else { command.encode(appending: arguments, into: &output) }
+                    command.encode(appending: arguments, into: &output)
                 }
                 if let refused { continuation.resume(throwing: refused) }
             }

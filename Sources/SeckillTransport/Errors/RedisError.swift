@@ -88,11 +88,15 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
 
     /// An error reply from the server; `line` is the reply text after `-`.
     public static func server(_ line: String, node: String) -> RedisError {
+        RedisError(code: .serverError, delivery: .replied, node: node, serverCode: serverCode(of: line), message: line)
+    }
+
+    /// The code an error reply starts with (`MOVED`, `NOSCRIPT`, `ERR`), nil when its first
+    /// word is not one (all capitals and underscores).
+    public static func serverCode(of line: String) -> String? {
         let code = line.prefix { $0 != " " }
         let isCode = !code.isEmpty && code.allSatisfy { $0.isUppercase || $0 == "_" }
-        return RedisError(
-            code: .serverError, delivery: .replied, node: node,
-            serverCode: isCode ? String(code) : nil, message: line)
+        return isCode ? String(code) : nil
     }
 
     /// True for an error reply from the server.

@@ -141,11 +141,9 @@ public final class NodePool: Sendable {
     ) async throws -> RESPValue {
         let running = work.isRunning
         if let (connection, fillSlot) = state.withLock({ $0.acquireOpenConnection(now: now, fill: running ? .always : .whenBusy) }) {
-            if let fillSlot {
-                // Without run() the caller opens the slot itself, as on the general path: its
-                // connection is busy, and the calls after it will have the new one.
-                if running { fillInBackground(slot: fillSlot) } else { await establish(slot: fillSlot) }
-            }
+            // Without run() the caller opens the slot itself: its connection is busy, and the
+            // calls after it will have the new one.
+            if let fillSlot { _ = await openBeside(slot: fillSlot, policy: running ? .always : .whenBusy) }
             let deadline = now &+ MonotonicClock.nanoseconds(attemptTimeout(within: limit))
             let reply: RESPValue
             do {
@@ -176,12 +174,21 @@ public final class NodePool: Sendable {
         }
     }
 
-    /// Starts opening the empty `slot` beside the connection a caller was given, in ``work``;
-    /// when nobody runs it any more the slot waits for the next caller that needs it.
-    private func fillInBackground(slot: Int) {
-        if work.submit({ [self] in await establish(slot: slot) }) { return }
-        let waiters = state.withLock { $0.abandonConnecting(slot: slot) }
-        for waiter in waiters { waiter.resume() }
+    /// Opens the empty `slot` that ``PoolState/chooseConnection(now:waitedForAttempt:fill:)``
+    /// handed out beside a connection: in ``work`` while someone runs it; otherwise, with
+    /// `policy` ``PoolState/Fill/always`` (run() ended in between), the slot waits for the
+    /// next caller that needs it, and with any other policy the caller opens it now.
+    ///
+    /// - Returns: Whether the caller opened it itself.
+    private func openBeside(slot: Int, policy: State.Fill) async -> Bool {
+        if work.submit({ [self] in await establish(slot: slot) }) { return false }
+        if policy == .always {
+            let waiters = state.withLock { $0.abandonConnecting(slot: slot) }
+            for waiter in waiters { waiter.resume() }
+            return false
+        }
+        await establish(slot: slot)
+        return true
     }
 
     /// How long one attempt waits for its reply: the smaller of the command timeout and the
@@ -364,15 +371,7 @@ public final class NodePool: Sendable {
             let decision = state.withLock { $0.chooseConnection(now: now, waitedForAttempt: waited, fill: fill) }
             switch decision {
             case .use(let connection, let fillSlot):
-                guard let fillSlot else { return connection }
-                if work.submit({ [self] in await establish(slot: fillSlot) }) { return connection }
-                if fill == .always {
-                    // run() ended in between: the slot waits for the next caller that needs it.
-                    let waiters = state.withLock { $0.abandonConnecting(slot: fillSlot) }
-                    for waiter in waiters { waiter.resume() }
-                    return connection
-                }
-                await establish(slot: fillSlot)
+                guard let fillSlot, await openBeside(slot: fillSlot, policy: fill) else { return connection }
                 opened = true
                 continue
             case .connect(let slot):
