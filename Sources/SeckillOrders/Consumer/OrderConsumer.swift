@@ -48,15 +48,21 @@ public actor OrderConsumer {
     /// Runs passes until the task is cancelled, waiting ``OrderConsumerOptions/pollInterval``
     /// after a pass that read nothing or failed (a failed pass is logged and retried).
     ///
+    /// A pass the cancellation interrupts ends with what it did; its reads and acknowledgements
+    /// cut short are not failures of their streams (entries read and not acknowledged come again
+    /// at the next start, and the sink takes them once).
+    ///
     /// - Parameter onPass: Called after every pass that did not fail, with its report.
     public func run(onPass: @Sendable (DrainReport) -> Void = { _ in }) async {
         while !Task.isCancelled {
             var idle = true
             do {
-                let report = try await drainOnce()
+                var report = try await drainOnce()
+                if Task.isCancelled { report.failures.removeAll() }
                 onPass(report)
                 idle = report.entriesRead == 0 || !report.failures.isEmpty
             } catch {
+                if Task.isCancelled { break }
                 client.logger.log(.warning, "order hand-off pass failed", ["error": "\(error)", "group": options.group])
             }
             if idle { try? await Task.sleep(for: options.pollInterval) }

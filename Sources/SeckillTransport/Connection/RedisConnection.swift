@@ -128,7 +128,7 @@ final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Se
                 let refused = enqueue(count: 1, deadline: deadline, call: call, sinks: { _ in .single(continuation) }) { output, _ in
                     command.encode(appending: arguments, into: &output)
                 }
-                if let refused { continuation.resume(throwing: refused) }
+                if let refused { continuation.resume(throwing: refused) } else { cancelIfLate(call: call) }
             }
         } onCancel: {
             cancel(call: call)
@@ -148,11 +148,21 @@ final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Se
                 }
                 if let error = refused {
                     continuation.resume(throwing: error)
+                } else {
+                    cancelIfLate(call: call)
                 }
             }
         } onCancel: {
             cancel(call: call)
         }
+    }
+
+    /// Cancels `call` again when its task was cancelled before its commands were queued: the
+    /// handler's cancellation may have reached the loop first and found nothing to cancel, and
+    /// the call would otherwise wait out its deadline. The loop runs this one after the queueing.
+    @inline(__always)
+    private func cancelIfLate(call: UInt64) {
+        if Task.isCancelled { cancel(call: call) }
     }
 
     /// Fails the caller of `call` with `cancelled` and drops its replies when they come; on

@@ -2,6 +2,7 @@ import Foundation
 import SeckillOrders
 import SeckillRESP
 import SeckillSale
+import SeckillTestSupport
 import Testing
 
 @Suite("OrderConsumer", .timeLimit(.minutes(1)))
@@ -215,6 +216,33 @@ struct OrderConsumerTests {
         await task.value
     }
 
+    @Test("a pass cut short by cancellation reports what it did and no failure; the database keeps each order once")
+    func cancelledMidPass() async throws {
+        let cluster = try await OrdersCluster.start(nodes: 1)
+        let item = cluster.item("stop")
+        _ = try await cluster.coordinator.publish(item, stock: 10)
+        let order = try await cluster.buy(item, "a")
+        let sink = CancelWaitingSink(inner: try cluster.database())
+        let consumer = try cluster.consumer(sink)
+        let reports = Locked<[DrainReport]>([])
+        let task = Task { await consumer.run { report in reports.withLock { $0.append(report) } } }
+        try await waitFor { sink.entered.value }
+        task.cancel()
+        await task.value
+
+        let seen = reports.withLock { $0 }
+        #expect(seen.count == 1)
+        #expect(seen.first?.sink.inserted == 1)
+        #expect(seen.first?.failures == [], "the acknowledgement cut short is not a stream failure")
+        // The acknowledgement's outcome is unknown (it may have been written before the
+        // cancellation reached it): the next drain reads the entry again or not, and the
+        // database keeps its one row either way.
+        let again = try await cluster.consumer(sink.inner).drain()
+        #expect(again.entriesRead <= 1)
+        #expect(again.sink.inserted == 0 && again.sink.unchanged == again.entriesRead)
+        #expect(try sink.inner.orders().map(\.order) == [order])
+    }
+
     /// Polls `condition` every 20 ms for up to 10 s.
     func waitFor(_ condition: () throws -> Bool, sourceLocation: SourceLocation = #_sourceLocation) async throws {
         for _ in 0..<500 {
@@ -244,5 +272,19 @@ struct CommitThenFailSink: OrderSink {
     func commit(_ events: [OrderEvent]) async throws -> OrderSinkResult {
         _ = try await inner.commit(events)
         throw Crash()
+    }
+}
+
+/// Commits, then holds the pass until its task is cancelled (a SIGTERM in the middle of a
+/// pass): the acknowledgements after it run in a cancelled task.
+struct CancelWaitingSink: OrderSink {
+    let inner: SQLiteOrderSink
+    let entered = Locked(false)
+
+    func commit(_ events: [OrderEvent]) async throws -> OrderSinkResult {
+        let result = try await inner.commit(events)
+        entered.withLock { $0 = true }
+        while !Task.isCancelled { try? await Task.sleep(for: .milliseconds(5)) }
+        return result
     }
 }
