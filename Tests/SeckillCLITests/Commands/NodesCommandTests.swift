@@ -86,7 +86,9 @@ struct NodesCommandTests {
         #expect(run.status == 1)
         let row = try #require(run.stdoutLines.first { $0.hasPrefix("node-c ") })
         #expect(row.contains("UNREACHABLE"))
-        #expect(row.contains("refused"))
+        // The reason the socket gave: refused, or (rarely, a port the kernel handed to
+        // another socket of the machine in between) reset.
+        #expect(row.contains("refused") || row.contains("reset"), "\(row)")
         #expect(run.stdoutLines.filter { $0.contains(" reachable ") }.count == 2)
         #expect(run.stderrLines.count == 1)
     }
