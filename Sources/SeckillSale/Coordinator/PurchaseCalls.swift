@@ -16,23 +16,32 @@ final class PurchaseCall: Sendable {
     let slot: HashSlot
     /// `EVALSHA sha 4 KEYS...` for the script SHA it was made with; nil while none was known.
     let prefix: ScriptPrefix?
+    /// The coordinator's ``SaleCoordinator/shaVersion`` when it was made (0 when unknown).
+    let shaVersion: Int
     /// Whether the keys name the item's deadlines set (the item has a payment deadline).
     var due: Bool { keys.count == 5 }
 
-    init(keys: [String], slot: HashSlot, prefix: ScriptPrefix?) {
+    init(keys: [String], slot: HashSlot, prefix: ScriptPrefix?, shaVersion: Int = 0) {
         self.keys = keys
         self.slot = slot
         self.prefix = prefix
+        self.shaVersion = shaVersion
     }
 }
 
 /// A script command's name, SHA and keys, encoded; a call's arguments are appended to it as
-/// it is written (``SeckillRESP/RESPCommand/encode(appending:into:)``).
-struct ScriptPrefix: Sendable {
+/// it is written (``SeckillRESP/RESPCommand/encode(appending:into:)``). A class: a purchase
+/// reads it with one reference count, not one per SHA and command buffer.
+final class ScriptPrefix: Sendable {
     /// The SHA the prefix names.
     let sha: String
     /// `EVALSHA sha numkeys KEYS...`.
     let command: RESPCommand
+
+    init(sha: String, command: RESPCommand) {
+        self.sha = sha
+        self.command = command
+    }
 }
 
 /// The purchase calls of the items bought recently, by item id. Bounded: when it holds
@@ -56,17 +65,29 @@ final class PurchaseCalls: Sendable {
         return try call(for: item, sha: sha, due: cached?.due ?? false)
     }
 
+    /// ``call(for:sha:)`` on the purchase path: a cached call made at the coordinator's
+    /// current `shaVersion` (nonzero) is current without reading or comparing the SHA.
+    @inline(__always)
+    func call(for item: String, shaVersion: Int, sha: @autoclosure () -> String?) throws(SaleError) -> PurchaseCall {
+        let cached = entries.withLock { $0[item] }
+        if let cached, shaVersion != 0, cached.shaVersion == shaVersion {
+            return cached
+        }
+        let sha = sha()
+        return try call(for: item, sha: sha, due: cached?.due ?? false, shaVersion: sha == nil ? 0 : shaVersion)
+    }
+
     /// The call of `item` naming its deadlines set (`due`) or not, remembered for the next
     /// purchases: the purchase script answers `D` when an item with a payment deadline was
     /// called without it, and the coordinator then switches the item to this one.
-    func call(for item: String, sha: String?, due: Bool) throws(SaleError) -> PurchaseCall {
+    func call(for item: String, sha: String?, due: Bool, shaVersion: Int = 0) throws(SaleError) -> PurchaseCall {
         try SaleInput.validateItem(item)
         let keys = ItemKeys(item: item)
         let list = keys.purchaseKeys(due: due)
         let prefix = sha.map { sha in
             ScriptPrefix(sha: sha, command: SaleCoordinator.scriptCommand("EVALSHA", sha, keys: list, arguments: []))
         }
-        let entry = PurchaseCall(keys: list, slot: HashSlot(key: keys.meta), prefix: prefix)
+        let entry = PurchaseCall(keys: list, slot: HashSlot(key: keys.meta), prefix: prefix, shaVersion: shaVersion)
         entries.withLock { entries in
             if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
             entries[item] = entry

@@ -1,6 +1,13 @@
 extension SaleCoordinator {
     func knownSHA(_ script: SaleScript) -> String? { shaStore.withLock { $0[script.index] } }
-    func remember(_ script: SaleScript, sha: String) { shaStore.withLock { $0[script.index] = sha } }
+    func remember(_ script: SaleScript, sha: String) {
+        let changed = shaStore.withLock { store in
+            defer { store[script.index] = sha }
+            return store[script.index] != sha
+        }
+        // A reload after NOSCRIPT learns the same SHA again: cached calls stay current.
+        if changed { shaVersion.add(1, ordering: .releasing) }
+    }
 }
 
 extension SaleScript {

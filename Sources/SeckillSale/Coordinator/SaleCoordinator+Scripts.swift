@@ -13,14 +13,20 @@ extension SaleCoordinator {
     func runPurchase(_ call: PurchaseCall, arguments: [String], request: String) async throws(SaleError) -> (
         answer: [UInt8], replicas: Int?
     ) {
-        let deadline = ContinuousClock.now + options.callDeadline
+        // One clock read for the first attempt; the deadline on the clock the retry loop
+        // uses is derived from it only when that loop runs.
+        let started = MonotonicClock.now()
+        var deadline: ContinuousClock.Instant {
+            .now + options.callDeadline - .nanoseconds(Int64(clamping: MonotonicClock.now() &- started))
+        }
         var failed: RedisError?
         // A prefix made with a SHA the node has since lost answers NOSCRIPT, which the loop
         // below handles like any other error reply: no need to check the SHA again here.
         if options.durabilityReplicas == 0, let prefix = call.prefix {
             var reply: RESPValue?
             do {
-                reply = try await client.executeOnce(prefix.command, appending: arguments, slot: call.slot, deadline: deadline)
+                reply = try await client.executeOnce(
+                    prefix.command, appending: arguments, slot: call.slot, startedAt: started, within: options.callDeadline)
             } catch let error as RedisError {
                 failed = error
             } catch {

@@ -35,6 +35,9 @@ public final class SaleCoordinator: Sendable {
     /// Retry and record settings.
     public let options: SaleOptions
     let shaStore = Mutex<[String?]>(Array(repeating: nil, count: SaleScript.allCases.count))
+    /// Bumped whenever a SHA is learned: a purchase's cached call made since is still current,
+    /// and checking that costs one atomic read instead of a lock and a SHA comparison.
+    let shaVersion = Atomic<Int>(0)
     /// The prepared purchase calls of recently bought items.
     let purchaseCalls = PurchaseCalls()
     let shedder: SoldOutShedder?
@@ -226,7 +229,7 @@ public final class SaleCoordinator: Sendable {
     @inline(__always)
     private func attemptPurchase(_ item: String, user: String, quantity: Int, requestID: String?) async throws(SaleError) -> PurchaseReceipt
     {
-        let call = try purchaseCalls.call(for: item, sha: knownSHA(.purchase))
+        let call = try purchaseCalls.call(for: item, shaVersion: shaVersion.load(ordering: .acquiring), sha: knownSHA(.purchase))
         let request = try validatedPurchase(user: user, quantity: quantity, requestID: requestID)
         // Only purchases without a caller's request id are shed: an explicit id always gets
         // the answer Redis recorded for it.
