@@ -16,7 +16,7 @@ struct ExecuteOnceTests {
         let client = try ClusterClientLifecycleTests.staticClient(a, b)
         defer { client.close() }
         let key = ClusterClientLifecycleTests.key(on: "node-a", of: client)
-        let deadline = ContinuousClock.now + .seconds(5)
+        let deadline = ContinuousClock.now + .seconds(30)
 
         let set = try await client.executeOnce(
             RESPCommand("SET", key), appending: ["v a l", "PX", "60000"], slot: HashSlot(key: key), deadline: deadline)
@@ -42,7 +42,7 @@ struct ExecuteOnceTests {
         defer { client.close() }
         let key = ClusterClientLifecycleTests.key(on: "node-a", of: client)
         let slot = HashSlot(key: key)
-        let deadline = ContinuousClock.now + .seconds(5)
+        let deadline = ContinuousClock.now + .seconds(30)
         _ = try await client.executeOnce(RESPCommand("SET", key), appending: ["first"], slot: slot, deadline: deadline)
 
         let nodeB = try #require(client.nodes.first { $0.name == "node-b" })
