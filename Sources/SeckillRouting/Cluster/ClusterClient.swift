@@ -154,6 +154,9 @@ public final class ClusterClient: Sendable {
     /// Whether ``run()`` is running (and takes the client's background work).
     public var isRunning: Bool { work.isRunning }
 
+    /// Whether ``shutdown(timeout:)`` or ``close()`` was called: new calls are refused.
+    package var isShutDown: Bool { state.withLock { $0.shutDown } }
+
     /// How many topology refreshes have completed.
     public var refreshCount: Int { state.withLock { $0.refreshes } }
 

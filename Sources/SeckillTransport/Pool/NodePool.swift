@@ -228,6 +228,12 @@ public final class NodePool: Sendable {
     /// Commands currently in flight on this node.
     public var inFlight: Int { state.withLock { $0.inFlight } }
 
+    /// Callers queued for a permit.
+    package var waiting: Int { state.withLock { $0.waitingCount } }
+
+    /// Whether ``shutdown(timeout:)`` or ``close()`` was called: new calls are refused.
+    package var isShuttingDown: Bool { state.withLock { $0.shuttingDown || $0.isClosed } }
+
     /// Connections opened again after one of this pool's connections was lost.
     public var reconnects: Int { reopened.load(ordering: .relaxed) }
 

@@ -78,14 +78,21 @@ struct ClusterClientLifecycleTests {
         try await Self.until { client.isRunning }
         let onA = Self.key(on: "node-a", of: client)
         let onB = Self.key(on: "node-b", of: client)
-        // Both calls block the server side for 300 ms, then answer nil.
-        let slowA = Task { try await client.send(RESPCommand("BLPOP", onA, "0.3"), key: onA) }
-        let slowB = Task { try await client.send(RESPCommand("BLPOP", onB, "0.3"), key: onB) }
+        // Both calls block the server side until the test pushes to their lists (no server-side
+        // timeout for a slow machine to miss).
+        let slowA = Task { try await client.send(RESPCommand("BLPOP", onA, "0"), key: onA) }
+        let slowB = Task { try await client.send(RESPCommand("BLPOP", onB, "0"), key: onB) }
         try await Self.until { (try? Self.blockedClients(a)) == 1 && (try? Self.blockedClients(b)) == 1 }
 
-        await client.shutdown(timeout: .seconds(60))
-        #expect(try await slowA.value.errorMessage == nil)
-        #expect(try await slowB.value.errorMessage == nil)
+        let shutdown = Task { await client.shutdown(timeout: .seconds(60)) }
+        // Once new calls are refused, the shutdown is under way with both calls in flight.
+        try await Self.until { client.isShutDown }
+        _ = try AdminConnection.command(port: a.port, ["LPUSH", onA, "x"])
+        _ = try AdminConnection.command(port: b.port, ["LPUSH", onB, "y"])
+        await shutdown.value
+        // Had shutdown closed the connections at once, the calls would have failed.
+        #expect(try await slowA.value == .array([.bulkString(Array(onA.utf8)), .bulkString(Array("x".utf8))]))
+        #expect(try await slowB.value == .array([.bulkString(Array(onB.utf8)), .bulkString(Array("y".utf8))]))
         await runner.value
         #expect(client.isRunning == false)
 
@@ -133,8 +140,9 @@ struct ClusterClientLifecycleTests {
         let client = try Self.staticClient(a, b)
         defer { client.close() }
         let onA = Self.key(on: "node-a", of: client)
-        // Answers nil after 2 s unless it is cancelled first.
-        let blocked = Task { try await client.send(RESPCommand("BLPOP", onA, "2"), key: onA) }
+        // Blocks until the test pushes to the list: only a prompt cancellation ends the call.
+        let list = "{\(onA)}:list"
+        let blocked = Task { try await client.send(RESPCommand("BLPOP", list, "0"), key: list) }
         // On the wire: the server holds it.
         try await Self.until { (try? Self.blockedClients(a)) == 1 }
         blocked.cancel()
@@ -145,7 +153,9 @@ struct ClusterClientLifecycleTests {
         }
         #expect(error.code == .cancelled)
         #expect(error.outcomeUnknown)
-        // The same connection answers the next command once the server is done with the BLPOP.
+        // The same connection answers the next command once the server is done with the BLPOP
+        // (its late reply read and dropped).
+        _ = try AdminConnection.command(port: a.port, ["LPUSH", list, "x"])
         #expect(try await client.send(RESPCommand("SET", onA, "v"), key: onA) == .simpleString("OK"))
     }
 

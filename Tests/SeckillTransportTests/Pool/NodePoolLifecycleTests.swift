@@ -53,14 +53,20 @@ struct NodePoolLifecycleTests {
         let runner = Task { await pool.run() }
         try await Self.until { pool.work.isRunning }
         _ = try await pool.send(RESPCommand("PING"))
-        // Blocks the server side for 300 ms, then answers nil.
-        let slow = Task { try await pool.request(RESPCommand("BLPOP", "never-pushed-\(UUID().uuidString)", "0.3")) }
+        // Blocks the server side until the test pushes to the list (no server-side timeout for
+        // a slow machine to miss).
+        let list = "drain-list-\(UUID().uuidString)"
+        let slow = Task { try await pool.request(RESPCommand("BLPOP", list, "0")) }
         try await Self.until { (try? Self.blocking(server, named: name)) == true }
 
-        await pool.shutdown(timeout: .seconds(30))
+        let shutdown = Task { await pool.shutdown(timeout: .seconds(30)) }
+        // Once new calls are refused, the shutdown is under way with the call in flight.
+        try await Self.until { pool.isShuttingDown }
+        _ = try server.cli("LPUSH", list, "x")
+        await shutdown.value
         // Had shutdown closed the connection at once, the call would have failed.
         let reply = try await slow.value
-        #expect(reply.errorMessage == nil)
+        #expect(reply == .array([.bulkString(Array(list.utf8)), .bulkString(Array("x".utf8))]))
         await runner.value
         #expect(pool.work.isRunning == false)
 
