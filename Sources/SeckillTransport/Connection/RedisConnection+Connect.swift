@@ -23,7 +23,8 @@ extension RedisConnection {
         let deadline = MonotonicClock.deadline(after: options.connectTimeout)
         let fd = try await openSocket(to: endpoint, deadline: deadline, loop: loop)
         let connection = RedisConnection(
-            fd: fd, endpoint: endpoint, loop: loop, maxReplyBytes: options.maxReplyBytes, onClose: onClose)
+            fd: fd, endpoint: endpoint, loop: loop, maxReplyBytes: options.maxReplyBytes, commandTimeout: options.commandTimeout,
+            onClose: onClose)
         loop.execute { connection.attach() }
 
         var handshake: [RESPCommand] = []

@@ -61,6 +61,13 @@ final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Se
     /// Remembers how far it got in a reply that spans reads, so each read costs only its own bytes.
     private var decoder: RESPStreamDecoder
     private let maxReplyBytes: Int
+    /// How long commands may be outstanding with no reply at all before the node counts as
+    /// stuck and the connection is replaced (the command timeout), in nanoseconds.
+    private let stuckAfter: UInt64
+    /// Replies read so far, and the count and time the last tick saw progress (loop thread).
+    private var repliesRead: UInt64 = 0
+    private var progressSeen: UInt64 = 0
+    private var progressAt: UInt64 = 0
     /// Called on the loop thread once, after the connection failed or was closed. A constant
     /// given at creation, so it is in place before the loop can see the connection.
     private let onClose: (@Sendable (RedisConnection) -> Void)?
@@ -72,16 +79,21 @@ final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Se
     ///   - endpoint: The node, for error messages.
     ///   - loop: The event loop that does the connection's I/O.
     ///   - maxReplyBytes: The largest reply accepted (``ConnectionOptions/maxReplyBytes``).
+    ///   - commandTimeout: How long commands may go unanswered, none answered at all, before
+    ///     the node counts as stuck and the connection is dropped (``ConnectionOptions/commandTimeout``).
     ///   - onClose: Called once on the loop thread after the connection failed or was closed.
     init(
         fd: Int32, endpoint: RedisEndpoint, loop: EventLoop,
         maxReplyBytes: Int = ConnectionOptions.defaultMaxReplyBytes,
+        commandTimeout: Duration = ConnectionOptions().commandTimeout,
         onClose: (@Sendable (RedisConnection) -> Void)? = nil
     ) {
         self.fd = fd
         self.endpoint = endpoint
         self.loop = loop
         self.maxReplyBytes = maxReplyBytes
+        self.stuckAfter = MonotonicClock.nanoseconds(commandTimeout)
+        self.progressAt = MonotonicClock.now()
         self.onClose = onClose
         // A bulk string over the reply limit is refused at its header, before anything is
         // reserved for it.
@@ -446,6 +458,7 @@ final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Se
             return nil
         }
         inFlightCount.subtract(resolved.count, ordering: .relaxed)
+        repliesRead &+= UInt64(resolved.count)
         decoded.removeAll(keepingCapacity: true)
         for (sink, value) in resolved { sink.deliver(value) }
         resolved.removeAll(keepingCapacity: true)
@@ -457,29 +470,41 @@ final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Se
         }
     }
 
+    /// Fails the callers whose deadlines passed, each alone (a caller's deadline may be
+    /// shorter than the command timeout: the time its call had left); drops the connection
+    /// only when the oldest command is past its deadline and no reply at all came for the
+    /// command timeout (the node is stuck or the stream is lost), so that one impatient caller
+    /// at the head of the pipeline does not take every other caller's command down with it.
     func tick(now: UInt64) {
         var expired: [ReplySink] = []
-        let headExpired: Bool = state.withLock { state in
-            guard let head = state.pending.first else { return false }
-            if head.deadline <= now { return true }
-            guard state.deadlinesOutOfOrder else { return false }
-            state.pending.mutateEach { entry in
-                guard entry.deadline <= now else { return }
-                if case .discard = entry.sink { return }
+        // Commands outstanding, and whether the oldest has waited its whole time.
+        let (outstanding, headOverdue): (Bool, Bool) = state.withLock { state in
+            guard let head = state.pending.first else { return (false, false) }
+            guard head.deadline <= now || state.deadlinesOutOfOrder else { return (true, false) }
+            // In deadline order the expired ones are a prefix; otherwise every entry is looked at.
+            let inOrder = !state.deadlinesOutOfOrder
+            state.pending.mutatePrefix { entry in
+                guard entry.deadline <= now else { return !inOrder }
+                if case .discard = entry.sink { return true }
                 expired.append(entry.sink)
                 entry.sink = .discard
+                return true
             }
-            return false
+            return (true, head.deadline <= now)
         }
+        // Outcome unknown even for a command not written yet: its bytes are queued and go out.
         for sink in expired {
             sink.fail(
                 RedisError(
                     code: .timeout, delivery: .unknown, node: endpoint.description,
                     message: "no reply within the command timeout"))
         }
-        if headExpired {
-            // Replies come in order: when the oldest command is overdue the node is stuck or
-            // the stream is lost, so the connection is dropped and replaced.
+        if !outstanding || repliesRead != progressSeen {
+            progressSeen = repliesRead
+            progressAt = now
+        } else if headOverdue && now &- progressAt >= stuckAfter {
+            // Replies come in order: nothing answered for the command timeout means the node
+            // is stuck or the stream is lost, so the connection is dropped and replaced.
             fail(closed(code: .timeout, "no reply within the command timeout"), expiredBefore: now)
         }
     }

@@ -38,6 +38,15 @@ struct RingBuffer<Element> {
         }
     }
 
+    /// Calls `body` on the elements in order, letting it modify each in place, until it
+    /// returns false.
+    mutating func mutatePrefix(_ body: (inout Element) -> Bool) {
+        for offset in 0..<count {
+            let index = (head + offset) % storage.count
+            if !body(&storage[index]!) { return }
+        }
+    }
+
     /// Removes the first element matching `predicate`, keeping the others in order: O(count),
     /// for rare removals from the middle (a cancelled waiter).
     mutating func remove(firstWhere predicate: (Element) -> Bool) -> Element? {
