@@ -141,27 +141,38 @@ public final class NodePool: Sendable {
     ) async throws -> RESPValue {
         let running = work.isRunning
         if let (connection, fillSlot) = state.withLock({ $0.acquireOpenConnection(now: now, fill: running ? .always : .whenBusy) }) {
-            // Without run() the caller opens the slot itself: its connection is busy, and the
-            // calls after it will have the new one.
-            if let fillSlot { _ = await openBeside(slot: fillSlot, policy: running ? .always : .whenBusy) }
-            let deadline = now &+ MonotonicClock.nanoseconds(attemptTimeout(within: limit))
-            let reply: RESPValue
-            do {
-                reply = try await connection.send(command, appending: arguments, deadline: deadline)
-            } catch let error as RedisError where error.code == .connectionClosed && RetryPolicy.shared.mayResend(error, idempotent: false)
-            {
-                // The connection died between being chosen and taking the command: nothing was
-                // sent, so the general path may send it on another.
-                release(1)
-                return try await requestQueued(command, appending: arguments, within: limit)
-            } catch {
-                release(1)
-                throw error
-            }
-            release(1)
-            return reply
+            return try await request(
+                command, appending: arguments, on: connection, filling: fillSlot, running: running, within: limit, startedAt: now)
         }
         return try await requestQueued(command, appending: arguments, within: limit)
+    }
+
+    /// The common case of ``request(_:appending:within:startedAt:)``: a permit taken and an open
+    /// connection chosen. Out of line, so that a caller queued for a permit (most callers of a
+    /// crowd) does not keep this path's frame as well.
+    @inline(never)
+    private func request(
+        _ command: RESPCommand, appending arguments: [String], on connection: RedisConnection, filling fillSlot: Int?, running: Bool,
+        within limit: Duration?, startedAt now: UInt64
+    ) async throws -> RESPValue {
+        // Without run() the caller opens the slot itself: its connection is busy, and the
+        // calls after it will have the new one.
+        if let fillSlot { _ = await openBeside(slot: fillSlot, policy: running ? .always : .whenBusy) }
+        let deadline = now &+ MonotonicClock.nanoseconds(attemptTimeout(within: limit))
+        let reply: RESPValue
+        do {
+            reply = try await connection.send(command, appending: arguments, deadline: deadline)
+        } catch let error as RedisError where error.code == .connectionClosed && RetryPolicy.shared.mayResend(error, idempotent: false) {
+            // The connection died between being chosen and taking the command: nothing was
+            // sent, so the general path may send it on another.
+            release(1)
+            return try await requestQueued(command, appending: arguments, within: limit)
+        } catch {
+            release(1)
+            throw error
+        }
+        release(1)
+        return reply
     }
 
     /// The general path of ``request(_:appending:within:)``: a caller that waits for a permit
@@ -262,31 +273,45 @@ public final class NodePool: Sendable {
     // MARK: In-flight permits
 
     private func acquire(_ count: Int) async throws {
-        let now = MonotonicClock.now()
-        let outcome = state.withLock { $0.acquire(count, now: now) }
-        switch outcome {
-        case .granted:
-            return
-        case .refused(let reason):
-            throw refusal(reason)
-        case .wait:
-            // A cancelled waiter leaves the queue at once and fails with `cancelled` (nothing
-            // was sent); one granted or refused first keeps that outcome.
-            let id = waiterIDs.add(1, ordering: .relaxed).newValue
-            try await withTaskCancellationHandler {
-                try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
-                    let immediate = state.withLock { $0.enqueueWaiter(count: count, now: now, continuation: continuation, id: id) }
-                    switch immediate {
-                    case nil, .wait?:
-                        // Cancelled before it queued: the handler found nothing to remove.
-                        if Task.isCancelled { cancelWaiter(id: id) }
-                    case .granted?: continuation.resume()
-                    case .refused(let reason)?: continuation.resume(throwing: refusal(reason))
-                    }
-                }
-            } onCancel: {
-                cancelWaiter(id: id)
+        guard let now = try admit(count) else { return }
+        // A cancelled waiter leaves the queue at once and fails with `cancelled` (nothing
+        // was sent); one granted or refused first keeps that outcome.
+        let id = waiterIDs.add(1, ordering: .relaxed).newValue
+        try await withTaskCancellationHandler {
+            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
+                enqueueWaiter(continuation, count: count, now: now, id: id)
             }
+        } onCancel: {
+            cancelWaiter(id: id)
+        }
+    }
+
+    /// The admission decision for `count` permits: nil when granted, the arrival time when the
+    /// caller must wait. Out of line, like ``enqueueWaiter(_:count:now:id:)``.
+    ///
+    /// - Throws: ``RedisError`` `overloaded` or `poolClosed` when refused.
+    @inline(never)
+    private func admit(_ count: Int) throws(RedisError) -> UInt64? {
+        let now = MonotonicClock.now()
+        switch state.withLock({ $0.acquire(count, now: now) }) {
+        case .granted: return nil
+        case .refused(let reason): throw refusal(reason)
+        case .wait: return now
+        }
+    }
+
+    /// Queues a caller that must wait for permits, or answers it at once when the state
+    /// changed since it was told to wait. Out of line: its locals stay on the thread's stack
+    /// instead of in the frames a waiting caller keeps.
+    @inline(never)
+    private func enqueueWaiter(_ continuation: UnsafeContinuation<Void, any Error>, count: Int, now: UInt64, id: UInt64) {
+        let immediate = state.withLock { $0.enqueueWaiter(count: count, now: now, continuation: continuation, id: id) }
+        switch immediate {
+        case nil, .wait?:
+            // Cancelled before it queued: the handler found nothing to remove.
+            if Task.isCancelled { cancelWaiter(id: id) }
+        case .granted?: continuation.resume()
+        case .refused(let reason)?: continuation.resume(throwing: refusal(reason))
         }
     }
 
