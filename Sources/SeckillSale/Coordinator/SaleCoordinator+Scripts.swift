@@ -16,9 +16,6 @@ extension SaleCoordinator {
         // One clock read for the first attempt; the deadline on the clock the retry loop
         // uses is derived from it only when that loop runs.
         let started = MonotonicClock.now()
-        var deadline: ContinuousClock.Instant {
-            .now + options.callDeadline - .nanoseconds(Int64(clamping: MonotonicClock.now() &- started))
-        }
         var failed: RedisError?
         // A prefix made with a SHA the node has since lost answers NOSCRIPT, which the loop
         // below handles like any other error reply: no need to check the SHA again here.
@@ -40,6 +37,17 @@ extension SaleCoordinator {
             default: break  // An error reply or a failure: the loop below decides.
             }
         }
+        return try await runPurchaseLoop(call, arguments: arguments, request: request, startedAt: started, failedAttempt: failed)
+    }
+
+    /// The rest of ``runPurchase(_:arguments:request:)`` after a first attempt that did not
+    /// settle (or none): the retry loop, under the deadline counted from `started`. Out of
+    /// line, so that the frames every purchase keeps while it waits do not hold this path's.
+    @inline(never)
+    func runPurchaseLoop(
+        _ call: PurchaseCall, arguments: [String], request: String, startedAt started: UInt64, failedAttempt failed: RedisError?
+    ) async throws(SaleError) -> (answer: [UInt8], replicas: Int?) {
+        let deadline = ContinuousClock.now + options.callDeadline - .nanoseconds(Int64(clamping: MonotonicClock.now() &- started))
         let (answer, replicas) = try await run(
             .purchase, keys: call.keys, arguments: arguments, retryUnknownOutcome: true, requestID: request, durable: true,
             slot: call.slot, prefix: call.prefix, deadline: deadline, failedAttempt: failed)

@@ -414,17 +414,26 @@ public final class SaleCoordinator: Sendable {
         let arguments = purchaseArguments(user: user, quantity: quantity, request: request)
         var (answer, replicas) = try await runPurchase(call, arguments: arguments, request: request)
         if answer.count == 1 && answer[0] == UInt8(ascii: "D") && !call.due {
-            let dueCall = try purchaseCalls.call(for: item, sha: knownSHA(.purchase), due: true)
-            let reply = try await run(
-                .purchase, keys: dueCall.keys, arguments: arguments, retryUnknownOutcome: true, requestID: request, durable: true,
-                slot: dueCall.slot, prefix: dueCall.prefix)
-            answer = Array(reply.answer.utf8)
-            replicas = reply.replicas
+            (answer, replicas) = try await purchaseNamingDeadlines(item, arguments: arguments, request: request)
         }
         guard let parsed = answer.withUnsafeBufferPointer(Self.parseAnswer) else {
             throw unexpected(String(decoding: answer, as: UTF8.self), from: .purchase)
         }
         return (parsed, replicas)
+    }
+
+    /// The purchase again with the item's deadlines set named, after the script answered `D`
+    /// (the item has a payment deadline the cached call did not name); later purchases of the
+    /// item name it from the start. Out of line: a rare path the common frames need not hold.
+    @inline(never)
+    func purchaseNamingDeadlines(_ item: String, arguments: [String], request: String) async throws(SaleError) -> (
+        answer: [UInt8], replicas: Int?
+    ) {
+        let dueCall = try purchaseCalls.call(for: item, sha: knownSHA(.purchase), due: true)
+        let reply = try await run(
+            .purchase, keys: dueCall.keys, arguments: arguments, retryUnknownOutcome: true, requestID: request, durable: true,
+            slot: dueCall.slot, prefix: dueCall.prefix)
+        return (Array(reply.answer.utf8), reply.replicas)
     }
 
     func unexpected(_ answer: String, from script: SaleScript) -> SaleError {
