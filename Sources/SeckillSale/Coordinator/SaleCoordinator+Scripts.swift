@@ -27,17 +27,30 @@ extension SaleCoordinator {
             } catch let error as RedisError {
                 failed = error
             } catch {
-                throw SaleError(code: .redis, message: "purchase: \(error)")
+                throw Self.purchaseFailure(error)
             }
             // The answer's bytes are read in place: no String is made of them.
             switch reply {
             case .bulkString(let bytes)?: return (bytes, nil)
             case .simpleString(let text)?: return (Array(text.utf8), nil)
-            case let other? where other.errorMessage == nil: throw unexpected("\(other)", from: .purchase)
+            case let other? where other.errorMessage == nil: throw unexpected(other, from: .purchase)
             default: break  // An error reply or a failure: the loop below decides.
             }
         }
         return try await runPurchaseLoop(call, arguments: arguments, request: request, startedAt: started, failedAttempt: failed)
+    }
+
+    /// A failure of the first attempt that is not a ``RedisError``; out of line (see
+    /// ``attemptPurchase``).
+    @inline(never)
+    static func purchaseFailure(_ error: any Error) -> SaleError {
+        SaleError(code: .redis, message: "purchase: \(error)")
+    }
+
+    /// ``unexpected(_:from:)`` for a reply value; out of line (see ``attemptPurchase``).
+    @inline(never)
+    func unexpected(_ reply: RESPValue, from script: SaleScript) -> SaleError {
+        unexpected("\(reply)", from: script)
     }
 
     /// The rest of ``runPurchase(_:arguments:request:)`` after a first attempt that did not

@@ -225,21 +225,16 @@ public final class SaleCoordinator: Sendable {
         }
     }
 
-    // Inlined: one suspended frame per waiting caller instead of two.
+    // Inlined: one suspended frame per waiting caller instead of two. What runs before and
+    // after the answer is out of line, so that its locals are not kept in that frame while
+    // the purchase waits.
     @inline(__always)
     private func attemptPurchase(_ item: String, user: String, quantity: Int, requestID: String?) async throws(SaleError) -> PurchaseReceipt
     {
-        let call = try purchaseCalls.call(for: item, shaVersion: shaVersion.load(ordering: .acquiring), sha: knownSHA(.purchase))
-        let request = try validatedPurchase(user: user, quantity: quantity, requestID: requestID)
-        // Only purchases without a caller's request id are shed: an explicit id always gets
-        // the answer Redis recorded for it.
-        var ticket: SoldOutShedder.Ticket?
-        if requestID == nil, let shedder {
-            guard case .send(let admitted) = shedder.admit(item) else {
-                return PurchaseReceipt(
-                    result: .soldOut(remaining: 0), requestID: request, replicasAcknowledged: nil, replicasRequired: 0, shed: true)
-            }
-            ticket = admitted
+        let (call, request, ticket) = try startPurchase(item, user: user, quantity: quantity, requestID: requestID)
+        guard let call else {
+            return PurchaseReceipt(
+                result: .soldOut(remaining: 0), requestID: request, replicasAcknowledged: nil, replicasRequired: 0, shed: true)
         }
         let answer: (result: PurchaseResult, source: AnswerSource)
         let replicas: Int?
@@ -250,6 +245,31 @@ public final class SaleCoordinator: Sendable {
             if let ticket { shedder?.abandon(item, ticket: ticket) }
             throw error
         }
+        return finishPurchase(item, ticket: ticket, answer: answer, replicas: replicas, request: request)
+    }
+
+    /// A purchase's checks before it is sent: the item's prepared call (nil when the item is
+    /// shed as sold out), the request id, and the shedder's ticket when it is counted.
+    @inline(never)
+    private func startPurchase(_ item: String, user: String, quantity: Int, requestID: String?) throws(SaleError) -> (
+        call: PurchaseCall?, request: String, ticket: SoldOutShedder.Ticket?
+    ) {
+        let call = try purchaseCalls.call(for: item, shaVersion: shaVersion.load(ordering: .acquiring), sha: knownSHA(.purchase))
+        let request = try validatedPurchase(user: user, quantity: quantity, requestID: requestID)
+        // Only purchases without a caller's request id are shed: an explicit id always gets
+        // the answer Redis recorded for it.
+        guard requestID == nil, let shedder else { return (call, request, nil) }
+        guard case .send(let ticket) = shedder.admit(item) else { return (nil, request, nil) }
+        return (call, request, ticket)
+    }
+
+    /// A purchase's receipt once Redis answered: the shedder learns the answer (logging when
+    /// shedding starts or ends).
+    @inline(never)
+    private func finishPurchase(
+        _ item: String, ticket: SoldOutShedder.Ticket?, answer: (result: PurchaseResult, source: AnswerSource), replicas: Int?,
+        request: String
+    ) -> PurchaseReceipt {
         if let ticket, let shedder {
             switch shedder.record(item, soldOut: answer.result == .soldOut(remaining: 0), ticket: ticket) {
             case .started: client.logger.log(.info, "sold out: shedding purchases in process", ["item": item])
@@ -270,11 +290,26 @@ public final class SaleCoordinator: Sendable {
     private func purchaseAnswer(
         _ call: PurchaseCall, item: String, user: String, quantity: Int, request: String
     ) async throws(SaleError) -> (answer: (result: PurchaseResult, source: AnswerSource), replicas: Int?) {
+        if buckets.hasLayouts {
+            return try await purchaseBucketedOrPlain(call, item: item, user: user, quantity: quantity, request: request)
+        }
+        let plain = try await purchasePlain(call, item: item, user: user, quantity: quantity, request: request)
+        // A bucketed item's root holds no stock: its purchases go to its buckets.
+        guard plain.answer.result == .unknownItem else { return plain }
+        return try await purchaseNewlyBucketed(item, user: user, quantity: quantity, request: request) ?? plain
+    }
+
+    /// ``purchaseAnswer(_:item:user:quantity:request:)`` while some bucket layout is cached:
+    /// through the item's buckets when it has a layout. Out of line: a plain sale's frames need
+    /// not hold the bucketed path's.
+    @inline(never)
+    private func purchaseBucketedOrPlain(
+        _ call: PurchaseCall, item: String, user: String, quantity: Int, request: String
+    ) async throws(SaleError) -> (answer: (result: PurchaseResult, source: AnswerSource), replicas: Int?) {
         if let layout = buckets.layout(item) {
             return try await purchaseFromBuckets(layout, user: user, quantity: quantity, request: request)
         }
         let plain = try await purchasePlain(call, item: item, user: user, quantity: quantity, request: request)
-        // A bucketed item's root holds no stock: its purchases go to its buckets.
         guard plain.answer.result == .unknownItem else { return plain }
         return try await purchaseNewlyBucketed(item, user: user, quantity: quantity, request: request) ?? plain
     }
@@ -416,10 +451,18 @@ public final class SaleCoordinator: Sendable {
         if answer.count == 1 && answer[0] == UInt8(ascii: "D") && !call.due {
             (answer, replicas) = try await purchaseNamingDeadlines(item, arguments: arguments, request: request)
         }
+        return (try parsePurchaseAnswer(answer), replicas)
+    }
+
+    /// The purchase script's answer, parsed; out of line (see ``attemptPurchase``).
+    ///
+    /// - Throws: ``SaleError`` `unexpectedReply` for an answer this version does not know.
+    @inline(never)
+    func parsePurchaseAnswer(_ answer: [UInt8]) throws(SaleError) -> (result: PurchaseResult, source: AnswerSource) {
         guard let parsed = answer.withUnsafeBufferPointer(Self.parseAnswer) else {
             throw unexpected(String(decoding: answer, as: UTF8.self), from: .purchase)
         }
-        return (parsed, replicas)
+        return parsed
     }
 
     /// The purchase again with the item's deadlines set named, after the script answered `D`
