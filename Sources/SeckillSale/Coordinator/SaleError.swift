@@ -39,17 +39,30 @@ public struct SaleError: Error, Sendable, CustomStringConvertible {
     /// The explanation.
     public let message: String
     /// The Redis failure behind ``Code/redis`` and ``Code/outcomeUnknown``.
-    public let redis: RedisError?
+    public var redis: RedisError? { details?.redis }
     /// The request id the call was sent with (the caller's, or the one made for it), for
     /// purchases and restocks. After ``Code/outcomeUnknown`` call again with this id: it
     /// returns the first attempt's purchase if there was one and never buys twice.
-    public let requestID: String?
+    public var requestID: String? { details?.requestID }
+
+    /// The Redis failure and request id, boxed: an error is three words, so the slot every
+    /// typed-throwing call keeps for it in a waiting caller's frame is small.
+    private let details: Details?
+
+    private final class Details: Sendable {
+        let redis: RedisError?
+        let requestID: String?
+
+        init(redis: RedisError?, requestID: String?) {
+            self.redis = redis
+            self.requestID = requestID
+        }
+    }
 
     init(code: Code, message: String, redis: RedisError? = nil, requestID: String? = nil) {
         self.code = code
         self.message = message
-        self.redis = redis
-        self.requestID = requestID
+        self.details = redis == nil && requestID == nil ? nil : Details(redis: redis, requestID: requestID)
     }
 
     static func invalidInput(_ message: String) -> SaleError { SaleError(code: .invalidInput, message: message) }

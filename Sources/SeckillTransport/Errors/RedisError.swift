@@ -71,19 +71,33 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
     /// Whether the command reached the server.
     public let delivery: Delivery
     /// The node, as `name (host:port)` or `host:port`.
-    public let node: String
+    public var node: String { text.node }
     /// The first word of a server error reply (`NOSCRIPT`, `MOVED`, `WRONGPASS`, ...), if any.
-    public let serverCode: String?
+    public var serverCode: String? { text.serverCode }
     /// The detail: the server's message, or the system's reason.
-    public let message: String
+    public var message: String { text.message }
+
+    /// The texts, boxed: an error is two words, so the slot every throwing call keeps for it
+    /// in a waiting caller's frame is small.
+    private let text: Text
+
+    private final class Text: Sendable {
+        let node: String
+        let serverCode: String?
+        let message: String
+
+        init(node: String, serverCode: String?, message: String) {
+            self.node = node
+            self.serverCode = serverCode
+            self.message = message
+        }
+    }
 
     /// Creates an error. Prefer the static constructors.
     public init(code: Code, delivery: Delivery, node: String, serverCode: String? = nil, message: String) {
         self.code = code
         self.delivery = delivery
-        self.node = node
-        self.serverCode = serverCode
-        self.message = message
+        self.text = Text(node: node, serverCode: serverCode, message: message)
     }
 
     /// An error reply from the server; `line` is the reply text after `-`.
