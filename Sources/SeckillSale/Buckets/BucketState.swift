@@ -26,12 +26,12 @@ final class BucketState: Sendable {
         var waiters: [CheckedContinuation<Refill, Never>] = []
     }
 
-    /// The cached layout of `item`, if it is known to be bucketed.
     /// Whether any layout is cached (one atomic read: a plain sale never hashes an item here).
     var hasLayouts: Bool { cached.load(ordering: .relaxed) != 0 }
 
+    /// The cached layout of `item`, if it is known to be bucketed.
     func layout(_ item: String) -> BucketLayout? {
-        if cached.load(ordering: .relaxed) == 0 { return nil }
+        guard hasLayouts else { return nil }
         return layouts.withLock { $0[item] }
     }
 

@@ -62,7 +62,7 @@ extension SaleCoordinator {
                 // The item was published again (new buckets, or plain) or removed since the layout was read.
                 guard !reloaded else { return (answer, reply.replicas) }
                 guard let fresh = try await loadLayout(layout.item) else {
-                    let call = try purchaseCalls.call(for: layout.item, sha: knownSHA(.purchase))
+                    let call = try purchaseCall(for: layout.item)
                     return try await purchasePlain(call, item: layout.item, user: user, quantity: quantity, request: request)
                 }
                 layout = fresh

@@ -21,7 +21,7 @@ final class PurchaseCall: Sendable {
     /// Whether the keys name the item's deadlines set (the item has a payment deadline).
     var due: Bool { keys.count == 5 }
 
-    init(keys: [String], slot: HashSlot, prefix: ScriptPrefix?, shaVersion: Int = 0) {
+    init(keys: [String], slot: HashSlot, prefix: ScriptPrefix?, shaVersion: Int) {
         self.keys = keys
         self.slot = slot
         self.prefix = prefix
@@ -53,41 +53,31 @@ final class PurchaseCalls: Sendable {
 
     private let entries = Mutex<[String: PurchaseCall]>([:])
 
-    /// The call of `item` for the script SHA `sha`. An item not seen before is validated
-    /// here, once; a cached item is known to be valid.
+    /// The call of `item` for the script SHA `sha`, known at the coordinator's `shaVersion`
+    /// (0 while no SHA is known). A cached call made at that version is current without
+    /// reading or comparing the SHA; an item not seen before is validated here, once.
     ///
     /// - Throws: ``SaleError`` for an invalid item id.
-    func call(for item: String, sha: String?) throws(SaleError) -> PurchaseCall {
-        let cached = entries.withLock { $0[item] }
-        if let cached, cached.prefix?.sha == sha {
-            return cached
-        }
-        return try call(for: item, sha: sha, due: cached?.due ?? false)
-    }
-
-    /// ``call(for:sha:)`` on the purchase path: a cached call made at the coordinator's
-    /// current `shaVersion` (nonzero) is current without reading or comparing the SHA.
     @inline(__always)
     func call(for item: String, shaVersion: Int, sha: @autoclosure () -> String?) throws(SaleError) -> PurchaseCall {
         let cached = entries.withLock { $0[item] }
         if let cached, shaVersion != 0, cached.shaVersion == shaVersion {
             return cached
         }
-        let sha = sha()
-        return try call(for: item, sha: sha, due: cached?.due ?? false, shaVersion: sha == nil ? 0 : shaVersion)
+        return try call(for: item, sha: sha(), due: cached?.due ?? false, shaVersion: shaVersion)
     }
 
     /// The call of `item` naming its deadlines set (`due`) or not, remembered for the next
     /// purchases: the purchase script answers `D` when an item with a payment deadline was
     /// called without it, and the coordinator then switches the item to this one.
-    func call(for item: String, sha: String?, due: Bool, shaVersion: Int = 0) throws(SaleError) -> PurchaseCall {
+    func call(for item: String, sha: String?, due: Bool, shaVersion: Int) throws(SaleError) -> PurchaseCall {
         try SaleInput.validateItem(item)
         let keys = ItemKeys(item: item)
         let list = keys.purchaseKeys(due: due)
         let prefix = sha.map { sha in
             ScriptPrefix(sha: sha, command: SaleCoordinator.scriptCommand("EVALSHA", sha, keys: list, arguments: []))
         }
-        let entry = PurchaseCall(keys: list, slot: HashSlot(key: keys.meta), prefix: prefix, shaVersion: shaVersion)
+        let entry = PurchaseCall(keys: list, slot: HashSlot(key: keys.meta), prefix: prefix, shaVersion: sha == nil ? 0 : shaVersion)
         entries.withLock { entries in
             if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
             entries[item] = entry

@@ -1,5 +1,18 @@
 extension SaleCoordinator {
     func knownSHA(_ script: SaleScript) -> String? { shaStore.withLock { $0[script.index] } }
+
+    /// The prepared purchase call of `item` for the purchase script's current SHA.
+    @inline(__always)
+    func purchaseCall(for item: String) throws(SaleError) -> PurchaseCall {
+        try purchaseCalls.call(for: item, shaVersion: shaVersion.load(ordering: .acquiring), sha: knownSHA(.purchase))
+    }
+
+    /// The purchase call of `item` naming its deadlines set (`due`) or not, remembered for the
+    /// item's next purchases.
+    func purchaseCall(for item: String, due: Bool) throws(SaleError) -> PurchaseCall {
+        let version = shaVersion.load(ordering: .acquiring)
+        return try purchaseCalls.call(for: item, sha: knownSHA(.purchase), due: due, shaVersion: version)
+    }
     func remember(_ script: SaleScript, sha: String) {
         let changed = shaStore.withLock { store in
             defer { store[script.index] = sha }

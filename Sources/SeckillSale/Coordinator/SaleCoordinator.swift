@@ -254,7 +254,7 @@ public final class SaleCoordinator: Sendable {
     private func startPurchase(_ item: String, user: String, quantity: Int, requestID: String?) throws(SaleError) -> (
         call: PurchaseCall?, request: String, ticket: SoldOutShedder.Ticket?
     ) {
-        let call = try purchaseCalls.call(for: item, shaVersion: shaVersion.load(ordering: .acquiring), sha: knownSHA(.purchase))
+        let call = try purchaseCall(for: item)
         let request = try validatedPurchase(user: user, quantity: quantity, requestID: requestID)
         // Only purchases without a caller's request id are shed: an explicit id always gets
         // the answer Redis recorded for it.
@@ -290,8 +290,8 @@ public final class SaleCoordinator: Sendable {
     private func purchaseAnswer(
         _ call: PurchaseCall, item: String, user: String, quantity: Int, request: String
     ) async throws(SaleError) -> (answer: (result: PurchaseResult, source: AnswerSource), replicas: Int?) {
-        if buckets.hasLayouts {
-            return try await purchaseBucketedOrPlain(call, item: item, user: user, quantity: quantity, request: request)
+        if buckets.hasLayouts, let bucketed = try await purchaseIfBucketed(item, user: user, quantity: quantity, request: request) {
+            return bucketed
         }
         let plain = try await purchasePlain(call, item: item, user: user, quantity: quantity, request: request)
         // A bucketed item's root holds no stock: its purchases go to its buckets.
@@ -299,19 +299,14 @@ public final class SaleCoordinator: Sendable {
         return try await purchaseNewlyBucketed(item, user: user, quantity: quantity, request: request) ?? plain
     }
 
-    /// ``purchaseAnswer(_:item:user:quantity:request:)`` while some bucket layout is cached:
-    /// through the item's buckets when it has a layout. Out of line: a plain sale's frames need
-    /// not hold the bucketed path's.
+    /// A purchase through the item's buckets when its layout is cached; nil when it is not.
+    /// Out of line: a plain sale's frames need not hold the bucketed path's.
     @inline(never)
-    private func purchaseBucketedOrPlain(
-        _ call: PurchaseCall, item: String, user: String, quantity: Int, request: String
-    ) async throws(SaleError) -> (answer: (result: PurchaseResult, source: AnswerSource), replicas: Int?) {
-        if let layout = buckets.layout(item) {
-            return try await purchaseFromBuckets(layout, user: user, quantity: quantity, request: request)
-        }
-        let plain = try await purchasePlain(call, item: item, user: user, quantity: quantity, request: request)
-        guard plain.answer.result == .unknownItem else { return plain }
-        return try await purchaseNewlyBucketed(item, user: user, quantity: quantity, request: request) ?? plain
+    private func purchaseIfBucketed(
+        _ item: String, user: String, quantity: Int, request: String
+    ) async throws(SaleError) -> (answer: (result: PurchaseResult, source: AnswerSource), replicas: Int?)? {
+        guard let layout = buckets.layout(item) else { return nil }
+        return try await purchaseFromBuckets(layout, user: user, quantity: quantity, request: request)
     }
 
     /// A purchase of an item the coordinator did not know to be bucketed: through its buckets
@@ -472,7 +467,7 @@ public final class SaleCoordinator: Sendable {
     func purchaseNamingDeadlines(_ item: String, arguments: [String], request: String) async throws(SaleError) -> (
         answer: [UInt8], replicas: Int?
     ) {
-        let dueCall = try purchaseCalls.call(for: item, sha: knownSHA(.purchase), due: true)
+        let dueCall = try purchaseCall(for: item, due: true)
         let reply = try await run(
             .purchase, keys: dueCall.keys, arguments: arguments, retryUnknownOutcome: true, requestID: request, durable: true,
             slot: dueCall.slot, prefix: dueCall.prefix)

@@ -178,7 +178,7 @@ extension SaleCoordinator {
     /// registry (when the item it replaced may have had one: a plain publish costs no more
     /// round trips otherwise), and this coordinator's purchases of it name its deadlines set or not.
     func publishedPayments(_ item: String, payWithinMs: Int64?, hadDeadline: Bool) async throws(SaleError) {
-        _ = try? purchaseCalls.call(for: item, sha: knownSHA(.purchase), due: payWithinMs != nil)
+        _ = try? purchaseCall(for: item, due: payWithinMs != nil)
         if payWithinMs != nil {
             sweeps.add(item)
         } else if hadDeadline {
