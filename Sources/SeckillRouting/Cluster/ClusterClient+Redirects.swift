@@ -80,14 +80,7 @@ extension ClusterClient {
         do {
             reply = try await pool.request(prefix, appending: arguments, within: limit, startedAt: started)
         } catch let error as RedisError {
-            let now = MonotonicClock.now()
-            counters.commands(1, nanoseconds: now &- started)
-            counters.error(code: "\(error.code)")
-            // As on the routing path: a node that cannot be reached starts a topology refresh
-            // at once (cluster mode), so the caller's retry can follow a failover.
-            if Self.unreachable(error) {
-                await refreshSoon(before: .now + limit - .nanoseconds(Int64(clamping: now &- started)))
-            }
+            await failedOnce(error, counters: counters, startedAt: started, within: limit)
             throw error
         }
         counters.commands(1, nanoseconds: MonotonicClock.now() &- started)
@@ -95,6 +88,21 @@ extension ClusterClient {
             counters.error(code: RedisError.serverCode(of: message) ?? "ERR")
         }
         return reply
+    }
+
+    /// What a failed ``executeOnce(_:appending:slot:startedAt:within:)`` records and starts.
+    /// Out of line: its clock instants (a type of unknown size to this module, allocated in
+    /// the task at every call) would otherwise be allocated by every attempt.
+    @inline(never)
+    private func failedOnce(_ error: RedisError, counters: NodeMetrics, startedAt started: UInt64, within limit: Duration) async {
+        let now = MonotonicClock.now()
+        counters.commands(1, nanoseconds: now &- started)
+        counters.error(code: "\(error.code)")
+        // As on the routing path: a node that cannot be reached starts a topology refresh
+        // at once (cluster mode), so the caller's retry can follow a failover.
+        if Self.unreachable(error) {
+            await refreshSoon(before: .now + limit - .nanoseconds(Int64(clamping: now &- started)))
+        }
     }
 
     /// The commands of one routed call: one, or several sent back to back.

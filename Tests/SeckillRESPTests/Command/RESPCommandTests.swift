@@ -99,4 +99,17 @@ struct RESPCommandTests {
     func description() {
         #expect(RESPCommand("SET", "k", "a b").description == #""SET" "k" "a b""#)
     }
+
+    @Test(
+        "a prefix encoded with appended arguments is the command built with them, after what the buffer held",
+        arguments: [
+            [String](), [""], ["user-1"], ["u", "", "é漢字🙂", String(repeating: "x", count: 1_000)],
+            (0..<12).map { String(repeating: "a", count: $0) }, ["9", "10", "100", "req-0123456789abcdef0123"],
+        ])
+    func encodesAppendedArguments(_ arguments: [String]) {
+        let prefix = RESPCommand("EVALSHA", "0123456789abcdef", "2", "{item}:meta", "{item}:users")
+        var buffer: [UInt8] = Array("kept".utf8)
+        prefix.encode(appending: arguments, into: &buffer)
+        #expect(buffer == Array("kept".utf8) + encoded(prefix.appending(arguments)))
+    }
 }

@@ -314,14 +314,18 @@ struct NodePoolTests {
         let pool = Self.pool(server, commandTimeout: .milliseconds(200))
         defer { pool.close() }
         _ = try await pool.send(RESPCommand("PING"))
-        try server.cli("CLIENT", "PAUSE", "800", "ALL")
+        // A pause far longer than the command timeout: the INCR is sent inside it however
+        // slowly a loaded machine gets from the pause to the send (nothing can end a pause
+        // early: CLIENT UNPAUSE waits out an ALL pause like every other command).
+        let pause = ContinuousClock.now
+        try server.cli("CLIENT", "PAUSE", "3000", "ALL")
         await #expect {
             try await pool.send(RESPCommand("INCR", "counter"))
         } throws: { error in
             let error = try #require(error as? RedisError)
             return error.code == .timeout && error.outcomeUnknown && !error.commandDidNotRun
         }
-        try await Task.sleep(for: .milliseconds(900))
+        try await Task.sleep(until: pause + .milliseconds(3_100))
         // A reconnect started while the server was still paused may fail its handshake; the
         // pool must be serving again within a few attempts (on a loaded machine, not at once).
         var recovered = false
