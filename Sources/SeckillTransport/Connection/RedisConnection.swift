@@ -132,12 +132,6 @@ final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Se
 
     /// ``send(_:deadline:)`` for `command` completed by `arguments`, encoded straight into the
     /// output buffer (see ``RESPCommand/encode(appending:into:)``).
-    ///
-    /// The cancellation handler is installed with the variant that runs where its caller runs:
-    /// `withTaskCancellationHandler(operation:onCancel:isolation:)` hops to the caller's
-    /// isolation on entry and again on return, and each hop of a task that prefers the I/O
-    /// thread as its executor looks that preference up under a lock (two of the four
-    /// executor switches a command cost, measured with a debugger's breakpoint counts).
     @inline(__always)
     func send(_ command: RESPCommand, appending arguments: [String], deadline: UInt64) async throws -> RESPValue {
         let call = calls.add(1, ordering: .relaxed).newValue
@@ -158,7 +152,6 @@ final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Se
     func send(_ commands: [RESPCommand], deadline: UInt64) async throws -> [RESPValue] {
         if commands.isEmpty { return [] }
         let call = calls.add(1, ordering: .relaxed).newValue
-        // Without hops around the handler, as for one command.
         return try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { continuation in
                 let collector = BatchCollector(count: commands.count, continuation: continuation)
