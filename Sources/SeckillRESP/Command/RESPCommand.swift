@@ -126,22 +126,38 @@ public struct RESPCommand: Sendable, Hashable {
     ///   - arguments: The arguments after this command's, sent as UTF-8 bulk strings.
     ///   - buffer: The output buffer; existing contents are kept.
     public func encode(appending arguments: [String], into buffer: inout [UInt8]) {
-        buffer.append(ASCII.star)
-        ASCII.appendDecimal(Int64(argumentCount + arguments.count), to: &buffer)
-        ASCII.appendCRLF(to: &buffer)
-        buffer.append(contentsOf: body)
-        for argument in arguments {
-            // Native strings are contiguous UTF-8; only bridged or lazily built ones are copied.
-            let utf8 = argument.utf8
-            buffer.append(ASCII.dollar)
-            ASCII.appendDecimal(Int64(utf8.count), to: &buffer)
-            ASCII.appendCRLF(to: &buffer)
-            if utf8.withContiguousStorageIfAvailable({ buffer.append(contentsOf: $0) }) == nil {
-                buffer.append(contentsOf: utf8)
+        // Counts, lengths and separators are put together in a small scratch buffer and
+        // appended in one piece with the bytes around them: every append checks the array's
+        // uniqueness and capacity, and a byte at a time that was about 30 appends per purchase
+        // instead of 11.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.scratchBytes) { scratch in
+            var used = 0
+            ASCII.put(ASCII.star, into: scratch, at: &used)
+            ASCII.putDecimal(UInt64(argumentCount + arguments.count), into: scratch, at: &used)
+            ASCII.putCRLF(into: scratch, at: &used)
+            buffer.append(contentsOf: UnsafeBufferPointer(rebasing: scratch[..<used]))
+            buffer.append(contentsOf: body)
+            used = 0
+            for argument in arguments {
+                // Native strings are contiguous UTF-8; only bridged or lazily built ones are copied.
+                let utf8 = argument.utf8
+                // The previous argument's CRLF, if any, goes out with this one's header.
+                ASCII.put(ASCII.dollar, into: scratch, at: &used)
+                ASCII.putDecimal(UInt64(utf8.count), into: scratch, at: &used)
+                ASCII.putCRLF(into: scratch, at: &used)
+                buffer.append(contentsOf: UnsafeBufferPointer(rebasing: scratch[..<used]))
+                if utf8.withContiguousStorageIfAvailable({ buffer.append(contentsOf: $0) }) == nil {
+                    buffer.append(contentsOf: utf8)
+                }
+                used = 0
+                ASCII.putCRLF(into: scratch, at: &used)
             }
-            ASCII.appendCRLF(to: &buffer)
+            if used > 0 { buffer.append(contentsOf: UnsafeBufferPointer(rebasing: scratch[..<used])) }
         }
     }
+
+    /// Room for a CRLF, a `$` or `*`, up to 20 digits and another CRLF.
+    private static let scratchBytes = 32
 
     /// This command followed by `arguments`, as a command of its own (for the rare paths that
     /// need one; the hot path writes the two with ``encode(appending:into:)``).

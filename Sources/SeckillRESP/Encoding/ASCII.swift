@@ -33,6 +33,34 @@ enum ASCII {
         buffer.append(lf)
     }
 
+    /// Writes `byte` at `scratch[used]` and advances `used`.
+    @inline(__always)
+    static func put(_ byte: UInt8, into scratch: UnsafeMutableBufferPointer<UInt8>, at used: inout Int) {
+        scratch[used] = byte
+        used += 1
+    }
+
+    /// Writes `\r\n` at `scratch[used]` and advances `used`.
+    @inline(__always)
+    static func putCRLF(into scratch: UnsafeMutableBufferPointer<UInt8>, at used: inout Int) {
+        scratch[used] = cr
+        scratch[used + 1] = lf
+        used += 2
+    }
+
+    /// Writes `value` in decimal at `scratch[used]` (room for 20 digits needed) and advances `used`.
+    static func putDecimal(_ value: UInt64, into scratch: UnsafeMutableBufferPointer<UInt8>, at used: inout Int) {
+        let digits = digitCount(value)
+        var rest = value
+        var index = used + digits
+        repeat {
+            index -= 1
+            scratch[index] = zero &+ UInt8(truncatingIfNeeded: rest % 10)
+            rest /= 10
+        } while rest > 0
+        used += digits
+    }
+
     /// The number of decimal digits of `value` (1 for zero).
     static func digitCount(_ value: UInt64) -> Int {
         var count = 1

@@ -79,7 +79,8 @@ public struct SaleRunReport: Sendable {
     public var errorSamples: [String] = []
     /// Seconds the attempts took (publishing and checking excluded).
     public var seconds = 0.0
-    /// Latency percentiles in milliseconds: p50, p99, p99.9, max.
+    /// Latency percentiles in milliseconds: p50, p99, p99.9 (each at most 1.6% above the true
+    /// value: they are read from buckets, see `LatencyRecorder`), and the exact max.
     public var latencyMs: (p50: Double, p99: Double, p999: Double, max: Double) = (0, 0, 0, 0)
     /// Attempts sent to each node, in config order.
     public var perNode: [(node: String, requests: Int)] = []
@@ -180,8 +181,6 @@ public struct SaleRunner: Sendable {
             report.requestLogFailure = requestLog.failure
         }
 
-        var latencies: [UInt32] = []
-        latencies.reserveCapacity(config.requests)
         var perNode = [Int](repeating: 0, count: nodes.count)
         for tally in tallies {
             for (kind, count) in tally.results { report.results[kind, default: 0] += count }
@@ -191,17 +190,14 @@ public struct SaleRunner: Sendable {
             for sample in tally.errorSamples where report.errorSamples.count < 5 && !report.errorSamples.contains(sample) {
                 report.errorSamples.append(sample)
             }
-            latencies += tally.latenciesMicros
             for index in perNode.indices { perNode[index] += tally.perNode[index] }
         }
-        report.requests = latencies.count
+        let latencies = shared.latencies.snapshot
+        report.requests = Int(latencies.count)
         report.perNode = zip(nodes, perNode).map { ($0.name, $1) }
         report.itemsSoldOut = shared.soldOutCount
-        latencies.sort()
-        func percentile(_ p: Double) -> Double {
-            latencies.isEmpty ? 0 : Double(latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]) / 1000
-        }
-        report.latencyMs = (percentile(0.5), percentile(0.99), percentile(0.999), Double(latencies.last ?? 0) / 1000)
+        func percentile(_ p: Double) -> Double { Double(latencies.quantileMicros(p)) / 1000 }
+        report.latencyMs = (percentile(0.5), percentile(0.99), percentile(0.999), Double(latencies.maximum) / 1000)
 
         if config.checkInvariants {
             let checker = InvariantChecker(client: coordinator.client)
@@ -261,8 +257,6 @@ public struct SaleRunner: Sendable {
             for worker in 0..<config.concurrency {
                 group.addTask(executorPreference: executor) {
                     var tally = WorkerTally(nodes: nodes.count)
-                    // About this worker's share, so recording latencies does not regrow the array.
-                    tally.latenciesMicros.reserveCapacity(config.requests / config.concurrency + 16)
                     var random = SeededRandom(seed: config.seed &* 0x9E37_79B9 &+ UInt64(worker))
                     var seenSoldOut = Set<Int>()
                     var attempts = 0
@@ -301,7 +295,7 @@ public struct SaleRunner: Sendable {
                             shared.errors.add(1, ordering: .relaxed)
                             if tally.errorSamples.count < 3 { tally.errorSamples.append(error.message) }
                         }
-                        tally.latenciesMicros.append(UInt32(clamping: (MonotonicClock.now() &- sent) / 1_000))
+                        shared.latencies.record(micros: (MonotonicClock.now() &- sent) / 1_000)
                         if let order = bought, Double.random(in: 0..<1, using: &random) < config.payShare {
                             // Paid right after buying, outside the purchase's latency.
                             do throws(SaleError) {
@@ -397,7 +391,6 @@ private struct WorkerTally: Sendable {
     var payments = 0
     var failedPayments = 0
     var errorSamples: [String] = []
-    var latenciesMicros: [UInt32] = []
     var perNode: [Int]
 
     init(nodes: Int) { perNode = Array(repeating: 0, count: nodes) }
@@ -414,6 +407,8 @@ private struct WorkerTally: Sendable {
 /// Counters the progress line reads while shoppers run.
 private final class SharedCounters: Sendable {
     let next = Atomic<Int>(0)
+    /// Every answered attempt's latency (the run's report reads quantiles from it).
+    let latencies = LatencyRecorder()
     let done = Atomic<Int>(0)
     let purchased = Atomic<Int>(0)
     let errors = Atomic<Int>(0)

@@ -135,7 +135,7 @@ final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Se
     @inline(__always)
     func send(_ command: RESPCommand, appending arguments: [String], deadline: UInt64) async throws -> RESPValue {
         let call = calls.add(1, ordering: .relaxed).newValue
-        return try await withTaskCancellationHandler {
+        return try await _unsafeInheritExecutor_withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { continuation in
                 let refused = enqueue(count: 1, deadline: deadline, call: call, sinks: { _ in .single(continuation) }) { output, _ in
                     command.encode(appending: arguments, into: &output)
