@@ -1,4 +1,4 @@
-public import SeckillSale
+import SeckillSale
 
 /// One entry of an item's orders stream, read as an order event (see the README, "Order
 /// hand-off"): a purchase, a payment, a cancellation or a release.

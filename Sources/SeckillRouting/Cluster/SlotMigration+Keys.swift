@@ -1,4 +1,4 @@
-public import SeckillRESP
+import SeckillRESP
 import SeckillTransport
 
 extension SlotMigration {

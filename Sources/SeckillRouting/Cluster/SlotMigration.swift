@@ -1,5 +1,5 @@
 internal import Foundation
-public import SeckillRESP
+import SeckillRESP
 import SeckillTransport
 
 /// Why a slot move was refused or failed.

@@ -67,7 +67,7 @@ extension SaleCoordinator {
                 }
                 layout = fresh
                 reloaded = true
-            case .soldOut(let remaining):
+            case .soldOut:
                 refills += 1
                 if refills > 64 {
                     throw SaleError(

@@ -1,4 +1,4 @@
-public import SeckillTransport
+import SeckillTransport
 import Synchronization
 
 /// What a coordinator's purchases did, counted as they return; read with ``snapshot``.

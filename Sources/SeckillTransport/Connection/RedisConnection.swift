@@ -135,6 +135,11 @@ final class RedisConnection: EventLoopHandler, EventLoopFlushable, @unchecked Se
     @inline(__always)
     func send(_ command: RESPCommand, appending arguments: [String], deadline: UInt64) async throws -> RESPValue {
         let call = calls.add(1, ordering: .relaxed).newValue
+        // The handler is installed without the hops `withTaskCancellationHandler` makes on entry
+        // and return: a task that prefers the I/O thread looks that preference up under a lock
+        // at every executor switch, and these two were half of a purchase's (uprobe counts per
+        // purchase: `swift_task_switch` 4.4 -> 2.2, runtime mutex locks 7.8 -> 5.6). The
+        // handler and the operation are the same either way.
         return try await _unsafeInheritExecutor_withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { continuation in
                 let refused = enqueue(count: 1, deadline: deadline, call: call, sinks: { _ in .single(continuation) }) { output, _ in
