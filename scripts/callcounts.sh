@@ -50,7 +50,9 @@ GROUP="seckill_calls_$$"
 # shellcheck disable=SC2317 # runs from the EXIT trap
 remove_probes_and_exit() {
     local status=$?
-    perf probe -q -d "$GROUP:*" >/dev/null 2>&1 || true
+    # Without errexit here: the subshell that hands the status on fails when the run did.
+    set +e
+    perf probe -q -d "$GROUP:*" >/dev/null 2>&1
     (exit "$status")
     _seckill_remove_exit_dir
 }
