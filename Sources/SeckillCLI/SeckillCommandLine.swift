@@ -37,6 +37,9 @@ public enum SeckillCommandLine {
         ] + OrdersCommand.entries.map { Entry(spec: $0.spec, run: $0.run) }
     }
 
+    /// Every command's spec, in the order of the overview.
+    static var specs: [CommandSpec] { entries.map(\.spec) }
+
     static var overview: String {
         var lines = [
             "seckill: flash sales of many items over several Redis nodes, routed by Redis Cluster hash slot.",

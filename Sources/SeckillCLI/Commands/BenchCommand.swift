@@ -9,7 +9,7 @@ enum BenchCommand {
         summary:
             "Measures purchase attempts against items with enough stock that the run measures the purchase path: throughput, latency, requests per node, peak memory.",
         usage:
-            "--items N --concurrency C --requests R [--users U] [--stock S] [--limit L] [--warmup R] [--skew X] [--no-shedding] [--config FILE] [--json]",
+            "--items N --concurrency C --requests R [--users U] [--stock S] [--limit L] [--warmup R] [--skew X] [--prefix P] [--no-shedding] [--metrics-file FILE] [--allow-eviction-policy] [--config FILE] [--json]",
         options: [
             ("--items", "N: items (default 100)"), ("--concurrency", "C: attempts in flight (default 200)"),
             ("--requests", "R: measured attempts (default 200000)"), ("--users", "U: distinct users (default 1000000)"),

@@ -12,7 +12,7 @@ enum ItemCommands {
         name: "publish",
         summary: "Publishes an item with its stock, per-user limit and optional sale window.",
         usage:
-            "ITEM --stock N [--limit L] [--buckets K] [--starts TIME] [--ends TIME] [--pay-within DURATION] [--replace] [--config FILE] [--json]",
+            "ITEM --stock N [--limit L] [--buckets K] [--starts TIME] [--ends TIME] [--pay-within DURATION] [--replace] [--allow-eviction-policy] [--config FILE] [--json]",
         options: [
             ("--stock", "N: units on sale"), ("--limit", "L: units per user, 0 for no limit (default 1)"),
             ("--buckets", "K: split the stock over K buckets on different nodes, for a hot item (default 1: a plain item)"),

@@ -8,7 +8,7 @@ enum SaleCommand {
         summary:
             "Publishes N items, sends R purchase attempts from C concurrent shoppers with skewed item popularity, then checks the invariants in Redis.",
         usage:
-            "[--items N] [--stock S] [--limit L] [--users U] [--requests R] [--concurrency C] [--prefix P] [--skew X] [--hot-share X] [--seed N] [--buckets K] [--pay-within DURATION [--pay-share X]] [--replace] [--request-log FILE] [--config FILE] [--json]",
+            "[--items N] [--stock S] [--limit L] [--users U] [--requests R] [--concurrency C] [--prefix P] [--skew X] [--hot-share X] [--seed N] [--buckets K] [--pay-within DURATION [--pay-share X]] [--replace] [--request-log FILE] [--metrics-file FILE] [--allow-eviction-policy] [--config FILE] [--json]",
         options: [
             ("--items", "N: items on sale (default 1000)"), ("--stock", "S: units per item (default 100)"),
             ("--limit", "L: units per user per item, 0 for none (default 1)"), ("--users", "U: distinct shoppers (default 20000)"),
