@@ -26,7 +26,7 @@ struct ConfigCheckCommandTests {
         #expect(rows.contains(["node-b", "127.0.0.1:7001", "5,462", "33.34%", "5461-10922"]))
         #expect(rows.contains(["node-c", "127.0.0.1:7002", "5,461", "33.33%", "10923-16383"]))
         #expect(run.stdout.contains("pool: 2 connections/node, 1024 in flight/node, acquire timeout 500 ms"))
-        #expect(run.stdout.contains("timeouts: connect 500 ms, command 500 ms"))
+        #expect(run.stdout.contains("timeouts: connect 2 s, command 2 s"))
     }
 
     @Test("--json of a valid file lists each node's ranges, slot count and share")

@@ -81,8 +81,10 @@ struct PlanCommandTests {
     @Test("published items in moving slots are named and nothing is written; --move-keys moves their keys first")
     func publishedItems() async throws {
         for item in hot {
-            #expect(await CLIRun.run(["publish", item, "--stock", "5", "--config", config]).status == 0)
-            #expect(await CLIRun.run(["buy", item, "--user", "alice", "--config", config]).status == 0)
+            let publish = await CLIRun.run(["publish", item, "--stock", "5", "--config", config])
+            #expect(publish.status == 0, "\(publish.stderr)")
+            let buy = await CLIRun.run(["buy", item, "--user", "alice", "--config", config])
+            #expect(buy.status == 0, "\(buy.stderr)")
         }
         let demandFile = try demand()
         let preview = await CLIRun.run(["plan", "--demand", demandFile, "--config", config, "--json"])

@@ -24,8 +24,10 @@ enum ClusterFile {
         return text(nodes, authEnv: authEnv)
     }
 
-    /// A config with `nodes`, short timeouts so unreachable nodes fail fast, and an
-    /// optional `auth` section naming the password variable.
+    /// A config with `nodes` and an optional `auth` section naming the password variable.
+    /// A stopped node refuses connections at once, so no test waits out these timeouts; they
+    /// are 2 s rather than shorter so that a loaded machine (the whole suite in parallel on
+    /// two cores) does not time out a command that would have been answered.
     static func text(_ nodes: [Node], authEnv: String? = nil) -> String {
         let lines = nodes.map { node in
             let slots = node.slots.map { "[\($0.lowerBound), \($0.upperBound)]" }.joined(separator: ", ")
@@ -34,7 +36,7 @@ enum ClusterFile {
         var sections = [
             "  \"nodes\": [\n" + lines.joined(separator: ",\n") + "\n  ]",
             "  \"pool\": {\"connectionsPerNode\": 2, \"maxInFlightPerNode\": 1024, \"acquireTimeoutMs\": 500}",
-            "  \"timeouts\": {\"connectMs\": 500, \"commandMs\": 500}",
+            "  \"timeouts\": {\"connectMs\": 2000, \"commandMs\": 2000}",
         ]
         if let authEnv {
             sections.append("  \"auth\": {\"passwordEnv\": \"\(authEnv)\"}")
