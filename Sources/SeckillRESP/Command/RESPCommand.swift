@@ -128,8 +128,8 @@ public struct RESPCommand: Sendable, Hashable {
     public func encode(appending arguments: [String], into buffer: inout [UInt8]) {
         // Counts, lengths and separators are put together in a small scratch buffer and
         // appended in one piece with the bytes around them: every append checks the array's
-        // uniqueness and capacity, and a byte at a time that was about 30 appends per purchase
-        // instead of 11.
+        // uniqueness and capacity, and appending them a byte at a time made about 30 appends
+        // per purchase where this makes 11.
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.scratchBytes) { scratch in
             var used = 0
             ASCII.put(ASCII.star, into: scratch, at: &used)
