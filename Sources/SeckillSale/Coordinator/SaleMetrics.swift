@@ -2,44 +2,56 @@ import SeckillTransport
 import Synchronization
 
 /// What a coordinator's purchases did, counted as they return; read with ``snapshot``.
+///
+/// Every answer is counted with relaxed atomic additions, no lock: the coordinator's callers,
+/// on however many threads, would otherwise all queue for one lock at every purchase. Errors
+/// are rare and counted by name under a lock. A snapshot reads each counter once, so one taken
+/// while purchases return may see one counter a purchase ahead of another.
 public final class SaleMetrics: Sendable {
-    private struct Counts {
-        var results = [Int](repeating: 0, count: PurchaseResult.kinds.count)
-        var errors: [String: Int] = [:]
-        var shed = 0
-        var replicated = 0
-        var notReplicated = 0
-    }
-
-    private let counts = Mutex(Counts())
+    /// Written only through its atomics, indexed like ``PurchaseResult/kinds``; freed in `deinit`.
+    nonisolated(unsafe) private let results: UnsafeMutablePointer<Atomic<Int>>
+    private let shed = Atomic<Int>(0)
+    private let replicated = Atomic<Int>(0)
+    private let notReplicated = Atomic<Int>(0)
+    private let errors = Mutex<[String: Int]>([:])
 
     /// Creates empty counters.
-    public init() {}
+    public init() {
+        results = .allocate(capacity: PurchaseResult.kinds.count)
+        for index in 0..<PurchaseResult.kinds.count { (results + index).initialize(to: Atomic(0)) }
+    }
+
+    deinit {
+        results.deinitialize(count: PurchaseResult.kinds.count)
+        results.deallocate()
+    }
 
     func record(_ receipt: PurchaseReceipt) {
-        counts.withLock { counts in
-            counts.results[receipt.result.kindIndex] += 1
-            if receipt.shed { counts.shed += 1 }
-            if receipt.replicasRequired > 0 && !receipt.shed {
-                if receipt.isReplicated { counts.replicated += 1 } else { counts.notReplicated += 1 }
+        results[receipt.result.kindIndex].wrappingAdd(1, ordering: .relaxed)
+        if receipt.shed { shed.wrappingAdd(1, ordering: .relaxed) }
+        if receipt.replicasRequired > 0 && !receipt.shed {
+            if receipt.isReplicated {
+                replicated.wrappingAdd(1, ordering: .relaxed)
+            } else {
+                notReplicated.wrappingAdd(1, ordering: .relaxed)
             }
         }
     }
 
     func record(_ error: SaleError) {
-        counts.withLock { $0.errors["\(error.code)", default: 0] += 1 }
+        errors.withLock { $0["\(error.code)", default: 0] += 1 }
     }
 
     /// Attempts answered "sold out" in process so far.
-    public var shedAnswers: Int { counts.withLock { $0.shed } }
+    public var shedAnswers: Int { shed.load(ordering: .relaxed) }
 
     /// The counts so far.
     public var snapshot: Snapshot {
-        counts.withLock { counts in
-            Snapshot(
-                results: Dictionary(uniqueKeysWithValues: zip(PurchaseResult.kinds, counts.results)), errors: counts.errors,
-                shedAnswers: counts.shed, replicated: counts.replicated, notReplicated: counts.notReplicated)
-        }
+        let counts = (0..<PurchaseResult.kinds.count).map { results[$0].load(ordering: .relaxed) }
+        return Snapshot(
+            results: Dictionary(uniqueKeysWithValues: zip(PurchaseResult.kinds, counts)), errors: errors.withLock { $0 },
+            shedAnswers: shed.load(ordering: .relaxed), replicated: replicated.load(ordering: .relaxed),
+            notReplicated: notReplicated.load(ordering: .relaxed))
     }
 
     /// A coordinator's purchase counts at one moment.

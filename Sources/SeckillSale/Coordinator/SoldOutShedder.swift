@@ -37,10 +37,10 @@ import Synchronization
 ///   then in flight for other items from starting their shedding: it costs those items one
 ///   more round trip, never a wrong answer. The probe's answer is matched by the probe's own
 ///   id instead, so forgets of other items do not disturb items already shed.
-/// - **Cost.** For an item not being shed, ``admit(_:)`` takes one lock and one dictionary
-///   lookup (none while no item is shed) and reads no clock; recording an answer other than
-///   sold out costs the same. The
-///   clock is read only for items being shed and for sold-out answers.
+/// - **Cost.** While no item is shed (the sale's busy start), ``admit(_:)`` and recording an
+///   answer other than sold out read one atomic: no lock, no hashing of the item id. Otherwise,
+///   for an item not being shed, each takes one lock and one dictionary lookup and reads no
+///   clock. The clock is read only for items being shed and for sold-out answers.
 /// - **Memory.** At most one entry per item, none per attempt: a ticket is a value the caller
 ///   holds. An entry past its bound is dropped by the item's next purchase or ``forget(_:)``.
 ///
@@ -73,6 +73,9 @@ package final class SoldOutShedder: Sendable {
     package let probeTimeout: Duration
     private let now: @Sendable () -> ContinuousClock.Instant
     private let state = Mutex(State())
+    /// `state.generation << 1`, plus 1 while any item is shed: stored under the lock after
+    /// every change, read without it by the paths that have nothing to do while no item is shed.
+    private let summary = Atomic<UInt64>(0)
 
     /// Creates an empty shedder.
     ///
@@ -96,8 +99,9 @@ package final class SoldOutShedder: Sendable {
     /// - Returns: ``Admission/shed``, or ``Admission/send(_:)`` with the ticket to report the
     ///   outcome with (``record(_:soldOut:ticket:)`` or ``abandon(_:ticket:)``).
     package func admit(_ item: String) -> Admission {
-        state.withLock { state in
-            // While nothing is shed (the sale's busy start), no item id is hashed.
+        let quiet = summary.load(ordering: .acquiring)
+        if quiet & 1 == 0 { return .send(Ticket(generation: quiet >> 1, probe: 0)) }
+        return changing { state in
             guard !state.entries.isEmpty, let entry = state.entries[item] else {
                 return .send(Ticket(generation: state.generation, probe: 0))
             }
@@ -126,13 +130,14 @@ package final class SoldOutShedder: Sendable {
     @discardableResult
     package func record(_ item: String, soldOut: Bool, ticket: Ticket) -> Change {
         guard soldOut else {
-            return state.withLock { state in
+            if summary.load(ordering: .acquiring) & 1 == 0 { return .none }
+            return changing { state in
                 guard !state.entries.isEmpty, state.entries.removeValue(forKey: item) != nil else { return .none }
                 return .ended
             }
         }
         let now = now()
-        return state.withLock { state in
+        return changing { state in
             if let entry = state.entries[item] {
                 guard ticket.isProbe, ticket.probe == entry.probe else { return .none }
                 state.entries[item] = Entry(confirmedAt: now, probe: 0)
@@ -164,7 +169,7 @@ package final class SoldOutShedder: Sendable {
     ///   - ticket: What ``admit(_:)`` returned for the purchase.
     package func abandon(_ item: String, ticket: Ticket) {
         guard ticket.isProbe else { return }
-        state.withLock { state in
+        changing { state in
             if state.entries[item]?.probe == ticket.probe { state.entries[item]?.probe = 0 }
         }
     }
@@ -176,9 +181,18 @@ package final class SoldOutShedder: Sendable {
     /// - Returns: Whether `item` was being shed.
     @discardableResult
     package func forget(_ item: String) -> Bool {
-        state.withLock { state in
+        changing { state in
             state.generation += 1
             return state.entries.removeValue(forKey: item) != nil
+        }
+    }
+
+    /// Runs `body` on the state under the lock and stores the new ``summary`` before unlocking.
+    private func changing<Result>(_ body: (inout State) -> Result) -> Result {
+        state.withLock { state in
+            let result = body(&state)
+            summary.store(state.generation << 1 | (state.entries.isEmpty ? 0 : 1), ordering: .releasing)
+            return result
         }
     }
 

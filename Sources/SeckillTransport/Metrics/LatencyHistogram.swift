@@ -1,10 +1,13 @@
 import Synchronization
 
 /// Latencies counted in fixed buckets (microseconds, roughly 1-2-5 steps from 50 us to 10 s),
-/// cheap enough to record every command: one lock, one array increment.
+/// cheap enough to record every command: two relaxed atomic additions, no lock, so callers on
+/// many threads do not queue behind each other for their node's counters.
 ///
 /// Quantiles are read from the buckets, so they are upper bounds within one bucket's width
-/// (for example p99 "2.0 ms" means the 99th percentile is in (1 ms, 2 ms]).
+/// (for example p99 "2.0 ms" means the 99th percentile is in (1 ms, 2 ms]). A snapshot's count
+/// is the sum of its buckets, so the two always agree; its sum may miss a latency being
+/// recorded at that moment.
 public final class LatencyHistogram: Sendable {
     /// The buckets' upper bounds in microseconds; a last, unbounded bucket follows them.
     public static let boundsMicros: [Int] = [
@@ -12,16 +15,22 @@ public final class LatencyHistogram: Sendable {
         2_000_000, 5_000_000, 10_000_000,
     ]
 
-    private struct Counts {
-        var buckets = [Int](repeating: 0, count: LatencyHistogram.boundsMicros.count + 1)
-        var sumMicros = 0
-        var count = 0
-    }
+    private static let bucketCount = boundsMicros.count + 1
 
-    private let counts = Mutex(Counts())
+    /// Written only through its atomics; allocated once and freed in `deinit`.
+    nonisolated(unsafe) private let buckets: UnsafeMutablePointer<Atomic<Int>>
+    private let sum = Atomic<Int>(0)
 
     /// Creates an empty histogram.
-    public init() {}
+    public init() {
+        buckets = .allocate(capacity: Self.bucketCount)
+        for index in 0..<Self.bucketCount { (buckets + index).initialize(to: Atomic(0)) }
+    }
+
+    deinit {
+        buckets.deinitialize(count: Self.bucketCount)
+        buckets.deallocate()
+    }
 
     /// Counts `count` latencies of `micros` microseconds each (a pipeline's commands share one).
     ///
@@ -35,11 +44,8 @@ public final class LatencyHistogram: Sendable {
         var index = 0
         let bounds = Self.boundsMicros
         while index < bounds.count && value > bounds[index] { index += 1 }
-        counts.withLock { counts in
-            counts.buckets[index] += count
-            counts.sumMicros &+= value &* count
-            counts.count += count
-        }
+        buckets[index].wrappingAdd(count, ordering: .relaxed)
+        sum.wrappingAdd(value &* count, ordering: .relaxed)
     }
 
     /// Counts `count` latencies given as a `Duration`.
@@ -50,7 +56,8 @@ public final class LatencyHistogram: Sendable {
 
     /// The counts so far.
     public var snapshot: Snapshot {
-        counts.withLock { Snapshot(buckets: $0.buckets, sumMicros: $0.sumMicros, count: $0.count) }
+        let counts = (0..<Self.bucketCount).map { buckets[$0].load(ordering: .relaxed) }
+        return Snapshot(buckets: counts, sumMicros: sum.load(ordering: .relaxed), count: counts.reduce(0, +))
     }
 
     /// A copy of a histogram's counts.

@@ -11,8 +11,8 @@ struct ItemLifecycleCommandTests {
         let directory = try TemporaryDirectory()
         let config = try directory.write("cluster.json", ClusterFile.text([.init(name: "solo", port: server.port, slots: [0...16383])]))
         let item = "life-\(UUID().uuidString.prefix(8))"
-        #expect(await CLIRun.run(["publish", item, "--stock", "3", "--config", config]).status == 0)
-        #expect(await CLIRun.run(["buy", item, "--user", "u", "--request-id", "r-1", "--config", config]).status == 0)
+        await CLIRun.expectSuccess(["publish", item, "--stock", "3", "--config", config])
+        await CLIRun.expectSuccess(["buy", item, "--user", "u", "--request-id", "r-1", "--config", config])
 
         let refused = await CLIRun.run(["unpublish", item, "--config", config])
         #expect(refused.status == 1)
@@ -45,6 +45,6 @@ struct ItemLifecycleCommandTests {
             #expect(refused.stderr.contains(part), "\(part) missing from: \(refused.stderr)")
         }
         #expect(try server.cli("EXISTS", "seckill:{\(item)}").trimmingCharacters(in: .whitespacesAndNewlines) == "0")
-        #expect(await CLIRun.run(["publish", item, "--stock", "3", "--allow-eviction-policy", "--config", config]).status == 0)
+        await CLIRun.expectSuccess(["publish", item, "--stock", "3", "--allow-eviction-policy", "--config", config])
     }
 }

@@ -15,7 +15,7 @@ struct PaymentCommandTests {
         let published = await CLIRun.run(["publish", item, "--stock", "5", "--pay-within", "1m", "--config", config, "--json"])
         #expect(published.status == 0, "\(published.stderr)")
         #expect(try published.jsonObject().number("payWithinMs") == 60_000)
-        #expect(await CLIRun.run(["publish", quick, "--stock", "5", "--pay-within", "200ms", "--config", config]).status == 0)
+        await CLIRun.expectSuccess(["publish", quick, "--stock", "5", "--pay-within", "200ms", "--config", config])
         var orders: [String] = []
         for (item, user) in [(item, "alice"), (item, "bob"), (quick, "carol")] {
             let bought = await CLIRun.run(["buy", item, "--user", user, "--json", "--config", config])
@@ -66,7 +66,7 @@ struct PaymentCommandTests {
         }
         #expect(try server.cli("EXISTS", "seckill:{\(item)}").trimmingCharacters(in: .whitespacesAndNewlines) == "0")
         #expect(await CLIRun.run(["pay", item, "--config", config]).status == 2)
-        #expect(await CLIRun.run(["publish", item, "--stock", "1", "--config", config]).status == 0)
+        await CLIRun.expectSuccess(["publish", item, "--stock", "1", "--config", config])
         let bought = await CLIRun.run(["buy", item, "--user", "u", "--json", "--config", config])
         let order = try #require(try bought.jsonObject().string("order"))
         let noDeadline = await CLIRun.run(["pay", item, "--order", order, "--config", config])

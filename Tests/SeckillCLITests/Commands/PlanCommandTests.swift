@@ -81,10 +81,8 @@ struct PlanCommandTests {
     @Test("published items in moving slots are named and nothing is written; --move-keys moves their keys first")
     func publishedItems() async throws {
         for item in hot {
-            let publish = await CLIRun.run(["publish", item, "--stock", "5", "--config", config])
-            #expect(publish.status == 0, "\(publish.stderr)")
-            let buy = await CLIRun.run(["buy", item, "--user", "alice", "--config", config])
-            #expect(buy.status == 0, "\(buy.stderr)")
+            await CLIRun.expectSuccess(["publish", item, "--stock", "5", "--config", config])
+            await CLIRun.expectSuccess(["buy", item, "--user", "alice", "--config", config])
         }
         let demandFile = try demand()
         let preview = await CLIRun.run(["plan", "--demand", demandFile, "--config", config, "--json"])
@@ -120,7 +118,7 @@ struct PlanCommandTests {
         let rows = try status.jsonArray()
         #expect(rows.count == 3 && rows.allSatisfy { $0.number("sold") == 1 && $0.number("total") == 5 }, "\(rows)")
         for item in moving {
-            #expect(await CLIRun.run(["buy", item, "--user", "bob", "--config", output]).status == 0)
+            await CLIRun.expectSuccess(["buy", item, "--user", "bob", "--config", output])
         }
     }
 

@@ -171,7 +171,7 @@ struct RetryCommandTests {
         let directory = try TemporaryDirectory()
         let config = try directory.write("cluster.json", ClusterFile.text([.init(name: "solo", port: server.port, slots: [0...16383])]))
         let item = "retry-\(UUID().uuidString.prefix(8))"
-        #expect(await CLIRun.run(["publish", item, "--stock", "10", "--limit", "1", "--config", config]).status == 0)
+        await CLIRun.expectSuccess(["publish", item, "--stock", "10", "--limit", "1", "--config", config])
         let logPath = try directory.write(
             "requests.log",
             """

@@ -15,6 +15,17 @@ struct CLIRun {
         return CLIRun(status: status, stdout: console.capturedOutput, stderr: console.capturedError)
     }
 
+    /// Runs `seckill arguments...` and expects exit status 0; the failure shows what the
+    /// command wrote to standard error.
+    @discardableResult
+    static func expectSuccess(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) async -> CLIRun {
+        let result = await run(arguments)
+        #expect(
+            result.status == 0, "seckill \(arguments.joined(separator: " ")): exit \(result.status): \(result.stderr)",
+            sourceLocation: sourceLocation)
+        return result
+    }
+
     /// The lines of standard error (none when it is empty).
     var stderrLines: [Substring] { Self.lines(stderr) }
     /// The lines of standard output.

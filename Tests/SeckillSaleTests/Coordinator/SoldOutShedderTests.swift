@@ -245,6 +245,21 @@ struct SoldOutShedderTests {
         #expect(shedder.count == 0)
     }
 
+    @Test("while no item is shed, a ticket carries the latest forget count, so its sold-out answer sheds the item")
+    func quietTicketsCarryTheLatestForget() throws {
+        let shedder = Self.make(ManualClock())
+        for round in 0..<5 {
+            shedder.forget("item-\(round + 10)")
+            let ticket = try #require(Self.ticket(shedder.admit(Self.item)))
+            #expect(shedder.record(Self.item, soldOut: true, ticket: ticket) == .started, "round \(round)")
+            #expect(shedder.admit(Self.item) == .shed)
+            #expect(shedder.forget(Self.item))
+            // Nothing shed again: the next admission is the quiet one once more.
+            #expect(shedder.count == 0)
+            #expect(shedder.record(Self.item, soldOut: false, ticket: ticket) == .none)
+        }
+    }
+
     @Test("a forget of another item keeps this item's shedding and its probe")
     func forgetOfAnotherItemKeepsShedding() throws {
         let clock = ManualClock()
