@@ -44,19 +44,13 @@ fi
 SECKILL="${SECKILL:-}"
 build_seckill
 
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/seckill-callcounts.XXXXXX")"
-remove_dir_and_servers_on_exit "$WORK"
 GROUP="seckill_calls_$$"
 # shellcheck disable=SC2317 # runs from the EXIT trap
-remove_probes_and_exit() {
-    local status=$?
-    # Without errexit here: the subshell that hands the status on fails when the run did.
-    set +e
+remove_probes() {
     perf probe -q -d "$GROUP:*" >/dev/null 2>&1
-    (exit "$status")
-    _seckill_remove_exit_dir
 }
-trap remove_probes_and_exit EXIT
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/seckill-callcounts.XXXXXX")"
+remove_dir_and_servers_on_exit "$WORK" remove_probes
 
 PORT="$(free_port)"
 redis_start "$WORK" "$PORT" 127.0.0.1 "$PORT" --protected-mode no || die "redis-server on port $PORT did not start"

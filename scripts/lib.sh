@@ -445,8 +445,10 @@ redis_stop() {
 
 # Makes DIR the script's private directory: on exit (also after INT or TERM) the servers whose
 # pid files redis_start left in DIR are stopped and DIR is removed; the exit status is kept.
+# A command given after DIR runs first, whatever the status (callcounts.sh removes its probes).
 remove_dir_and_servers_on_exit() {
     _SECKILL_EXIT_DIR="$1"
+    _SECKILL_EXIT_FIRST=("${@:2}")
     trap _seckill_remove_exit_dir EXIT
     trap 'exit 130' INT
     trap 'exit 143' TERM
@@ -455,6 +457,7 @@ remove_dir_and_servers_on_exit() {
 # shellcheck disable=SC2317 # runs from the EXIT trap set above
 _seckill_remove_exit_dir() {
     local status=$?
+    if ((${#_SECKILL_EXIT_FIRST[@]} > 0)); then "${_SECKILL_EXIT_FIRST[@]}" || true; fi
     redis_stop "$_SECKILL_EXIT_DIR"/*.pid || true
     rm -rf -- "$_SECKILL_EXIT_DIR"
     exit "$status"

@@ -91,16 +91,11 @@ enum ASCII {
             return
         }
         if value < 0 { buffer.append(minus) }
-        // magnitude, not negation, so Int64.min does not trap.
-        var rest = value.magnitude
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { scratch in
-            var start = scratch.count
-            repeat {
-                start -= 1
-                scratch[start] = zero &+ UInt8(truncatingIfNeeded: rest % 10)
-                rest /= 10
-            } while rest > 0
-            buffer.append(contentsOf: UnsafeBufferPointer(rebasing: scratch[start...]))
+            var used = 0
+            // magnitude, not negation, so Int64.min does not trap.
+            putDecimal(value.magnitude, into: scratch, at: &used)
+            buffer.append(contentsOf: UnsafeBufferPointer(rebasing: scratch[..<used]))
         }
     }
 

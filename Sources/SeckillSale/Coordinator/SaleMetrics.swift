@@ -8,26 +8,18 @@ import Synchronization
 /// are rare and counted by name under a lock. A snapshot reads each counter once, so one taken
 /// while purchases return may see one counter a purchase ahead of another.
 public final class SaleMetrics: Sendable {
-    /// Written only through its atomics, indexed like ``PurchaseResult/kinds``; freed in `deinit`.
-    nonisolated(unsafe) private let results: UnsafeMutablePointer<Atomic<Int>>
+    /// Answers by kind, indexed like ``PurchaseResult/kinds``.
+    private let results = AtomicCounters(count: PurchaseResult.kinds.count)
     private let shed = Atomic<Int>(0)
     private let replicated = Atomic<Int>(0)
     private let notReplicated = Atomic<Int>(0)
     private let errors = Mutex<[String: Int]>([:])
 
     /// Creates empty counters.
-    public init() {
-        results = .allocate(capacity: PurchaseResult.kinds.count)
-        for index in 0..<PurchaseResult.kinds.count { (results + index).initialize(to: Atomic(0)) }
-    }
-
-    deinit {
-        results.deinitialize(count: PurchaseResult.kinds.count)
-        results.deallocate()
-    }
+    public init() {}
 
     func record(_ receipt: PurchaseReceipt) {
-        results[receipt.result.kindIndex].wrappingAdd(1, ordering: .relaxed)
+        results.add(1, at: receipt.result.kindIndex)
         if receipt.shed { shed.wrappingAdd(1, ordering: .relaxed) }
         if receipt.replicasRequired > 0 && !receipt.shed {
             if receipt.isReplicated {
@@ -47,9 +39,8 @@ public final class SaleMetrics: Sendable {
 
     /// The counts so far.
     public var snapshot: Snapshot {
-        let counts = (0..<PurchaseResult.kinds.count).map { results[$0].load(ordering: .relaxed) }
-        return Snapshot(
-            results: Dictionary(uniqueKeysWithValues: zip(PurchaseResult.kinds, counts)), errors: errors.withLock { $0 },
+        Snapshot(
+            results: Dictionary(uniqueKeysWithValues: zip(PurchaseResult.kinds, results.values)), errors: errors.withLock { $0 },
             shedAnswers: shed.load(ordering: .relaxed), replicated: replicated.load(ordering: .relaxed),
             notReplicated: notReplicated.load(ordering: .relaxed))
     }

@@ -1,3 +1,4 @@
+import SeckillTransport
 import Synchronization
 
 /// The latencies of a sale run, counted in fixed buckets shared by every shopper: memory stays
@@ -16,24 +17,13 @@ final class LatencyRecorder: Sendable {
     private static let largest: UInt64 = (1 << 36) - 1
     static let bucketCount = index(of: largest) + 1
 
-    /// Written only through its atomics; allocated once and freed in `deinit`.
-    nonisolated(unsafe) private let buckets: UnsafeMutablePointer<Atomic<UInt64>>
+    private let buckets = AtomicCounters(count: bucketCount)
     private let maximum = Atomic<UInt64>(0)
-
-    init() {
-        buckets = .allocate(capacity: Self.bucketCount)
-        for index in 0..<Self.bucketCount { (buckets + index).initialize(to: Atomic(0)) }
-    }
-
-    deinit {
-        buckets.deinitialize(count: Self.bucketCount)
-        buckets.deallocate()
-    }
 
     /// Counts one latency of `micros` microseconds.
     func record(micros: UInt64) {
         let value = min(micros, Self.largest)
-        buckets[Self.index(of: value)].wrappingAdd(1, ordering: .relaxed)
+        buckets.add(1, at: Self.index(of: value))
         var seen = maximum.load(ordering: .relaxed)
         while value > seen {
             let (exchanged, current) = maximum.compareExchange(expected: seen, desired: value, ordering: .relaxed)
@@ -45,7 +35,7 @@ final class LatencyRecorder: Sendable {
     /// The latencies counted so far, for reading quantiles.
     var snapshot: Snapshot {
         Snapshot(
-            counts: (0..<Self.bucketCount).map { buckets[$0].load(ordering: .relaxed) },
+            counts: buckets.values.map { UInt64($0) },
             maximum: maximum.load(ordering: .relaxed))
     }
 

@@ -15,22 +15,11 @@ public final class LatencyHistogram: Sendable {
         2_000_000, 5_000_000, 10_000_000,
     ]
 
-    private static let bucketCount = boundsMicros.count + 1
-
-    /// Written only through its atomics; allocated once and freed in `deinit`.
-    nonisolated(unsafe) private let buckets: UnsafeMutablePointer<Atomic<Int>>
+    private let buckets = AtomicCounters(count: boundsMicros.count + 1)
     private let sum = Atomic<Int>(0)
 
     /// Creates an empty histogram.
-    public init() {
-        buckets = .allocate(capacity: Self.bucketCount)
-        for index in 0..<Self.bucketCount { (buckets + index).initialize(to: Atomic(0)) }
-    }
-
-    deinit {
-        buckets.deinitialize(count: Self.bucketCount)
-        buckets.deallocate()
-    }
+    public init() {}
 
     /// Counts `count` latencies of `micros` microseconds each (a pipeline's commands share one).
     ///
@@ -44,7 +33,7 @@ public final class LatencyHistogram: Sendable {
         var index = 0
         let bounds = Self.boundsMicros
         while index < bounds.count && value > bounds[index] { index += 1 }
-        buckets[index].wrappingAdd(count, ordering: .relaxed)
+        buckets.add(count, at: index)
         sum.wrappingAdd(value &* count, ordering: .relaxed)
     }
 
@@ -56,7 +45,7 @@ public final class LatencyHistogram: Sendable {
 
     /// The counts so far.
     public var snapshot: Snapshot {
-        let counts = (0..<Self.bucketCount).map { buckets[$0].load(ordering: .relaxed) }
+        let counts = buckets.values
         return Snapshot(buckets: counts, sumMicros: sum.load(ordering: .relaxed), count: counts.reduce(0, +))
     }
 
